@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is set up by them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: run test lint worker clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $@
+
+## Serve the portal on the embedded default (SQLite, eager tasks) with the demo loaded.
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## Run the tests on PostgreSQL and Redis when they answer (SQLite fallback, said loudly).
+test: $(VENV)/.installed
+	VENV=$(VENV) bash scripts/test.sh $(ARGS)
+
+## Lint, system checks and migration drift: what CI runs besides the tests.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+
+## A Celery worker for the configured broker (needs CELERY_BROKER_URL).
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A portal worker --loglevel INFO --concurrency 2
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,1 @@
+"""Evidence items (photos, process records, label prints …) arrive with the evidence issue."""

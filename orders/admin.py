@@ -1,0 +1,91 @@
+"""Orders and batches in the admin, scoped like the pages and saved through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from orders import services
+from orders.models import Batch, PurchaseOrder
+from orders.selectors import batches_visible_to, orders_visible_to
+from portal.admin import ScopedAdminMixin
+from portal.roles import can_manage_orders
+
+
+class ServiceSavedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Saves go through the services, so the admin is validated and audited like the pages."""
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        """Relations were saved by the service in save_model."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can_manage_orders(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_manage_orders(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # orders and batches are cancelled, never deleted
+
+
+@admin.register(PurchaseOrder)
+class PurchaseOrderAdmin(ServiceSavedAdmin):
+    list_display = ["number", "buyer", "supplier", "product_name", "quantity", "status",
+                    "required_by"]
+    list_filter = ["status", "supplier"]
+    search_fields = ["number", "product_name", "gtin", "sku"]
+    exclude = ["buyer"]  # always the admin's own company, set by the service
+    filter_horizontal = ["inspection_firms"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PurchaseOrder]:
+        return orders_visible_to(request.user)
+
+    def save_model(self, request: HttpRequest, obj: PurchaseOrder, form: ModelForm,
+                   change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in services.ORDER_EDITABLE_FIELDS}
+        firms = form.cleaned_data.get("inspection_firms", [])
+        if change:
+            saved = services.order_update(
+                order=obj, user=request.user, inspection_firms=firms, **data
+            )
+        else:
+            saved = services.order_create(user=request.user, inspection_firms=firms, **data)
+        obj.pk = saved.pk
+
+
+@admin.register(Batch)
+class BatchAdmin(ServiceSavedAdmin):
+    list_display = ["code", "order", "planned_quantity", "declared_range", "status"]
+    list_filter = ["status"]
+    search_fields = ["code", "order__number"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
+        return batches_visible_to(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["order"] if obj else []
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "order":
+            kwargs["queryset"] = orders_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Batch, form: ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name != "order"}
+        if change:
+            saved = services.batch_update(batch=obj, user=request.user, **data)
+        else:
+            data.pop("code", None)
+            data.pop("planned_quantity", None)
+            saved = services.batch_create(
+                order=form.cleaned_data["order"],
+                user=request.user,
+                code=form.cleaned_data["code"],
+                planned_quantity=form.cleaned_data["planned_quantity"],
+                **data,
+            )
+        obj.pk = saved.pk

@@ -1,0 +1,73 @@
+"""Page forms. Validation lives on the models (``clean`` and constraints) and the services;
+the forms only choose the fields and widgets."""
+
+from django import forms
+
+from orders.models import Batch, PurchaseOrder
+from portal.models import Organisation
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class BootstrapFormMixin:
+    """Gives each widget Bootstrap's class, so templates can render fields in a loop."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs.setdefault("class", css)
+
+
+class OrderForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "number",
+            "supplier",
+            "product_name",
+            "gtin",
+            "sku",
+            "quantity",
+            "order_date",
+            "required_by",
+            "status",
+            "customer_promise",
+            "inspection_firms",
+        ]
+        widgets = {
+            "order_date": DATE,
+            "required_by": DATE,
+            "customer_promise": forms.Textarea(attrs={"rows": 3}),
+            "inspection_firms": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: object, buyer: Organisation, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # The model validates buyer-scoped uniqueness; the form must know the buyer for it.
+        self.instance.buyer = buyer
+        self.fields["supplier"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.SUPPLIER
+        )
+        self.fields["inspection_firms"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.INSPECTION_FIRM
+        ) | Organisation.objects.filter(pk=buyer.pk)
+
+
+class BatchForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Batch
+        fields: list[str] = []
+
+
+def batch_form_class(fields: tuple[str, ...]) -> type[forms.ModelForm]:
+    """A batch form holding just the fields the caller's role may change."""
+    return forms.modelform_factory(
+        Batch,
+        form=BatchForm,
+        fields=fields,
+        widgets={"production_started_on": DATE, "production_finished_on": DATE},
+    )

@@ -1,0 +1,214 @@
+"""State changes on orders and batches. Each checks who may make it, validates, writes an
+audit event in the same transaction, and returns the saved object."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from orders.models import Batch, PurchaseOrder
+from orders.selectors import orders_visible_to
+from portal.audit import audit_log
+from portal.models import Organisation, Role, User
+from portal.roles import can_manage_orders, membership_of
+
+ORDER_EDITABLE_FIELDS = (
+    "supplier",
+    "number",
+    "product_name",
+    "gtin",
+    "sku",
+    "quantity",
+    "customer_promise",
+    "order_date",
+    "required_by",
+    "status",
+)
+
+# Which batch fields each role may change: the buyer plans, the supplier reports production.
+BATCH_PLANNING_FIELDS = ("code", "planned_quantity")
+BATCH_PRODUCTION_FIELDS = (
+    "declared_first_serial",
+    "declared_last_serial",
+    "production_started_on",
+    "production_finished_on",
+    "status",
+)
+BATCH_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    Role.BUYER: (*BATCH_PLANNING_FIELDS, "status"),
+    Role.SUPPLIER: BATCH_PRODUCTION_FIELDS,
+    Role.ADMIN: (*BATCH_PLANNING_FIELDS, *BATCH_PRODUCTION_FIELDS),
+}
+
+
+def batch_fields_for(user: User) -> tuple[str, ...]:
+    membership = membership_of(user)
+    return BATCH_FIELDS_BY_ROLE.get(membership.role, ()) if membership else ()
+
+
+def _require_order_manager(user: User) -> Organisation:
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins create and edit orders.")
+    return user.membership.organisation
+
+
+def _locked_visible_order(user: User, pk: int) -> PurchaseOrder:
+    """Lock the order row, refusing one outside the caller's scope as if it did not exist."""
+    try:
+        return orders_visible_to(user).select_for_update(of=("self",)).get(pk=pk)
+    except PurchaseOrder.DoesNotExist:
+        raise PermissionDenied("This order is not yours to change.") from None
+
+
+def _changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Apply values to obj and return {field: [old, new]} for what really changed."""
+    changed = {}
+    for field, new in values.items():
+        old = getattr(obj, field)
+        if old != new:
+            setattr(obj, field, new)
+            changed[field] = [_plain(old), _plain(new)]
+    return changed
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Organisation):
+        return value.name
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _save_checked(obj: PurchaseOrder | Batch) -> None:
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:  # a concurrent write got there between the check and save
+        raise ValidationError(f"Could not save: {error}") from None
+
+
+@transaction.atomic
+def order_create(
+    *,
+    user: User,
+    supplier: Organisation,
+    number: str,
+    product_name: str,
+    quantity: int,
+    order_date: datetime.date,
+    required_by: datetime.date,
+    gtin: str = "",
+    sku: str = "",
+    customer_promise: str = "",
+    status: str = PurchaseOrder.Status.DRAFT,
+    inspection_firms: Iterable[Organisation] = (),
+) -> PurchaseOrder:
+    """Create an order for the user's own buyer company, audited."""
+    buyer = _require_order_manager(user)
+    order = PurchaseOrder(
+        buyer=buyer,
+        supplier=supplier,
+        number=number.strip(),
+        product_name=product_name,
+        gtin=gtin.strip(),
+        sku=sku.strip(),
+        quantity=quantity,
+        customer_promise=customer_promise,
+        order_date=order_date,
+        required_by=required_by,
+        status=status,
+    )
+    _save_checked(order)
+    firms = list(inspection_firms)
+    order.inspection_firms.set(firms)
+    audit_log(
+        actor=user,
+        action="order.created",
+        obj=order,
+        order=order,
+        payload={
+            **{field: _plain(getattr(order, field)) for field in ORDER_EDITABLE_FIELDS},
+            "inspection_firms": sorted(firm.name for firm in firms),
+        },
+    )
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *,
+    order: PurchaseOrder,
+    user: User,
+    inspection_firms: Iterable[Organisation] | None = None,
+    **values: Any,
+) -> PurchaseOrder:
+    """Change an order's fields; records exactly what changed, or nothing if nothing did."""
+    _require_order_manager(user)
+    unknown = set(values) - set(ORDER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    order = _locked_visible_order(user, order.pk)
+    changed = _changes(order, values)
+    if changed:
+        _save_checked(order)
+    if inspection_firms is not None:
+        before = sorted(order.inspection_firms.values_list("name", flat=True))
+        firms = list(inspection_firms)
+        after = sorted(firm.name for firm in firms)
+        if before != after:
+            order.inspection_firms.set(firms)
+            changed["inspection_firms"] = [before, after]
+    if changed:
+        audit_log(actor=user, action="order.updated", obj=order, order=order, payload=changed)
+    return order
+
+
+@transaction.atomic
+def batch_create(
+    *, order: PurchaseOrder, user: User, code: str, planned_quantity: int, **values: Any
+) -> Batch:
+    """Plan a new batch inside an order, audited."""
+    _require_order_manager(user)
+    order = _locked_visible_order(user, order.pk)
+    allowed = set(batch_fields_for(user))
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError(f"These fields cannot be set: {', '.join(sorted(unknown))}.")
+    batch = Batch(order=order, code=code.strip(), planned_quantity=planned_quantity, **values)
+    _save_checked(batch)
+    audit_log(
+        actor=user,
+        action="batch.created",
+        obj=batch,
+        order=order,
+        payload={"code": batch.code, "planned_quantity": planned_quantity, **values},
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_update(*, batch: Batch, user: User, **values: Any) -> Batch:
+    """Change a batch: planning fields for the buyer, production details for the supplier."""
+    allowed = set(batch_fields_for(user))
+    if not allowed:
+        raise PermissionDenied("Your role cannot change batches.")
+    forbidden = set(values) - allowed
+    if forbidden:
+        raise PermissionDenied(
+            f"Your role cannot change: {', '.join(sorted(forbidden))}."
+        )
+    # Lock the order: batch totals are checked against its quantity.
+    _locked_visible_order(user, batch.order_id)
+    batch = Batch.objects.select_related("order").get(pk=batch.pk)
+    changed = _changes(batch, values)
+    if changed:
+        _save_checked(batch)
+        audit_log(
+            actor=user, action="batch.updated", obj=batch, order=batch.order, payload=changed
+        )
+    return batch

@@ -1,0 +1,168 @@
+"""Order and batch pages: scoped lookup, form, service call, response."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import ModelForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from orders import services
+from orders.filters import OrderFilter
+from orders.forms import OrderForm, batch_form_class
+from orders.models import Batch
+from orders.selectors import batch_for, order_for, orders_with_batch_counts
+from portal.roles import can_manage_orders, is_buyer_side
+
+GET_POST = ["GET", "POST"]
+
+
+def _form_error(form: ModelForm, error: ValidationError | PermissionDenied) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    elif isinstance(error, ValidationError):
+        for message in error.messages:
+            form.add_error(None, message)
+    else:
+        form.add_error(None, str(error))
+
+
+@login_required
+@require_http_methods(["GET"])
+def order_list(request: HttpRequest) -> HttpResponse:
+    order_filter = OrderFilter(request.GET, queryset=orders_with_batch_counts(request.user))
+    page = Paginator(order_filter.qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orders/order_list.html",
+        {"filter": order_filter, "page": page, "can_manage": can_manage_orders(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def order_create(request: HttpRequest) -> HttpResponse:
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    buyer = request.user.membership.organisation
+    form = OrderForm(request.POST or None, buyer=buyer)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            order = services.order_create(user=request.user, **data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"PO {order.number} created.")
+            return redirect("order-detail", pk=order.pk)
+    return render(request, "orders/order_form.html", {"form": form, "order": None})
+
+
+@login_required
+@require_http_methods(["GET"])
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for(request.user, pk)
+    batches = order.batches.all()
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "batches": batches,
+            "planned_total": sum(batch.planned_quantity for batch in batches),
+            "inspection_firms": order.inspection_firms.all(),
+            "can_manage": can_manage_orders(request.user),
+            "can_see_timeline": is_buyer_side(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for(request.user, pk)
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    form = OrderForm(request.POST or None, instance=order, buyer=order.buyer)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        firms = data.pop("inspection_firms")
+        try:
+            services.order_update(order=order, user=request.user, inspection_firms=firms, **data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"PO {order.number} saved.")
+            return redirect("order-detail", pk=order.pk)
+    return render(request, "orders/order_form.html", {"form": form, "order": order})
+
+
+@login_required
+@require_http_methods(["GET"])
+def order_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for(request.user, pk)
+    if not is_buyer_side(request.user):
+        raise Http404("The timeline is internal to the buyer.")
+    events = order.audit_events.select_related("actor").order_by("-id")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "orders/order_timeline.html", {"order": order, "page": page})
+
+
+@login_required
+@require_http_methods(GET_POST)
+def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for(request.user, pk)
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    form_class = batch_form_class(services.BATCH_PLANNING_FIELDS)
+    form = form_class(request.POST or None, instance=Batch(order=order))
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.batch_create(order=order, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"Batch {batch.code} planned.")
+            return redirect("batch-detail", pk=batch.pk)
+    return render(request, "orders/batch_form.html", {"form": form, "order": order, "batch": None})
+
+
+@login_required
+@require_http_methods(["GET"])
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    return render(
+        request,
+        "orders/batch_detail.html",
+        {
+            "batch": batch,
+            "order": batch.order,
+            "can_edit": bool(services.batch_fields_for(request.user)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def batch_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    fields = services.batch_fields_for(request.user)
+    if not fields:
+        raise PermissionDenied
+    form = batch_form_class(fields)(request.POST or None, instance=batch)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.batch_update(batch=batch, user=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"Batch {batch.code} saved.")
+            return redirect("batch-detail", pk=batch.pk)
+    return render(
+        request, "orders/batch_form.html", {"form": form, "order": batch.order, "batch": batch}
+    )

@@ -1,0 +1,80 @@
+"""Writing and verifying the hash-chained audit log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from portal.models import GENESIS_HASH, AuditEvent, User
+
+# Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
+AUDIT_CHAIN_LOCK = 7_243_911
+
+
+def audit_log(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    payload: dict[str, Any] | None = None,
+    order: models.Model | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction, after the current head."""
+    membership = getattr(actor, "membership", None) if actor else None
+    # Store exactly what was hashed: dates and decimals become their JSON strings first.
+    clean_payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            created_at=timezone.now(),
+            actor=actor,
+            actor_label=actor.printed_name if actor else "system",
+            organisation=membership.organisation if membership else None,
+            action=action,
+            object_type=obj._meta.label,
+            object_id=str(obj.pk),
+            object_label=str(obj)[:300],
+            order=order,
+            payload=clean_payload,
+            prev_hash=head or GENESIS_HASH,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    event_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"audit event #{self.event_id}: {self.reason}"
+
+
+def audit_verify() -> tuple[int, BrokenLink | None]:
+    """Walk the chain from the first event; return how many were checked and the first break."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != expected_prev:
+            return checked, BrokenLink(
+                event.id,
+                "its link to the previous event does not match (an event before it was "
+                "changed, removed or inserted)",
+            )
+        if event.compute_hash() != event.hash:
+            return checked, BrokenLink(
+                event.id, "its contents no longer match its hash (the row was changed)"
+            )
+        expected_prev = event.hash
+        checked += 1
+    return checked, None

@@ -1,0 +1,175 @@
+"""Organisations, the people in them and their roles, and the append-only audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pgtrigger
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may see follows from their one membership."""
+
+    @property
+    def printed_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Organisation(models.Model):
+    """A company taking part in orders: the buyer, a supplier or an inspection firm."""
+
+    class Kind(models.TextChoices):
+        BUYER = "buyer", "Buyer"
+        SUPPLIER = "supplier", "Supplier"
+        INSPECTION_FIRM = "inspection_firm", "Inspection firm"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    country = models.CharField(max_length=80, blank=True)
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    SUPPLIER = "supplier", "Supplier"
+    BUYER = "buyer", "Buyer"
+    INSPECTOR = "inspector", "Inspector"
+    FINANCE = "finance", "Finance"
+    CUSTOMER_SERVICE = "customer_service", "Customer service"
+    ADMIN = "admin", "Admin"
+
+
+# Which roles an organisation of each kind may give its people.
+ROLES_BY_KIND: dict[str, set[str]] = {
+    Organisation.Kind.BUYER: {
+        Role.BUYER,
+        Role.INSPECTOR,
+        Role.FINANCE,
+        Role.CUSTOMER_SERVICE,
+        Role.ADMIN,
+    },
+    Organisation.Kind.SUPPLIER: {Role.SUPPLIER},
+    Organisation.Kind.INSPECTION_FIRM: {Role.INSPECTOR},
+}
+
+
+class Membership(models.Model):
+    """Gives a user one role inside one organisation; a user without one sees nothing."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.organisation}"
+
+    def clean(self) -> None:
+        if self.organisation_id and self.role not in ROLES_BY_KIND[self.organisation.kind]:
+            allowed = ", ".join(sorted(ROLES_BY_KIND[self.organisation.kind]))
+            raise ValidationError(
+                {
+                    "role": f"A {self.organisation.get_kind_display().lower()} can only give "
+                    f"these roles: {allowed}."
+                }
+            )
+
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(models.Model):
+    """One state change: who, when, what, on which object. Append-only and hash-chained.
+
+    Each event's ``hash`` covers its own fields and the previous event's hash, so changing or
+    removing a row breaks the chain at that row (``manage.py audit_verify`` names it). The
+    unique ``prev_hash`` keeps the chain a line even if two writers race. On PostgreSQL a
+    trigger refuses UPDATE and DELETE on the table.
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    actor_label = models.CharField(max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    object_label = models.CharField(max_length=300, blank=True)
+    order = models.ForeignKey(
+        "orders.PurchaseOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_event_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """For "*.updated" events, the payload's {field: [old, new]} as rows to show."""
+        if not self.action.endswith(".updated"):
+            return []
+        return [
+            (field, values[0], values[1])
+            for field, values in self.payload.items()
+            if isinstance(values, list) and len(values) == 2
+        ]
+
+    def compute_hash(self) -> str:
+        """SHA-256 over the previous hash and every field that states what happened."""
+        body = {
+            "prev_hash": self.prev_hash,
+            "created_at": self.created_at.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_label": self.actor_label,
+            "organisation_id": self.organisation_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "object_label": self.object_label,
+            "order_id": self.order_id,
+            "payload": self.payload,
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+        return hashlib.sha256(canonical.encode()).hexdigest()

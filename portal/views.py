@@ -1,0 +1,92 @@
+"""The dashboard and the health check."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from orders.models import PurchaseOrder
+from orders.selectors import orders_with_batch_counts, waiting_on
+from portal.celery import app as celery_app
+from portal.roles import can_manage_orders
+
+
+@login_required
+@require_http_methods(["GET"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    orders = orders_with_batch_counts(request.user)
+    counts = {status: 0 for status, _ in PurchaseOrder.Status.choices}
+    for status in orders.values_list("status", flat=True):
+        counts[status] += 1
+    status_cards = [
+        (value, label, counts[value]) for value, label in PurchaseOrder.Status.choices
+        if counts[value] or value in ("draft", "issued", "in_production")
+    ]
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "orders": orders.exclude(
+                status__in=[PurchaseOrder.Status.CLOSED, PurchaseOrder.Status.CANCELLED]
+            )[:20],
+            "order_total": orders.count(),
+            "status_cards": status_cards,
+            "waiting": waiting_on(request.user),
+            "can_manage": can_manage_orders(request.user),
+        },
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "not answering"
+        return f"error: {error.__class__.__name__}"
+
+
+def _check_broker() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as error:  # noqa: BLE001
+        return f"error: {error.__class__.__name__}"
+
+
+def _check_workers() -> tuple[str, int]:
+    try:
+        replies = celery_app.control.ping(timeout=1.0)
+    except Exception as error:  # noqa: BLE001
+        return f"error: {error.__class__.__name__}", 0
+    return ("ok" if replies else "no worker answered"), len(replies)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Whether the database, the broker and at least one worker answer. 503 if any does not."""
+    database = _check_database()
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # The embedded default: tasks run inside the web process, there is nothing to reach.
+        broker, workers, worker_count = "eager", "eager", 0
+    else:
+        broker = _check_broker()
+        workers, worker_count = _check_workers() if broker == "ok" else ("not checked", 0)
+    healthy = database == "ok" and broker in ("ok", "eager") and workers in ("ok", "eager")
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "failing",
+            "database": database,
+            "broker": broker,
+            "workers": workers,
+            "worker_count": worker_count,
+        },
+        status=200 if healthy else 503,
+    )

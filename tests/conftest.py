@@ -1,0 +1,136 @@
+"""The cast every test can use: a buyer with its staff, two suppliers, an inspection firm,
+another buyer, a person with no organisation — and orders that some of them may see."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from orders import services
+from orders.models import Batch, PurchaseOrder
+from portal.models import Membership, Organisation, Role, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+# username: (organisation key, role); "outsider" has no membership at all.
+PEOPLE = {
+    "buyer": ("buyer", Role.BUYER),
+    "finance": ("buyer", Role.FINANCE),
+    "service": ("buyer", Role.CUSTOMER_SERVICE),
+    "admin": ("buyer", Role.ADMIN),
+    "supplier_a": ("supplier_a", Role.SUPPLIER),
+    "supplier_b": ("supplier_b", Role.SUPPLIER),
+    "inspector": ("inspection", Role.INSPECTOR),
+    "other_buyer": ("other_buyer", Role.BUYER),
+    "outsider": (None, None),
+}
+ROLES = list(PEOPLE)
+
+
+@dataclass
+class Cast:
+    organisations: dict[str, Organisation]
+    users: dict[str, User]
+    # own: buyer → supplier A, inspected; b_order: buyer → supplier B; foreign: other buyer →
+    # supplier A. Each has one batch.
+    orders: dict[str, PurchaseOrder]
+    batches: dict[str, Batch] = field(default_factory=dict)
+
+    def client(self, username: str | None) -> Client:
+        client = Client()
+        if username:
+            client.force_login(self.users[username])
+        return client
+
+    def api(self, username: str | None) -> APIClient:
+        client = APIClient()
+        if username:
+            token, _ = Token.objects.get_or_create(user=self.users[username])
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+
+# Which of the cast's orders each person may see.
+VISIBLE = {
+    "buyer": {"own", "b_order"},
+    "finance": {"own", "b_order"},
+    "service": {"own", "b_order"},
+    "admin": {"own", "b_order"},
+    "supplier_a": {"own", "foreign"},
+    "supplier_b": {"b_order"},
+    "inspector": {"own"},
+    "other_buyer": {"foreign"},
+    "outsider": set(),
+}
+ORDER_KEYS = ["own", "b_order", "foreign"]
+MANAGERS = {"buyer", "admin", "other_buyer"}
+BUYER_SIDE = {"buyer", "finance", "service", "admin", "other_buyer"}
+BATCH_EDITORS = {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}
+
+
+def make_order(user: User, supplier: Organisation, number: str, **extra: object) -> PurchaseOrder:
+    today = datetime.date(2026, 11, 1)
+    values: dict = {
+        "product_name": "Volta 65W charger",
+        "gtin": "05012345678900",
+        "quantity": 1000,
+        "order_date": today,
+        "required_by": today + datetime.timedelta(days=30),
+        "status": PurchaseOrder.Status.ISSUED,
+    }
+    values.update(extra)
+    return services.order_create(user=user, supplier=supplier, number=number, **values)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: object) -> None:
+    """Real hashing costs ~0.3 s a user; the cast has nine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    kinds = {
+        "buyer": Organisation.Kind.BUYER,
+        "other_buyer": Organisation.Kind.BUYER,
+        "supplier_a": Organisation.Kind.SUPPLIER,
+        "supplier_b": Organisation.Kind.SUPPLIER,
+        "inspection": Organisation.Kind.INSPECTION_FIRM,
+    }
+    organisations = {
+        key: Organisation.objects.create(name=f"{key.replace('_', ' ').title()} Co", kind=kind)
+        for key, kind in kinds.items()
+    }
+    users = {}
+    for username, (org_key, role) in PEOPLE.items():
+        user = User.objects.create_user(
+            username=username, password=PASSWORD, first_name=username.title()
+        )
+        if org_key:
+            Membership.objects.create(user=user, organisation=organisations[org_key], role=role)
+        users[username] = user
+    users["admin"].is_staff = users["admin"].is_superuser = True
+    users["admin"].save()
+    orders = {
+        "own": make_order(
+            users["buyer"], organisations["supplier_a"], "PO-OWN",
+            inspection_firms=[organisations["inspection"]],
+        ),
+        "b_order": make_order(users["buyer"], organisations["supplier_b"], "PO-BEE"),
+        "foreign": make_order(users["other_buyer"], organisations["supplier_a"], "PO-FOREIGN"),
+    }
+    batches = {
+        key: services.batch_create(
+            order=order,
+            user=users["other_buyer" if key == "foreign" else "buyer"],
+            code=f"{key.upper()}-B1",
+            planned_quantity=100,
+        )
+        for key, order in orders.items()
+    }
+    return Cast(organisations=organisations, users=users, orders=orders, batches=batches)

@@ -1,0 +1,225 @@
+"""Every URL × every role × own and foreign object. A foreign object answers 404, never data.
+
+``test_it_covers_every_url`` fails when a URL is added without a row here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import (
+    BATCH_EDITORS,
+    BUYER_SIDE,
+    MANAGERS,
+    ORDER_KEYS,
+    ROLES,
+    VISIBLE,
+    Cast,
+)
+
+# Per-object pages: url name → (object kind, who may open it among those who can see it, or
+# what those who see it but may not use it get).
+OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
+    "order-detail": ("order", set(ROLES), 403),
+    "order-edit": ("order", MANAGERS, 403),
+    "order-timeline": ("order", BUYER_SIDE, 404),  # internal to the buyer: suppliers get 404
+    "batch-create": ("order", MANAGERS, 403),
+    "batch-detail": ("batch", set(ROLES), 403),
+    "batch-edit": ("batch", BATCH_EDITORS, 403),
+}
+OBJECT_API = {
+    "api-order-detail": "order",
+    "api-order-batches": "order",
+    "api-batch-detail": "batch",
+}
+# Pages without an object id, tested below one by one.
+PLAIN_URLS = {
+    "dashboard",
+    "order-list",
+    "order-create",
+    "login",
+    "logout",
+    "healthz",
+    "api-token",
+    "api-schema",
+    "api-docs",
+    "api-order-list",
+}
+
+
+def _names(patterns: list, prefix: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            names |= _names(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(pattern.name)
+    return names
+
+
+def test_it_covers_every_url() -> None:
+    covered = set(OBJECT_PAGES) | set(OBJECT_API) | PLAIN_URLS
+    assert _names(get_resolver().url_patterns) == covered
+
+
+def _target(cast: Cast, kind: str, key: str) -> int:
+    return (cast.orders if kind == "order" else cast.batches)[key].pk
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", list(OBJECT_PAGES))
+def test_it_scopes_object_pages(cast: Cast, url_name: str, role: str) -> None:
+    kind, allowed, refused_status = OBJECT_PAGES[url_name]
+    client = cast.client(role)
+    for key in ORDER_KEYS:
+        obj = (cast.orders if kind == "order" else cast.batches)[key]
+        response = client.get(reverse(url_name, args=[obj.pk]))
+        if key not in VISIBLE[role]:
+            expected = 404
+        elif role in allowed:
+            expected = 200
+        else:
+            expected = refused_status
+        assert response.status_code == expected, (url_name, role, key)
+        if expected != 200:
+            number = obj.number if kind == "order" else obj.order.number
+            assert number not in response.content.decode(), (url_name, role, key)
+
+
+@pytest.mark.parametrize("url_name", list(OBJECT_PAGES) + list(OBJECT_API))
+def test_it_sends_anonymous_visitors_away(cast: Cast, url_name: str) -> None:
+    kind = OBJECT_PAGES[url_name][0] if url_name in OBJECT_PAGES else OBJECT_API[url_name]
+    response = cast.client(None).get(reverse(url_name, args=[_target(cast, kind, "own")]))
+    if url_name.startswith("api-"):
+        assert response.status_code in (401, 403)
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", list(OBJECT_API))
+def test_it_scopes_api_reads(cast: Cast, url_name: str, role: str) -> None:
+    api = cast.api(role)
+    for key in ORDER_KEYS:
+        response = api.get(reverse(url_name, args=[_target(cast, OBJECT_API[url_name], key)]))
+        expected = 200 if key in VISIBLE[role] else 404
+        assert response.status_code == expected, (url_name, role, key)
+        if expected == 404:
+            assert cast.orders[key].number not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_scopes_lists(cast: Cast, role: str) -> None:
+    page = cast.client(role).get(reverse("order-list")).content.decode()
+    api = cast.api(role).get(reverse("api-order-list")).json()
+    dashboard = cast.client(role).get(reverse("dashboard")).content.decode()
+    api_numbers = {order["number"] for order in api["results"]}
+    for key in ORDER_KEYS:
+        number = cast.orders[key].number
+        assert (number in page) == (key in VISIBLE[role]), (role, key)
+        assert (number in dashboard) == (key in VISIBLE[role]), (role, key)
+        assert (number in api_numbers) == (key in VISIBLE[role]), (role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_lets_only_managers_create_orders(cast: Cast, role: str) -> None:
+    page = cast.client(role).get(reverse("order-create"))
+    assert page.status_code == (200 if role in MANAGERS else 403)
+    payload = {
+        "number": f"PO-NEW-{role}",
+        "supplier": cast.organisations["supplier_b"].pk,
+        "product_name": "Drill",
+        "sku": "DRL-1",
+        "quantity": 10,
+        "order_date": "2026-11-01",
+        "required_by": "2026-12-01",
+        "status": "draft",
+    }
+    response = cast.api(role).post(reverse("api-order-list"), payload, format="json")
+    assert response.status_code == (201 if role in MANAGERS else 403), response.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_scopes_api_writes(cast: Cast, role: str) -> None:
+    api = cast.api(role)
+    for key in ORDER_KEYS:
+        order, batch = cast.orders[key], cast.batches[key]
+        order_patch = api.patch(
+            reverse("api-order-detail", args=[order.pk]), {"product_name": "X"}, format="json"
+        )
+        new_batch = api.post(
+            reverse("api-order-batches", args=[order.pk]),
+            {"code": f"N-{role}", "planned_quantity": 5},
+            format="json",
+        )
+        batch_patch = api.patch(
+            reverse("api-batch-detail", args=[batch.pk]),
+            {"production_started_on": "2026-11-03"},
+            format="json",
+        )
+        if key not in VISIBLE[role]:
+            assert (order_patch.status_code, new_batch.status_code, batch_patch.status_code) == (
+                404,
+                404,
+                404,
+            ), (role, key)
+            continue
+        assert order_patch.status_code == (200 if role in MANAGERS else 403), (role, key)
+        assert new_batch.status_code == (201 if role in MANAGERS else 403), (role, key)
+        # Production details are the supplier's (and the admin's) to give, not the buyer's.
+        can_report = role in {"supplier_a", "supplier_b", "admin"}
+        assert batch_patch.status_code == (200 if can_report else 403), (role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_keeps_foreign_ids_out_of_page_posts(cast: Cast, role: str) -> None:
+    client = cast.client(role)
+    for key in ORDER_KEYS:
+        if key in VISIBLE[role]:
+            continue
+        batch = cast.batches[key]
+        response = client.post(reverse("batch-edit", args=[batch.pk]), {"planned_quantity": 1})
+        assert response.status_code == 404
+        batch.refresh_from_db()
+        assert batch.planned_quantity == 100
+
+
+def test_it_serves_public_and_auth_urls(cast: Cast) -> None:
+    anonymous = cast.client(None)
+    assert anonymous.get(reverse("login")).status_code == 200
+    assert anonymous.get(reverse("healthz")).status_code in (200, 503)
+    assert anonymous.get(reverse("dashboard")).status_code == 302
+    assert anonymous.get(reverse("order-list")).status_code == 302
+    assert anonymous.get(reverse("order-create")).status_code == 302
+    assert anonymous.get(reverse("api-order-list")).status_code == 401
+    # The API's description is public, so integrators can read it before they hold a token.
+    assert anonymous.get(reverse("api-schema")).status_code == 200
+    assert anonymous.get(reverse("api-docs")).status_code == 200
+    assert anonymous.post(reverse("logout")).status_code == 302
+    for role in ROLES:
+        client = cast.client(role)
+        assert client.get(reverse("api-schema")).status_code == 200
+        assert client.get(reverse("api-docs")).status_code == 200
+        assert client.post(reverse("logout")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "url_for",
+    [
+        lambda cast, key: reverse("admin:orders_purchaseorder_change", args=[cast.orders[key].pk]),
+        lambda cast, key: reverse("admin:orders_batch_change", args=[cast.batches[key].pk]),
+    ],
+)
+def test_it_scopes_the_admin(cast: Cast, url_for: Callable) -> None:
+    admin = cast.client("admin")
+    assert admin.get(url_for(cast, "own")).status_code == 200
+    assert admin.get(url_for(cast, "foreign")).status_code == 404
+    for role in ROLES:
+        if role != "admin":
+            response = cast.client(role).get(url_for(cast, "own"))
+            assert response.status_code == 302 and "/admin/login/" in response["Location"]
