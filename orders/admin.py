@@ -19,7 +19,9 @@ from portal.roles import can_manage_orders
 class ServiceSavedAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Saves go through the services, so the admin is validated and audited like the pages."""
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
         """Relations were saved by the service in save_model."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -34,8 +36,15 @@ class ServiceSavedAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(ServiceSavedAdmin):
-    list_display = ["number", "buyer", "supplier", "product_name", "quantity", "status",
-                    "required_by"]
+    list_display = [
+        "number",
+        "buyer",
+        "supplier",
+        "product_name",
+        "quantity",
+        "status",
+        "required_by",
+    ]
     list_filter = ["status", "supplier"]
     search_fields = ["number", "product_name", "gtin", "sku"]
     exclude = ["buyer"]  # always the admin's own company, set by the service
@@ -44,8 +53,9 @@ class PurchaseOrderAdmin(ServiceSavedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PurchaseOrder]:
         return orders_visible_to(request.user)
 
-    def save_model(self, request: HttpRequest, obj: PurchaseOrder, form: ModelForm,
-                   change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: PurchaseOrder, form: ModelForm, change: bool
+    ) -> None:
         data = {name: form.cleaned_data[name] for name in services.ORDER_EDITABLE_FIELDS}
         firms = form.cleaned_data.get("inspection_firms", [])
         if change:

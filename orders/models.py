@@ -58,7 +58,10 @@ class PurchaseOrder(models.Model):
     number = models.CharField("PO number", max_length=50)
     product_name = models.CharField(max_length=200)
     gtin = models.CharField(
-        "GTIN", max_length=14, blank=True, validators=[validate_gtin],
+        "GTIN",
+        max_length=14,
+        blank=True,
+        validators=[validate_gtin],
         help_text="8, 12, 13 or 14 digits with the GS1 check digit.",
     )
     sku = models.CharField("SKU", max_length=64, blank=True)
@@ -185,9 +188,12 @@ class Batch(models.Model):
         ):
             errors["production_finished_on"] = "Production cannot finish before it started."
         if self.order_id and self.planned_quantity:
-            others = self.order.batches.exclude(pk=self.pk).aggregate(
-                total=Sum("planned_quantity")
-            )["total"] or 0
+            others = (
+                self.order.batches.exclude(pk=self.pk).aggregate(total=Sum("planned_quantity"))[
+                    "total"
+                ]
+                or 0
+            )
             if others + self.planned_quantity > self.order.quantity:
                 errors["planned_quantity"] = (
                     f"The order is for {self.order.quantity} units and its other batches already "

@@ -117,7 +117,8 @@ def waiting_on(user: User | AnonymousUser) -> list[WaitingItem]:
             items.append(
                 WaitingItem(
                     f"PO {order.number} is overdue",
-                    f"Required by {order.required_by:%d %b %Y}; status {order.get_status_display()}.",
+                    f"Required by {order.required_by:%d %b %Y}; "
+                    f"status {order.get_status_display()}.",
                     reverse("order-detail", args=[order.pk]),
                 )
             )

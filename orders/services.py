@@ -199,16 +199,12 @@ def batch_update(*, batch: Batch, user: User, **values: Any) -> Batch:
         raise PermissionDenied("Your role cannot change batches.")
     forbidden = set(values) - allowed
     if forbidden:
-        raise PermissionDenied(
-            f"Your role cannot change: {', '.join(sorted(forbidden))}."
-        )
+        raise PermissionDenied(f"Your role cannot change: {', '.join(sorted(forbidden))}.")
     # Lock the order: batch totals are checked against its quantity.
     _locked_visible_order(user, batch.order_id)
     batch = Batch.objects.select_related("order").get(pk=batch.pk)
     changed = _changes(batch, values)
     if changed:
         _save_checked(batch)
-        audit_log(
-            actor=user, action="batch.updated", obj=batch, order=batch.order, payload=changed
-        )
+        audit_log(actor=user, action="batch.updated", obj=batch, order=batch.order, payload=changed)
     return batch

@@ -97,6 +97,14 @@ class Membership(models.Model):
 GENESIS_HASH = "0" * 64
 
 
+def _label(field: str) -> str:
+    return field.replace("_", " ").capitalize()
+
+
+def _shown(value: object) -> object:
+    return ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
 class AuditEvent(models.Model):
     """One state change: who, when, what, on which object. Append-only and hash-chained.
 
@@ -151,10 +159,15 @@ class AuditEvent(models.Model):
         if not self.action.endswith(".updated"):
             return []
         return [
-            (field, values[0], values[1])
+            (_label(field), _shown(values[0]), _shown(values[1]))
             for field, values in self.payload.items()
             if isinstance(values, list) and len(values) == 2
         ]
+
+    @property
+    def facts(self) -> list[tuple[str, object]]:
+        """The payload as (label, value) rows, for events that are not updates."""
+        return [(_label(field), _shown(value)) for field, value in self.payload.items()]
 
     def compute_hash(self) -> str:
         """SHA-256 over the previous hash and every field that states what happened."""

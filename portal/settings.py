@@ -19,7 +19,9 @@ DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
+)
 
 if not DEBUG:
     # Fail loudly rather than serve production with a guessable key or an open Host header.

@@ -24,7 +24,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for status in orders.values_list("status", flat=True):
         counts[status] += 1
     status_cards = [
-        (value, label, counts[value]) for value, label in PurchaseOrder.Status.choices
+        (value, label, counts[value])
+        for value, label in PurchaseOrder.Status.choices
         if counts[value] or value in ("draft", "issued", "in_production")
     ]
     return render(

@@ -1,7 +1,7 @@
 """Check (and under CI start) the services the tests use: PostgreSQL and Redis.
 
-    python scripts/services.py check   # exit 1 naming what does not answer
-    python scripts/services.py start   # start what does not answer, then check
+python scripts/services.py check   # exit 1 naming what does not answer
+python scripts/services.py start   # start what does not answer, then check
 """
 
 from __future__ import annotations
@@ -23,11 +23,18 @@ def postgres_problem() -> str | None:
     url = urlparse(DATABASE_URL)
     try:
         psycopg2.connect(
-            host=url.hostname, port=url.port or 5432, user=url.username or "postgres",
-            password=url.password or "", dbname="postgres", connect_timeout=3,
+            host=url.hostname,
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password or "",
+            dbname="postgres",
+            connect_timeout=3,
         ).close()
     except psycopg2.OperationalError as error:
-        return f"PostgreSQL at {url.hostname}:{url.port or 5432} does not answer ({error}".strip() + ")"
+        return (
+            f"PostgreSQL at {url.hostname}:{url.port or 5432} does not answer ({error}".strip()
+            + ")"
+        )
     return None
 
 
@@ -51,8 +58,19 @@ def start() -> None:
             )
     if redis_problem():
         subprocess.run(
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
-             "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             check=False,
         )
     for _ in range(30):

@@ -4,7 +4,14 @@ another buyer, a person with no organisation — and orders that some of them ma
 from __future__ import annotations
 
 import datetime
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -15,6 +22,7 @@ from orders import services
 from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
 
 # username: (organisation key, role); "outsider" has no membership at all.
@@ -118,7 +126,9 @@ def cast(db: None) -> Cast:
     users["admin"].save()
     orders = {
         "own": make_order(
-            users["buyer"], organisations["supplier_a"], "PO-OWN",
+            users["buyer"],
+            organisations["supplier_a"],
+            "PO-OWN",
             inspection_firms=[organisations["inspection"]],
         ),
         "b_order": make_order(users["buyer"], organisations["supplier_b"], "PO-BEE"),
@@ -134,3 +144,56 @@ def cast(db: None) -> Cast:
         for key, order in orders.items()
     }
     return Cast(organisations=organisations, users=users, orders=orders, batches=batches)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None) -> Iterator[str]:
+    """A real Celery worker process on the configured broker, reading the test database."""
+    from django.conf import settings
+    from django.db import connection
+
+    from portal.celery import app
+
+    if settings.CELERY_TASK_ALWAYS_EAGER or connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the worker tests on PostgreSQL and Redis.")
+        pytest.skip("needs PostgreSQL and a Redis broker (see make test)")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}"
+        f"/{db['NAME']}",
+    }
+    hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[hostname], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start (exit code {worker.poll()})")
+        yield hostname
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -91,4 +91,3 @@ class BatchSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
         validators: list[Any] = []
-

@@ -38,7 +38,9 @@ class Command(BaseCommand):
     help = "Create (or refresh) the demo companies, users and orders."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password for every demo user")
+        parser.add_argument(
+            "--password", default=DEFAULT_PASSWORD, help="password for every demo user"
+        )
 
     @transaction.atomic
     def handle(self, *args: object, password: str, **options: object) -> None:
@@ -52,7 +54,11 @@ class Command(BaseCommand):
         for username, (first, last, org_key, role) in PEOPLE.items():
             user, _ = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                },
             )
             user.set_password(password)
             user.is_staff = user.is_superuser = role == Role.ADMIN
@@ -73,7 +79,9 @@ class Command(BaseCommand):
     def _orders(self, buyer: User, organisations: dict[str, Organisation]) -> None:
         today = timezone.localdate()
         day = datetime.timedelta(days=1)
-        if not PurchaseOrder.objects.filter(buyer=organisations["buyer"], number="PO-2026-0141").exists():
+        if not PurchaseOrder.objects.filter(
+            buyer=organisations["buyer"], number="PO-2026-0141"
+        ).exists():
             order = services.order_create(
                 user=buyer,
                 supplier=organisations["supplier_a"],
@@ -88,9 +96,13 @@ class Command(BaseCommand):
                 status=PurchaseOrder.Status.ISSUED,
                 inspection_firms=[organisations["inspection"]],
             )
-            first = services.batch_create(order=order, user=buyer, code="B1", planned_quantity=6_000)
+            first = services.batch_create(
+                order=order, user=buyer, code="B1", planned_quantity=6_000
+            )
             services.batch_create(order=order, user=buyer, code="B2", planned_quantity=6_000)
-            services.order_update(order=order, user=buyer, status=PurchaseOrder.Status.IN_PRODUCTION)
+            services.order_update(
+                order=order, user=buyer, status=PurchaseOrder.Status.IN_PRODUCTION
+            )
             supplier = User.objects.get(username="supplier_a")
             services.batch_update(
                 batch=first,
@@ -101,7 +113,9 @@ class Command(BaseCommand):
                 production_finished_on=today - 12 * day,
                 status=Batch.Status.PRODUCED,
             )
-        if not PurchaseOrder.objects.filter(buyer=organisations["buyer"], number="PO-2026-0152").exists():
+        if not PurchaseOrder.objects.filter(
+            buyer=organisations["buyer"], number="PO-2026-0152"
+        ).exists():
             order = services.order_create(
                 user=buyer,
                 supplier=organisations["supplier_b"],
@@ -116,7 +130,9 @@ class Command(BaseCommand):
                 status=PurchaseOrder.Status.ISSUED,
             )
             services.batch_create(order=order, user=buyer, code="L01", planned_quantity=1_500)
-        if not PurchaseOrder.objects.filter(buyer=organisations["buyer"], number="PO-2026-0160").exists():
+        if not PurchaseOrder.objects.filter(
+            buyer=organisations["buyer"], number="PO-2026-0160"
+        ).exists():
             services.order_create(
                 user=buyer,
                 supplier=organisations["supplier_a"],
