@@ -187,6 +187,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.PurchaseOrder.Status",
+        "BatchStatusEnum": "orders.models.Batch.Status",
+        "SerialListKindEnum": "serials.models.SerialList.Kind",
+        "SerialListStatusEnum": "serials.models.SerialList.Status",
+        "SerialExceptionKindEnum": "serials.models.SerialException.Kind",
+        "SerialExceptionStatusEnum": "serials.models.SerialException.Status",
+    },
 }
 
 LOGGING = {
@@ -196,3 +204,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Serial lists: the upload cap, and how long a worker's claim lasts without a heartbeat before
+# another worker may take the job over (it must stay below the broker's visibility timeout).
+SERIAL_LIST_MAX_BYTES = env.int("SERIAL_LIST_MAX_BYTES", default=400 * 1024 * 1024)
+SERIAL_LIST_LEASE_SECONDS = env.int("SERIAL_LIST_LEASE_SECONDS", default=120)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,2 +1,239 @@
-"""Numbering rules, serial lists and the reuse registry arrive with the serial-validation issue.
-The engine itself (``serials.engine``) never imports Django."""
+"""Numbering rules, uploaded serial lists with their validation reports, the registry of serials
+already used, and the exceptions a supplier must explain.
+
+The engine itself (``serials.engine``) never imports Django; this module only stores what it
+finds."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from orders.models import Batch, PurchaseOrder
+from portal.models import Organisation
+
+
+class NumberingRule(models.Model):
+    """How the buyer's product is serialised: PREFIX + fixed-width counter + optional check
+    digit. One rule per buyer and product (GTIN or SKU)."""
+
+    class Check(models.TextChoices):
+        NONE = "none", "No check digit"
+        GS1 = "gs1", "GS1 mod-10"
+        LUHN = "luhn", "Luhn"
+
+    buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    product = models.CharField(
+        max_length=64, help_text="The GTIN or SKU exactly as it appears on purchase orders."
+    )
+    prefix = models.CharField(max_length=32, blank=True)
+    width = models.PositiveSmallIntegerField(
+        "counter digits", validators=[MinValueValidator(1), MaxValueValidator(18)]
+    )
+    check_digit = models.CharField(max_length=8, choices=Check.choices, default=Check.NONE)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product"]
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "product"], name="one_rule_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.pattern}"
+
+    @property
+    def pattern(self) -> str:
+        check = (
+            "" if self.check_digit == self.Check.NONE else f" + {self.get_check_digit_display()}"
+        )
+        return f"{self.prefix}{'#' * self.width}{check}"
+
+    def clean(self) -> None:
+        if self.prefix != self.prefix.strip().upper():
+            raise ValidationError({"prefix": "Use upper-case letters without surrounding spaces."})
+
+    @classmethod
+    def for_order(cls, order: PurchaseOrder) -> NumberingRule | None:
+        return cls.objects.filter(buyer=order.buyer, product=order.gtin or order.sku).first()
+
+
+def registry_scope(order: PurchaseOrder) -> str:
+    """Serials are unique per buyer and product: two products may both start at 1."""
+    return f"{order.buyer_id}:{order.gtin or order.sku}"
+
+
+class SerialList(models.Model):
+    """One uploaded file of serials for a batch, and what validating it found. Never
+    overwritten: a corrected list is a new upload."""
+
+    class Kind(models.TextChoices):
+        PRODUCTION = "production", "Production list"
+        CARTON = "carton", "Carton list (serial → carton)"
+        DISTRIBUTION = "distribution", "Distribution list (serial → customer)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Validating"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="serial_lists")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PRODUCTION)
+    file = models.FileField(upload_to="serial-lists/", max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    # The rule as it was when the list was uploaded: later rule edits never change a report.
+    rule_prefix = models.CharField(max_length=32, blank=True)
+    rule_width = models.PositiveSmallIntegerField()
+    rule_check = models.CharField(max_length=8, choices=NumberingRule.Check.choices)
+    expected_lo = models.BigIntegerField(null=True, blank=True)
+    expected_hi = models.BigIntegerField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    # Who is working on it: a worker claims the job with a fresh token and keeps the heartbeat
+    # fresh; only the holder of the token may write the result.
+    claim_token = models.UUIDField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} of batch {self.batch.code}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def rule_pattern(self) -> str:
+        check = "" if self.rule_check == "none" else f" + {self.rule_check} check digit"
+        return f"{self.rule_prefix}{'#' * self.rule_width}{check}"
+
+
+class SerialRun(models.Model):
+    """A run of consecutive counters a batch used, inside one scope (buyer + product).
+
+    Runs of pending lists are checked against to catch reuse before acceptance; runs of
+    accepted batches are the registry. On PostgreSQL an exclusion constraint (migration
+    0002) refuses two accepted runs that overlap in one scope."""
+
+    scope = models.CharField(max_length=100)
+    lo = models.BigIntegerField()
+    hi = models.BigIntegerField()
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="serial_runs")
+    serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="runs")
+    accepted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "lo", "hi"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(hi__gte=models.F("lo")), name="run_lo_le_hi")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} [{self.lo}, {self.hi}]{' accepted' if self.accepted else ''}"
+
+
+class SerialException(models.Model):
+    """One anomaly the supplier must explain: a missing range, a duplicated serial, serials
+    reused from another batch, or malformed values."""
+
+    class Kind(models.TextChoices):
+        MISSING = "missing", "Missing range"
+        DUPLICATE = "duplicate", "Duplicated serial"
+        REUSED = "reused", "Reused serials"
+        MALFORMED = "malformed", "Malformed values"
+        OUT_OF_RANGE = "out_of_range", "Outside the allocated range"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for the supplier"
+        ANSWERED = "answered", "Answered, waiting for the buyer"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    class Reason(models.TextChoices):
+        TEST_SCRAP = "test_scrap", "Test scrap"
+        REWORK_RELABEL = "rework_relabel", "Rework relabel"
+        PRINTER_SKIP = "printer_skip", "Printer skip"
+        PACKING_CHANGE = "packing_change", "Packing change"
+        SAMPLE_RETAINED = "sample_retained", "Sample retained"
+        DESTROYED = "destroyed", "Destroyed"
+        OTHER = "other", "Other"
+
+    serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="exceptions")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="serial_exceptions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    summary = models.CharField(max_length=300)
+    lo = models.BigIntegerField(null=True, blank=True)
+    hi = models.BigIntegerField(null=True, blank=True)
+    serial = models.CharField(max_length=100, blank=True)
+    count = models.BigIntegerField(default=1)
+    detail = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class ExceptionAnswer(models.Model):
+    """The supplier's written reason for an exception. Append-only: a new answer is a new row."""
+
+    exception = models.ForeignKey(SerialException, on_delete=models.PROTECT, related_name="answers")
+    reason = models.CharField(max_length=20, choices=SerialException.Reason.choices)
+    note = models.TextField()
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.note[:60]}"
+
+
+class ExceptionDecision(models.Model):
+    """The buyer's acceptance or rejection of an answered exception. Append-only."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accept"
+        REJECTED = "rejected", "Reject"
+
+    exception = models.ForeignKey(
+        SerialException, on_delete=models.PROTECT, related_name="decisions"
+    )
+    answer = models.ForeignKey(ExceptionAnswer, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} by {self.decided_by}"

@@ -146,9 +146,69 @@ def cast(db: None) -> Cast:
     return Cast(organisations=organisations, users=users, orders=orders, batches=batches)
 
 
+class WorkerProcess:
+    """A real Celery worker (``celery -A portal worker``) reading the test database."""
+
+    def __init__(self, **env: str) -> None:
+        from django.db import connection
+
+        db = connection.settings_dict
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}"
+            f"/{db['NAME']}",
+            **env,
+        }
+        self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        from portal.celery import app
+
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "WARNING",
+                "--hostname",
+                self.hostname,
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[self.hostname], timeout=0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start (exit code {self.process.poll()})")
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the worker gets no chance to acknowledge or give back its job."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db: None) -> Iterator[str]:
-    """A real Celery worker process on the configured broker, reading the test database."""
+def worker_factory(transactional_db: None) -> Iterator[type[WorkerProcess]]:
+    """Start real workers on the configured broker; all are stopped after the test."""
     from django.conf import settings
     from django.db import connection
 
@@ -158,42 +218,20 @@ def celery_worker_process(transactional_db: None) -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("CI must run the worker tests on PostgreSQL and Redis.")
         pytest.skip("needs PostgreSQL and a Redis broker (see make test)")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}"
-        f"/{db['NAME']}",
-    }
-    hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--hostname",
-            hostname,
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[hostname], timeout=0.5):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start (exit code {worker.poll()})")
-        yield hostname
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+    app.control.purge()  # jobs left over from earlier runs name rows that do not exist
+    started: list[WorkerProcess] = []
+
+    class Tracked(WorkerProcess):
+        def start(self) -> WorkerProcess:
+            started.append(self)
+            return super().start()
+
+    yield Tracked
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(worker_factory: type[WorkerProcess]) -> str:
+    """One real Celery worker for the test."""
+    return worker_factory().start().hostname

@@ -1,0 +1,138 @@
+"""Serial list, exception and numbering-rule API. Uploads answer 202 and a URL to poll."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.selectors import batch_for
+from serials import services
+from serials.api.serializers import (
+    ExceptionAnswerSerializer,
+    ExceptionDecisionSerializer,
+    NumberingRuleSerializer,
+    SerialExceptionSerializer,
+    SerialListQueuedSerializer,
+    SerialListSerializer,
+    SerialListUploadSerializer,
+)
+from serials.models import NumberingRule, SerialException, SerialList
+from serials.selectors import exceptions_visible_to, rules_visible_to, serial_lists_visible_to
+
+
+class BatchSerialLists(generics.ListAPIView):
+    """The serial lists of a batch; POST a file (multipart ``file``, ``kind``) to add one."""
+
+    serializer_class = SerialListSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["kind", "status"]
+
+    def get_queryset(self) -> QuerySet[SerialList]:
+        if getattr(self, "swagger_fake_view", False):
+            return SerialList.objects.none()
+        return serial_lists_visible_to(self.request.user).filter(
+            batch=batch_for(self.request.user, self.kwargs["pk"])
+        )
+
+    @extend_schema(request=SerialListUploadSerializer, responses={202: SerialListQueuedSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        batch = batch_for(request.user, pk)
+        upload = SerialListUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        serial_list = services.serial_list_upload(
+            batch=batch,
+            user=request.user,
+            uploaded_file=upload.validated_data["file"],
+            kind=upload.validated_data["kind"],
+        )
+        body = SerialListQueuedSerializer(serial_list, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+class SerialListDetail(generics.RetrieveAPIView):
+    """Status, progress (0–100), error and, once done, the report."""
+
+    serializer_class = SerialListSerializer
+
+    def get_queryset(self) -> QuerySet[SerialList]:
+        return serial_lists_visible_to(self.request.user)
+
+
+class BatchExceptions(generics.ListAPIView):
+    serializer_class = SerialExceptionSerializer
+    filterset_fields = ["kind", "status", "serial_list"]
+
+    def get_queryset(self) -> QuerySet[SerialException]:
+        if getattr(self, "swagger_fake_view", False):
+            return SerialException.objects.none()
+        batch = batch_for(self.request.user, self.kwargs["pk"])
+        return (
+            exceptions_visible_to(self.request.user).filter(batch=batch).prefetch_related("answers")
+        )
+
+
+def _visible_exceptions(request: Request, ids: list[int]) -> list[SerialException]:
+    found = list(exceptions_visible_to(request.user).filter(pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise Http404("Some of these exceptions do not exist.")
+    return found
+
+
+class ExceptionAnswers(APIView):
+    """The supplier answers one or many exceptions with a reason code and a note."""
+
+    @extend_schema(
+        request=ExceptionAnswerSerializer, responses={200: SerialExceptionSerializer(many=True)}
+    )
+    def post(self, request: Request) -> Response:
+        data = ExceptionAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        exceptions = _visible_exceptions(request, data.validated_data["ids"])
+        services.exception_answer(
+            exceptions=exceptions,
+            user=request.user,
+            reason=data.validated_data["reason"],
+            note=data.validated_data["note"],
+        )
+        fresh = exceptions_visible_to(request.user).filter(pk__in=data.validated_data["ids"])
+        return Response(SerialExceptionSerializer(fresh, many=True).data)
+
+
+class ExceptionDecisions(APIView):
+    """The buyer accepts or rejects one or many answered exceptions."""
+
+    @extend_schema(
+        request=ExceptionDecisionSerializer, responses={200: SerialExceptionSerializer(many=True)}
+    )
+    def post(self, request: Request) -> Response:
+        data = ExceptionDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        exceptions = _visible_exceptions(request, data.validated_data["ids"])
+        services.exception_decide(
+            exceptions=exceptions,
+            user=request.user,
+            decision=data.validated_data["decision"],
+            note=data.validated_data["note"],
+        )
+        fresh = exceptions_visible_to(request.user).filter(pk__in=data.validated_data["ids"])
+        return Response(SerialExceptionSerializer(fresh, many=True).data)
+
+
+class NumberingRules(generics.ListCreateAPIView):
+    """The buyer's numbering rules; POST creates or replaces the rule of a product."""
+
+    serializer_class = NumberingRuleSerializer
+
+    def get_queryset(self) -> QuerySet[NumberingRule]:
+        return rules_visible_to(self.request.user)
+
+    def perform_create(self, serializer: NumberingRuleSerializer) -> None:
+        serializer.instance = services.numbering_rule_save(
+            user=self.request.user, **serializer.validated_data
+        )

@@ -1,0 +1,619 @@
+"""State changes for numbering rules, serial lists and exceptions.
+
+``serial_list_validate`` is the worker's job: it claims the list with a conditional UPDATE,
+runs the engine, and writes the whole result in one transaction only if it still holds the
+claim — so a job delivered twice, or redelivered after its worker died, finishes exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from orders.models import Batch, PurchaseOrder
+from orders.selectors import batches_visible_to
+from portal.audit import audit_log
+from portal.models import Role, User
+from portal.roles import can_manage_orders, membership_of
+from serials import engine
+from serials.models import (
+    ExceptionAnswer,
+    ExceptionDecision,
+    NumberingRule,
+    SerialException,
+    SerialList,
+    SerialRun,
+    registry_scope,
+)
+
+REPORT_LIMIT = 1000
+
+
+# ---------------------------------------------------------------- numbering rules
+
+
+@transaction.atomic
+def numbering_rule_save(
+    *, user: User, product: str, prefix: str, width: int, check_digit: str, note: str = ""
+) -> NumberingRule:
+    """Create or change the buyer's rule for one product, audited."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins define numbering rules.")
+    buyer = user.membership.organisation
+    rule = NumberingRule.objects.select_for_update().filter(buyer=buyer, product=product).first()
+    before = None if rule is None else [rule.prefix, rule.width, rule.check_digit, rule.note]
+    rule = rule or NumberingRule(buyer=buyer, product=product.strip())
+    rule.prefix, rule.width, rule.check_digit, rule.note = prefix, width, check_digit, note
+    rule.full_clean()
+    rule.save()
+    audit_log(
+        actor=user,
+        action="numbering_rule.saved",
+        obj=rule,
+        payload={"pattern": rule.pattern, "before": before},
+    )
+    return rule
+
+
+def engine_rule(serial_list: SerialList) -> engine.NumberingRule:
+    return engine.NumberingRule(
+        prefix=serial_list.rule_prefix, width=serial_list.rule_width, check=serial_list.rule_check
+    )
+
+
+def format_serial(rule: engine.NumberingRule, counter: int) -> str:
+    digits = str(counter).zfill(rule.width)
+    if rule.check == "gs1":
+        digits += engine.gs1_check_digit(digits)
+    elif rule.check == "luhn":
+        digits += engine.luhn_check_digit(digits)
+    return rule.prefix + digits
+
+
+def counter_of(rule: engine.NumberingRule, serial: str) -> int | None:
+    """The counter of one serial, or None when it does not follow the rule."""
+    reason, counter = engine.classify_value(serial.strip().upper(), rule)
+    return counter if reason == 0 else None
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def _can_upload(user: User, batch: Batch) -> bool:
+    membership = membership_of(user)
+    if membership is None or not batches_visible_to(user).filter(pk=batch.pk).exists():
+        return False
+    return membership.role in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
+
+
+def _store_by_hash(uploaded: UploadedFile) -> tuple[str, str, int]:
+    """Hash the bytes, then store them under their hash (never under the sender's name)."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    sha = digest.hexdigest()
+    name = f"serial-lists/{sha[:2]}/{sha}"
+    if not default_storage.exists(name):
+        uploaded.seek(0)
+        stored = default_storage.save(name, uploaded)
+        if stored != name:  # a concurrent upload of the same bytes won the race
+            default_storage.delete(stored)
+    return name, sha, size
+
+
+@transaction.atomic
+def serial_list_upload(
+    *, batch: Batch, user: User, uploaded_file: UploadedFile, kind: str = SerialList.Kind.PRODUCTION
+) -> SerialList:
+    """Store an uploaded serial list and queue its validation after commit."""
+    if not _can_upload(user, batch):
+        raise PermissionDenied("Only the batch's supplier and the buyer upload serial lists.")
+    if kind not in SerialList.Kind.values:
+        raise ValidationError({"kind": f"“{kind}” is not a kind of serial list."})
+    name = os.path.basename(uploaded_file.name or "upload")[:255]
+    if not uploaded_file.size:
+        raise ValidationError({"file": f"{name} is empty."})
+    if uploaded_file.size > settings.SERIAL_LIST_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": f"{name} is {uploaded_file.size / 1e6:.0f} MB; the limit is "
+                f"{settings.SERIAL_LIST_MAX_BYTES / 1e6:.0f} MB."
+            }
+        )
+    order = batch.order
+    rule = NumberingRule.for_order(order)
+    if rule is None:
+        raise ValidationError(
+            f"There is no numbering rule for {order.product_code} yet: the buyer defines one "
+            "under Numbering rules before serial lists can be checked."
+        )
+    storage_name, sha, size = _store_by_hash(uploaded_file)
+    expected = _declared_counters(batch, rule)
+    serial_list = SerialList.objects.create(
+        batch=batch,
+        kind=kind,
+        file=storage_name,
+        original_name=name,
+        size=size,
+        sha256=sha,
+        uploaded_by=user,
+        rule_prefix=rule.prefix,
+        rule_width=rule.width,
+        rule_check=rule.check_digit,
+        expected_lo=expected[0] if expected else None,
+        expected_hi=expected[1] if expected else None,
+    )
+    audit_log(
+        actor=user,
+        action="serial_list.uploaded",
+        obj=serial_list,
+        order=order,
+        payload={"batch": batch.code, "kind": kind, "file": name, "sha256": sha, "size": size},
+    )
+    from serials.tasks import validate_serial_list
+
+    transaction.on_commit(lambda: validate_serial_list.delay(serial_list.pk))
+    return serial_list
+
+
+def _declared_counters(batch: Batch, rule: NumberingRule) -> tuple[int, int] | None:
+    """The batch's declared range as counters, when both ends follow the rule."""
+    if not batch.declared_range:
+        return None
+    engine_rule_ = engine.NumberingRule(rule.prefix, rule.width, rule.check_digit)
+    lo = counter_of(engine_rule_, batch.declared_first_serial)
+    hi = counter_of(engine_rule_, batch.declared_last_serial)
+    return (lo, hi) if lo is not None and hi is not None and lo <= hi else None
+
+
+# ---------------------------------------------------------------- the worker's job
+
+
+def _claim(serial_list_id: int) -> uuid.UUID | None:
+    """Take the job if it is queued, or running with a heartbeat older than the lease (its
+    worker died). Returns the claim token, or None if someone else has it or it is finished."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SERIAL_LIST_LEASE_SECONDS)
+    claimed = (
+        SerialList.objects.filter(pk=serial_list_id)
+        .filter(
+            Q(status=SerialList.Status.QUEUED)
+            | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
+        )
+        .update(
+            status=SerialList.Status.RUNNING,
+            claim_token=token,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce("started_at", now),
+            progress=0,
+        )
+    )
+    return token if claimed else None
+
+
+@dataclass
+class _Heartbeat:
+    serial_list_id: int
+    token: uuid.UUID
+    shown: int = -1
+
+    def __call__(self, percent: int) -> None:
+        # Scale the engine's 0–100 into 0–90: the rest is the reuse check and the write.
+        percent = min(90, percent * 9 // 10)
+        if percent >= self.shown + 5 or percent == 90:
+            SerialList.objects.filter(pk=self.serial_list_id, claim_token=self.token).update(
+                progress=percent, heartbeat_at=timezone.now()
+            )
+            self.shown = percent
+
+
+def serial_list_validate(*, serial_list_id: int) -> None:
+    """Validate a stored list. Safe to run twice: only the claim holder writes a result."""
+    token = _claim(serial_list_id)
+    if token is None:
+        return
+    serial_list = SerialList.objects.select_related("batch__order").get(pk=serial_list_id)
+    rule = engine_rule(serial_list)
+    expected = (
+        (serial_list.expected_lo, serial_list.expected_hi)
+        if serial_list.expected_lo is not None
+        else None
+    )
+    heartbeat = _Heartbeat(serial_list_id, token)
+    try:
+        with _local_copy(serial_list.file.name, serial_list.original_name) as path:
+            validation = engine.run_file(
+                path, rule, expected_range=expected, limit=REPORT_LIMIT, progress=heartbeat
+            )
+    except engine.SerialFileError as error:
+        # The engine names the file by its path; people know it by the name they uploaded.
+        _fail(serial_list_id, token, str(error).replace(os.path.dirname(path) + os.sep, ""))
+        return
+    lo, hi = validation.present_runs
+    reuse = _reuse(serial_list, rule, lo, hi)
+    heartbeat(100)
+    with transaction.atomic():
+        locked = SerialList.objects.select_for_update().get(pk=serial_list_id)
+        if locked.claim_token != token or locked.status != SerialList.Status.RUNNING:
+            return  # the claim was taken over; the other worker writes the result
+        report = {**validation.report, **reuse.report}
+        _record_runs(locked, lo, hi)
+        _record_exceptions(locked, rule, report, reuse)
+        locked.report = report
+        locked.status = SerialList.Status.DONE
+        locked.progress = 100
+        locked.error = None
+        locked.finished_at = timezone.now()
+        locked.save()
+        audit_log(
+            actor=None,
+            action="serial_list.validated",
+            obj=locked,
+            order=locked.batch.order,
+            payload={
+                key: report[key]
+                for key in (
+                    "rows",
+                    "unique",
+                    "used_range",
+                    "missing_count",
+                    "duplicate_count",
+                    "malformed_count",
+                    "out_of_range_count",
+                    "reused_count",
+                )
+            },
+        )
+
+
+def _fail(serial_list_id: int, token: uuid.UUID, message: str) -> None:
+    with transaction.atomic():
+        updated = SerialList.objects.filter(
+            pk=serial_list_id, claim_token=token, status=SerialList.Status.RUNNING
+        ).update(
+            status=SerialList.Status.FAILED,
+            error=message,
+            progress=100,
+            finished_at=timezone.now(),
+        )
+        if updated:
+            serial_list = SerialList.objects.select_related("batch__order").get(pk=serial_list_id)
+            audit_log(
+                actor=None,
+                action="serial_list.failed",
+                obj=serial_list,
+                order=serial_list.batch.order,
+                payload={"error": message},
+            )
+
+
+class _local_copy:  # noqa: N801 - used as a context manager
+    """A filesystem path for the stored bytes (copied down from remote storage if needed).
+    The engine names files in its messages: show the uploader's file name, not our hash."""
+
+    def __init__(self, storage_name: str, shown_name: str) -> None:
+        self.storage_name = storage_name
+        self.shown_name = os.path.basename(shown_name) or "upload"
+        self.directory: str | None = None
+
+    def __enter__(self) -> str:
+        self.directory = tempfile.mkdtemp(prefix="serial-list-")
+        path = os.path.join(self.directory, self.shown_name)
+        try:
+            os.symlink(default_storage.path(self.storage_name), path)
+        except NotImplementedError:
+            with default_storage.open(self.storage_name, "rb") as source, open(path, "wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+        return path
+
+    def __exit__(self, *exc: object) -> None:
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- reuse and the registry
+
+
+@dataclass
+class _Reuse:
+    report: dict[str, Any]
+    overlaps: list[dict[str, Any]]  # {"lo", "hi", "order", "batch", "accepted"}
+
+
+def _reuse(
+    serial_list: SerialList, rule: engine.NumberingRule, lo: np.ndarray, hi: np.ndarray
+) -> _Reuse:
+    """Serials of this list already held by accepted batches or by other batches' pending
+    lists, in the same scope. Runs are compared with runs: no per-serial work."""
+    batch = serial_list.batch
+    if not len(lo):
+        return _Reuse({"reused_count": 0, "reused": []}, [])
+    others = (
+        SerialRun.objects.filter(
+            scope=registry_scope(batch.order), lo__lte=int(hi[-1]), hi__gte=int(lo[0])
+        )
+        .exclude(batch=batch)
+        .select_related("batch__order")
+        .order_by("lo")
+    )
+    overlaps: list[dict[str, Any]] = []
+    for other in others.iterator(chunk_size=5000):
+        # My runs that can touch [other.lo, other.hi]: sorted, disjoint, so a slice.
+        first = int(np.searchsorted(hi, other.lo, side="left"))
+        last = int(np.searchsorted(lo, other.hi, side="right"))
+        if first >= last:
+            continue
+        starts = np.maximum(lo[first:last], other.lo)
+        ends = np.minimum(hi[first:last], other.hi)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if start <= end:
+                overlaps.append(
+                    {
+                        "lo": start,
+                        "hi": end,
+                        "order": other.batch.order.number,
+                        "batch": other.batch.code,
+                        "accepted": other.accepted,
+                    }
+                )
+    overlaps.sort(key=lambda overlap: overlap["lo"])
+    count = sum(overlap["hi"] - overlap["lo"] + 1 for overlap in overlaps)
+    listed: list[dict[str, str]] = []
+    for overlap in overlaps:
+        for counter in range(overlap["lo"], min(overlap["hi"], overlap["lo"] + REPORT_LIMIT) + 1):
+            if len(listed) == REPORT_LIMIT:
+                break
+            listed.append(
+                {
+                    "serial": format_serial(rule, counter),
+                    "order": overlap["order"],
+                    "batch": overlap["batch"],
+                }
+            )
+    return _Reuse({"reused_count": count, "reused": listed}, overlaps)
+
+
+def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Replace the batch's pending runs with this list's (derived data, not a record)."""
+    batch = serial_list.batch
+    SerialRun.objects.filter(batch=batch, accepted=False).delete()
+    if serial_list.kind != SerialList.Kind.PRODUCTION:
+        return
+    scope = registry_scope(batch.order)
+    SerialRun.objects.bulk_create(
+        (
+            SerialRun(scope=scope, lo=a, hi=b, batch=batch, serial_list=serial_list)
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
+        ),
+        batch_size=5000,
+    )
+
+
+def _record_exceptions(
+    serial_list: SerialList, rule: engine.NumberingRule, report: dict[str, Any], reuse: _Reuse
+) -> None:
+    """Every anomaly becomes an exception; long tails are grouped so nothing is dropped."""
+    batch = serial_list.batch
+    K = SerialException.Kind
+    rows: list[SerialException] = []
+
+    def add(kind: str, summary: str, **fields: Any) -> None:
+        rows.append(
+            SerialException(
+                serial_list=serial_list, batch=batch, kind=kind, summary=summary, **fields
+            )
+        )
+
+    for lo, hi in report["missing_ranges"]:
+        count = hi - lo + 1
+        span = format_serial(rule, lo) + ("" if lo == hi else f" – {format_serial(rule, hi)}")
+        add(K.MISSING, f"{count:,} missing: {span}", lo=lo, hi=hi, count=count)
+    listed = sum(hi - lo + 1 for lo, hi in report["missing_ranges"])
+    if report["missing_count"] > listed:
+        rest = report["missing_count"] - listed
+        add(K.MISSING, f"{rest:,} more missing serials in ranges not listed", count=rest)
+    for duplicate in report["duplicates"]:
+        add(
+            K.DUPLICATE,
+            f"{duplicate['serial']} appears {duplicate['count']} times",
+            serial=duplicate["serial"],
+            count=duplicate["count"],
+            detail={"lines": duplicate["lines"]},
+        )
+    if report["duplicate_count"] > len(report["duplicates"]):
+        rest = report["duplicate_count"] - len(report["duplicates"])
+        add(K.DUPLICATE, f"{rest:,} more duplicated serials not listed", count=rest)
+    for overlap in reuse.overlaps:
+        count = overlap["hi"] - overlap["lo"] + 1
+        state = "accepted" if overlap["accepted"] else "pending"
+        add(
+            K.REUSED,
+            f"{count:,} serials {format_serial(rule, overlap['lo'])} – "
+            f"{format_serial(rule, overlap['hi'])} also in batch {overlap['batch']} of "
+            f"PO {overlap['order']} ({state})",
+            lo=overlap["lo"],
+            hi=overlap["hi"],
+            count=count,
+            detail={"order": overlap["order"], "batch": overlap["batch"], "state": state},
+        )
+    if report["malformed_count"]:
+        add(
+            K.MALFORMED,
+            f"{report['malformed_count']:,} values do not follow {rule.prefix}{'#' * rule.width}",
+            count=report["malformed_count"],
+            detail={"first": report["malformed"][:20]},
+        )
+    if report["out_of_range_count"]:
+        expected = report["expected_range"]
+        add(
+            K.OUT_OF_RANGE,
+            f"{report['out_of_range_count']:,} serials outside the declared range "
+            f"{format_serial(rule, expected[0])} – {format_serial(rule, expected[1])}",
+            count=report["out_of_range_count"],
+            detail={"first": report["out_of_range"][:20]},
+        )
+    SerialException.objects.bulk_create(rows, batch_size=2000)
+
+
+# ---------------------------------------------------------------- answers and decisions
+
+
+@transaction.atomic
+def exception_answer(
+    *, exceptions: Iterable[SerialException], user: User, reason: str, note: str
+) -> list[ExceptionAnswer]:
+    """The supplier explains one or more exceptions; each answer is a new row."""
+    if membership_of(user) is None or membership_of(user).role != Role.SUPPLIER:
+        raise PermissionDenied("Only the supplier answers exceptions.")
+    if reason not in SerialException.Reason.values:
+        raise ValidationError({"reason": f"“{reason}” is not a reason code."})
+    if not note.strip():
+        raise ValidationError({"note": "Write what happened to these serials."})
+    answers = []
+    for exception in _locked(exceptions, user):
+        if exception.status in (SerialException.Status.ACCEPTED,):
+            raise ValidationError(f"“{exception.summary}” is already accepted.")
+        answers.append(
+            ExceptionAnswer.objects.create(
+                exception=exception, reason=reason, note=note.strip(), answered_by=user
+            )
+        )
+        exception.status = SerialException.Status.ANSWERED
+        exception.save(update_fields=["status"])
+        audit_log(
+            actor=user,
+            action="serial_exception.answered",
+            obj=exception,
+            order=exception.batch.order,
+            payload={"reason": reason, "note": note.strip()},
+        )
+    return answers
+
+
+@transaction.atomic
+def exception_decide(
+    *, exceptions: Iterable[SerialException], user: User, decision: str, note: str = ""
+) -> list[ExceptionDecision]:
+    """The buyer accepts or rejects answered exceptions, one or many at once."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins decide on exceptions.")
+    if decision not in ExceptionDecision.Decision.values:
+        raise ValidationError({"decision": f"“{decision}” is not a decision."})
+    decisions = []
+    for exception in _locked(exceptions, user):
+        answer = exception.answers.order_by("-id").first()
+        if answer is None or exception.status != SerialException.Status.ANSWERED:
+            raise ValidationError(
+                f"“{exception.summary}” has no new answer from the supplier to decide on."
+            )
+        decisions.append(
+            ExceptionDecision.objects.create(
+                exception=exception, answer=answer, decision=decision, note=note, decided_by=user
+            )
+        )
+        exception.status = decision
+        exception.save(update_fields=["status"])
+        audit_log(
+            actor=user,
+            action=f"serial_exception.{decision}",
+            obj=exception,
+            order=exception.batch.order,
+            payload={"answer_id": answer.pk, "note": note},
+        )
+    return decisions
+
+
+def _locked(exceptions: Iterable[SerialException], user: User) -> list[SerialException]:
+    ids = [exception.pk for exception in exceptions]
+    if not ids:
+        raise ValidationError("Choose at least one exception.")
+    rows = list(
+        SerialException.objects.select_for_update(of=("self",))
+        .select_related("batch__order")
+        .filter(pk__in=ids, batch__in=batches_visible_to(user))
+        .order_by("id")
+    )
+    if len(rows) != len(set(ids)):
+        raise PermissionDenied("Some of these exceptions are not yours to change.")
+    return rows
+
+
+# ---------------------------------------------------------------- batch serial status
+
+
+def latest_production_list(batch: Batch) -> SerialList | None:
+    return batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION).order_by("-id").first()
+
+
+def batch_serial_status(batch: Batch) -> str:
+    """none, validating, failed, clean, exceptions_open, exceptions_answered, accepted, rejected."""
+    serial_list = latest_production_list(batch)
+    if serial_list is None:
+        return "none"
+    if serial_list.status in (SerialList.Status.QUEUED, SerialList.Status.RUNNING):
+        return "validating"
+    if serial_list.status == SerialList.Status.FAILED:
+        return "failed"
+    if batch.serial_runs.filter(accepted=True, serial_list=serial_list).exists():
+        return "accepted"
+    statuses = set(serial_list.exceptions.values_list("status", flat=True))
+    if SerialException.Status.OPEN in statuses:
+        return "exceptions_open"
+    if SerialException.Status.ANSWERED in statuses:
+        return "exceptions_answered"
+    if SerialException.Status.REJECTED in statuses:
+        return "rejected"
+    return "clean" if not statuses else "exceptions_accepted"
+
+
+@transaction.atomic
+def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
+    """Enter the batch's latest production list into the registry. Refused while any exception
+    is open, undecided or rejected; refused by the database if another batch got there first."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins accept serial lists.")
+    PurchaseOrder.objects.select_for_update().filter(pk=batch.order_id).first()
+    status = batch_serial_status(batch)
+    if status not in ("clean", "exceptions_accepted"):
+        raise ValidationError(
+            f"The serials cannot be accepted while their status is “{status.replace('_', ' ')}”."
+        )
+    serial_list = latest_production_list(batch)
+    assert serial_list is not None
+    try:
+        with transaction.atomic():
+            SerialRun.objects.filter(serial_list=serial_list).update(accepted=True)
+    except IntegrityError:
+        raise ValidationError(
+            "Another batch was accepted with some of these serials in the meantime; "
+            "upload the list again to see which."
+        ) from None
+    audit_log(
+        actor=user,
+        action="batch.serials_accepted",
+        obj=batch,
+        order=batch.order,
+        payload={"serial_list": serial_list.pk, "sha256": serial_list.sha256},
+    )
+    return serial_list

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from serials.services import serial_list_validate
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def validate_serial_list(serial_list_id: int) -> None:
+    """Thin and idempotent: the service claims the job and writes its result once."""
+    serial_list_validate(serial_list_id=serial_list_id)

@@ -1,0 +1,188 @@
+"""Serial lists in the portal: upload, validation by the worker's service, reuse across
+batches, exceptions answered and decided, acceptance into the registry."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+
+from portal.models import AuditEvent
+from serials import engine, services
+from serials.models import NumberingRule, SerialException, SerialList, SerialRun
+from tests.conftest import Cast
+from tests.serials.conftest import csv_file
+
+FILE_WITH_FINDINGS = [*range(1, 51), 50, 50, 17, *range(61, 101)]  # gap 51–60, dups 50 and 17
+
+
+def _upload_and_validate(cast: Cast, key: str, counters: list[int], **kw: object) -> SerialList:
+    serial_list = services.serial_list_upload(
+        batch=cast.batches[key],
+        user=cast.users["supplier_a" if key != "b_order" else "supplier_b"],
+        uploaded_file=csv_file(counters, **kw),
+    )
+    services.serial_list_validate(serial_list_id=serial_list.pk)
+    serial_list.refresh_from_db()
+    return serial_list
+
+
+def test_it_validates_a_list_into_a_report_and_exceptions(cast: Cast, rule: NumberingRule) -> None:
+    serial_list = _upload_and_validate(cast, "own", FILE_WITH_FINDINGS, extra=["XX1", "VLT12"])
+    assert serial_list.status == SerialList.Status.DONE and serial_list.progress == 100
+    report = serial_list.report
+    assert report["used_range"] == [1, 100]
+    assert report["missing_ranges"] == [[51, 60]] and report["missing_count"] == 10
+    assert [d["serial"] for d in report["duplicates"]] == ["VLT000017", "VLT000050"]
+    assert report["malformed_count"] == 2 and report["reused_count"] == 0
+    kinds = sorted(serial_list.exceptions.values_list("kind", flat=True))
+    assert kinds == ["duplicate", "duplicate", "malformed", "missing"]
+    # Stored by hash, never under the sender's name.
+    assert serial_list.file.name == f"serial-lists/{serial_list.sha256[:2]}/{serial_list.sha256}"
+    assert (
+        AuditEvent.objects.filter(action="serial_list.validated", object_id=serial_list.pk).count()
+        == 1
+    )
+
+
+def test_it_matches_the_engine_report(cast: Cast, rule: NumberingRule, tmp_path) -> None:
+    serial_list = _upload_and_validate(cast, "own", FILE_WITH_FINDINGS)
+    path = tmp_path / "same.csv"
+    path.write_bytes(csv_file(FILE_WITH_FINDINGS).read())
+    expected = engine.validate_file(path, engine.NumberingRule("VLT", 6), limit=1000)
+    assert {k: serial_list.report[k] for k in expected} == expected
+
+
+def test_running_the_job_twice_changes_nothing(cast: Cast, rule: NumberingRule) -> None:
+    serial_list = _upload_and_validate(cast, "own", FILE_WITH_FINDINGS)
+    before = (serial_list.report, serial_list.exceptions.count(), SerialRun.objects.count())
+    services.serial_list_validate(serial_list_id=serial_list.pk)
+    serial_list.refresh_from_db()
+    assert (serial_list.report, serial_list.exceptions.count(), SerialRun.objects.count()) == before
+    assert serial_list.attempts == 1
+
+
+def test_it_finds_serials_reused_from_another_batch(cast: Cast, rule: NumberingRule) -> None:
+    first = _upload_and_validate(cast, "own", list(range(1, 101)))
+    assert first.report["reused_count"] == 0
+    services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
+    second = _upload_and_validate(cast, "b_order", list(range(90, 131)))
+    report = second.report
+    assert report["reused_count"] == 11
+    assert report["reused"][0] == {"serial": "VLT000090", "order": "PO-OWN", "batch": "OWN-B1"}
+    reused = second.exceptions.get(kind=SerialException.Kind.REUSED)
+    assert (reused.lo, reused.hi, reused.detail["state"]) == (90, 100, "accepted")
+
+
+def test_it_finds_reuse_against_pending_lists_too(cast: Cast, rule: NumberingRule) -> None:
+    _upload_and_validate(cast, "own", list(range(1, 101)))
+    second = _upload_and_validate(cast, "b_order", [5, 6, 7, 500])
+    assert second.report["reused_count"] == 3
+    assert second.exceptions.get(kind="reused").detail["state"] == "pending"
+
+
+def test_another_product_may_use_the_same_counters(cast: Cast, rule: NumberingRule) -> None:
+    from orders import services as order_services
+
+    order_services.order_update(
+        order=cast.orders["b_order"], user=cast.users["buyer"], gtin="", sku="DRILL-1"
+    )
+    services.numbering_rule_save(
+        user=cast.users["buyer"], product="DRILL-1", prefix="VLT", width=6, check_digit="none"
+    )
+    _upload_and_validate(cast, "own", list(range(1, 101)))
+    services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
+    assert _upload_and_validate(cast, "b_order", list(range(1, 101))).report["reused_count"] == 0
+
+
+def test_exceptions_are_answered_then_decided_before_acceptance(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    serial_list = _upload_and_validate(cast, "own", [*range(1, 11), *range(21, 31)])
+    gap = serial_list.exceptions.get()
+    buyer, supplier = cast.users["buyer"], cast.users["supplier_a"]
+    with pytest.raises(ValidationError, match="exceptions open"):
+        services.batch_serials_accept(batch=cast.batches["own"], user=buyer)
+    with pytest.raises(PermissionDenied):
+        services.exception_answer(exceptions=[gap], user=buyer, reason="test_scrap", note="x")
+    with pytest.raises(ValidationError, match="no new answer"):
+        services.exception_decide(exceptions=[gap], user=buyer, decision="accepted")
+    services.exception_answer(
+        exceptions=[gap], user=supplier, reason="test_scrap", note="Scrapped at burn-in."
+    )
+    assert services.batch_serial_status(cast.batches["own"]) == "exceptions_answered"
+    services.exception_decide(
+        exceptions=[gap], user=buyer, decision="rejected", note="Show the scrap log."
+    )
+    assert services.batch_serial_status(cast.batches["own"]) == "rejected"
+    services.exception_answer(
+        exceptions=[gap], user=supplier, reason="test_scrap", note="Scrap log attached."
+    )
+    services.exception_decide(exceptions=[gap], user=buyer, decision="accepted")
+    assert gap.answers.count() == 2 and gap.decisions.count() == 2  # nothing overwritten
+    services.batch_serials_accept(batch=cast.batches["own"], user=buyer)
+    assert services.batch_serial_status(cast.batches["own"]) == "accepted"
+    assert SerialRun.objects.filter(accepted=True).count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="exclusion constraints are PostgreSQL's"
+)
+def test_the_database_refuses_two_accepted_batches_sharing_a_serial(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    a = _upload_and_validate(cast, "own", list(range(1, 101)))
+    b = _upload_and_validate(cast, "b_order", list(range(200, 301)))
+    SerialRun.objects.filter(serial_list=a).update(accepted=True)
+    run = SerialRun.objects.get(serial_list=b)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SerialRun.objects.create(
+            scope=run.scope, lo=100, hi=100, batch=run.batch, serial_list=b, accepted=True
+        )
+    # Not accepted, the same overlap is allowed: pending lists may collide until reviewed.
+    SerialRun.objects.create(scope=run.scope, lo=100, hi=100, batch=run.batch, serial_list=b)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "a PNG image, not a serial list"),
+        (b"PK\x03\x04" + b"\0" * 100, ""),
+        (b"serial\nVLT000001\n\x00\x01\x02 binary", "binary data"),
+    ],
+)
+def test_unreadable_files_fail_with_a_message(
+    cast: Cast, rule: NumberingRule, content: bytes, message: str
+) -> None:
+    serial_list = services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("photo.csv", content),
+    )
+    services.serial_list_validate(serial_list_id=serial_list.pk)
+    serial_list.refresh_from_db()
+    assert serial_list.status == SerialList.Status.FAILED
+    assert serial_list.error.startswith("photo.csv: ") and message in serial_list.error
+    assert serial_list.report is None and not serial_list.exceptions.exists()
+
+
+def test_the_api_refuses_bad_uploads_up_front(cast: Cast, rule: NumberingRule) -> None:
+    api = cast.api("supplier_a")
+    url = reverse("api-batch-serial-lists", args=[cast.batches["own"].pk])
+    empty = api.post(url, {"file": SimpleUploadedFile("empty.csv", b""), "kind": "production"})
+    assert empty.status_code == 400 and "empty.csv is empty" in str(empty.json())
+    wrong_kind = api.post(url, {"file": csv_file([1]), "kind": "invoice"})
+    assert wrong_kind.status_code == 400 and "kind" in wrong_kind.json()
+    missing = api.post(url, {"kind": "production"})
+    assert missing.status_code == 400 and "file" in missing.json()
+    assert not SerialList.objects.exists()
+
+
+def test_the_api_needs_a_numbering_rule_first(cast: Cast) -> None:
+    response = cast.api("supplier_a").post(
+        reverse("api-batch-serial-lists", args=[cast.batches["own"].pk]), {"file": csv_file([1])}
+    )
+    assert response.status_code == 400
+    assert "no numbering rule for GTIN 05012345678900" in str(response.json())
