@@ -1,0 +1,110 @@
+"""End to end on the real stack: an API upload, a Celery worker on Redis, PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from portal.models import AuditEvent
+from serials import engine, services
+from serials.models import NumberingRule, SerialList
+from tests.conftest import Cast, WorkerProcess
+from tests.serials.conftest import csv_file
+
+pytestmark = pytest.mark.worker
+
+
+def _poll(api: Any, url: str, until: Any, timeout: float = 60.0, every: float = 0.1) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = api.get(url).json()
+        if until(body):
+            return body
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting; last answer: {body}")
+        time.sleep(every)
+
+
+def test_an_api_upload_is_validated_by_a_real_worker(
+    transactional_db: None,
+    worker_factory: type[WorkerProcess],
+    cast: Cast,
+    rule: NumberingRule,
+    tmp_path: Path,
+) -> None:
+    worker_factory().start()
+    api = cast.api("supplier_a")
+    counters = [*range(1, 51), 50, *range(61, 101)]
+    response = api.post(
+        reverse("api-batch-serial-lists", args=[cast.batches["own"].pk]),
+        {"file": csv_file(counters), "kind": "production"},
+    )
+    assert response.status_code == 202, response.content
+    queued = response.json()
+    assert set(queued) == {"id", "status", "url"} and queued["status"] in ("queued", "running")
+    done = _poll(api, queued["url"], lambda body: body["status"] in ("done", "failed"))
+    assert done["status"] == "done" and done["progress"] == 100 and done["error"] is None
+    path = tmp_path / "same.csv"
+    path.write_bytes(csv_file(counters).read())
+    expected = engine.validate_file(path, engine.NumberingRule("VLT", 6))
+    assert {key: done["report"][key] for key in expected} == expected
+    assert done["report"]["reused_count"] == 0 and done["report"]["reused"] == []
+    exceptions = api.get(reverse("api-batch-exceptions", args=[cast.batches["own"].pk])).json()
+    assert sorted(e["kind"] for e in exceptions["results"]) == ["duplicate", "missing"]
+
+
+def test_a_killed_worker_s_job_completes_once_with_the_same_report(
+    transactional_db: None,
+    worker_factory: type[WorkerProcess],
+    cast: Cast,
+    rule: NumberingRule,
+    tmp_path: Path,
+) -> None:
+    # Short timeouts so the test does not wait an hour for Redis to redeliver.
+    quick = {
+        "CELERY_VISIBILITY_TIMEOUT": "4",
+        "CELERY_RESTORE_INTERVAL": "1",
+        "CELERY_RESTORE_THROTTLE": "1",
+        "SERIAL_LIST_LEASE_SECONDS": "2",
+    }
+    services.numbering_rule_save(
+        user=cast.users["buyer"],
+        product="05012345678900",
+        prefix="VLT",
+        width=8,
+        check_digit="none",
+    )
+    # A quoted two-column file takes the engine's careful (slower) path: seconds, not millis.
+    rows = (f'"VLT{i:08d}","C{i // 100}"' for i in range(1, 3_000_001) if i % 1000 != 7)
+    content = ('"serial","carton"\n' + "\n".join(rows) + "\n").encode()
+    first = worker_factory(**quick).start()
+    api = cast.api("supplier_a")
+    queued = api.post(
+        reverse("api-batch-serial-lists", args=[cast.batches["own"].pk]),
+        {"file": SimpleUploadedFile("big.csv", content), "kind": "production"},
+    ).json()
+    _poll(api, queued["url"], lambda body: body["status"] != "queued", every=0.01)
+    first.kill()
+    serial_list = SerialList.objects.get(pk=queued["id"])
+    assert serial_list.status == SerialList.Status.RUNNING, "the job finished before the kill"
+
+    time.sleep(4.5)  # past the visibility timeout: the message is due for redelivery
+    worker_factory(**quick).start()
+    done = _poll(api, queued["url"], lambda body: body["status"] in ("done", "failed"))
+    assert done["status"] == "done", done["error"]
+    serial_list.refresh_from_db()
+    assert serial_list.attempts == 2
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(content)
+    expected = engine.validate_file(path, engine.NumberingRule("VLT", 8))
+    assert {key: done["report"][key] for key in expected} == expected
+    assert expected["missing_count"] == 3000
+    validated = AuditEvent.objects.filter(action="serial_list.validated", object_id=serial_list.pk)
+    assert validated.count() == 1
+    assert serial_list.exceptions.count() == 1001  # 1000 listed gaps + one for the rest
