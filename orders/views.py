@@ -135,6 +135,8 @@ def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from serials.views import batch_serials_context
+
     batch = batch_for(request.user, pk)
     return render(
         request,
@@ -143,6 +145,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "batch": batch,
             "order": batch.order,
             "can_edit": bool(services.batch_fields_for(request.user)),
+            **batch_serials_context(batch, request.user),
         },
     )
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("portal.api")),
     path("", include("orders.urls")),
+    path("", include("serials.urls")),
 ]

@@ -195,6 +195,16 @@ class SerialException(models.Model):
     def __str__(self) -> str:
         return self.summary
 
+    @property
+    def latest_answer(self) -> ExceptionAnswer | None:
+        answers = list(self.answers.all())  # uses prefetched rows when there are any
+        return answers[-1] if answers else None
+
+    @property
+    def latest_decision(self) -> ExceptionDecision | None:
+        decisions = list(self.decisions.all())
+        return decisions[-1] if decisions else None
+
 
 class ExceptionAnswer(models.Model):
     """The supplier's written reason for an exception. Append-only: a new answer is a new row."""

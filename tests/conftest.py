@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -48,6 +49,7 @@ class Cast:
     # supplier A. Each has one batch.
     orders: dict[str, PurchaseOrder]
     batches: dict[str, Batch] = field(default_factory=dict)
+    serial_lists: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
         client = Client()
@@ -144,6 +146,34 @@ def cast(db: None) -> Cast:
         for key, order in orders.items()
     }
     return Cast(organisations=organisations, users=users, orders=orders, batches=batches)
+
+
+@pytest.fixture
+def cast_with_lists(cast: Cast) -> Cast:
+    """The cast, with numbering rules for both buyers and a validated serial list per batch."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from serials import services as serial_services
+
+    for buyer in ("buyer", "other_buyer"):
+        serial_services.numbering_rule_save(
+            user=cast.users[buyer],
+            product="05012345678900",
+            prefix="VLT",
+            width=6,
+            check_digit="none",
+        )
+    uploaders = {"own": "supplier_a", "b_order": "supplier_b", "foreign": "supplier_a"}
+    for key, batch in cast.batches.items():
+        content = b"serial\nVLT000001\nVLT000003\nVLT000003\n"
+        serial_list = serial_services.serial_list_upload(
+            batch=batch,
+            user=cast.users[uploaders[key]],
+            uploaded_file=SimpleUploadedFile(f"{key}.csv", content),
+        )
+        serial_services.serial_list_validate(serial_list_id=serial_list.pk)
+        cast.serial_lists[key] = serial_list
+    return cast
 
 
 class WorkerProcess:

@@ -28,11 +28,23 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "batch-create": ("order", MANAGERS, 403),
     "batch-detail": ("batch", set(ROLES), 403),
     "batch-edit": ("batch", BATCH_EDITORS, 403),
+    "batch-exceptions": ("batch", set(ROLES), 403),
+    "serial-list-detail": ("serial_list", set(ROLES), 403),
+    "serial-list-progress": ("serial_list", set(ROLES), 403),
+    "serial-list-anomalies-csv": ("serial_list", set(ROLES), 403),
+}
+# Per-object actions (POST only): who may use them among those who see the object.
+OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
+    "serial-list-upload": ("batch", {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}),
+    "batch-serials-accept": ("batch", MANAGERS),
 }
 OBJECT_API = {
     "api-order-detail": "order",
     "api-order-batches": "order",
     "api-batch-detail": "batch",
+    "api-batch-serial-lists": "batch",
+    "api-serial-list-detail": "serial_list",
+    "api-batch-exceptions": "batch",
 }
 # Pages without an object id, tested below one by one.
 PLAIN_URLS = {
@@ -46,6 +58,10 @@ PLAIN_URLS = {
     "api-schema",
     "api-docs",
     "api-order-list",
+    "numbering-rules",
+    "api-numbering-rules",
+    "api-exception-answers",
+    "api-exception-decisions",
 }
 
 
@@ -62,21 +78,26 @@ def _names(patterns: list, prefix: str = "") -> set[str]:
 
 
 def test_it_covers_every_url() -> None:
-    covered = set(OBJECT_PAGES) | set(OBJECT_API) | PLAIN_URLS
+    covered = set(OBJECT_PAGES) | set(OBJECT_ACTIONS) | set(OBJECT_API) | PLAIN_URLS
     assert _names(get_resolver().url_patterns) == covered
 
 
+def _objects(cast: Cast, kind: str) -> dict:
+    return {"order": cast.orders, "batch": cast.batches, "serial_list": cast.serial_lists}[kind]
+
+
 def _target(cast: Cast, kind: str, key: str) -> int:
-    return (cast.orders if kind == "order" else cast.batches)[key].pk
+    return _objects(cast, kind)[key].pk
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url_name", list(OBJECT_PAGES))
-def test_it_scopes_object_pages(cast: Cast, url_name: str, role: str) -> None:
+def test_it_scopes_object_pages(cast_with_lists: Cast, url_name: str, role: str) -> None:
+    cast = cast_with_lists
     kind, allowed, refused_status = OBJECT_PAGES[url_name]
     client = cast.client(role)
     for key in ORDER_KEYS:
-        obj = (cast.orders if kind == "order" else cast.batches)[key]
+        obj = _objects(cast, kind)[key]
         response = client.get(reverse(url_name, args=[obj.pk]))
         if key not in VISIBLE[role]:
             expected = 404
@@ -86,12 +107,13 @@ def test_it_scopes_object_pages(cast: Cast, url_name: str, role: str) -> None:
             expected = refused_status
         assert response.status_code == expected, (url_name, role, key)
         if expected != 200:
-            number = obj.number if kind == "order" else obj.order.number
+            number = cast.orders[key].number
             assert number not in response.content.decode(), (url_name, role, key)
 
 
 @pytest.mark.parametrize("url_name", list(OBJECT_PAGES) + list(OBJECT_API))
-def test_it_sends_anonymous_visitors_away(cast: Cast, url_name: str) -> None:
+def test_it_sends_anonymous_visitors_away(cast_with_lists: Cast, url_name: str) -> None:
+    cast = cast_with_lists
     kind = OBJECT_PAGES[url_name][0] if url_name in OBJECT_PAGES else OBJECT_API[url_name]
     response = cast.client(None).get(reverse(url_name, args=[_target(cast, kind, "own")]))
     if url_name.startswith("api-"):
@@ -103,7 +125,8 @@ def test_it_sends_anonymous_visitors_away(cast: Cast, url_name: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url_name", list(OBJECT_API))
-def test_it_scopes_api_reads(cast: Cast, url_name: str, role: str) -> None:
+def test_it_scopes_api_reads(cast_with_lists: Cast, url_name: str, role: str) -> None:
+    cast = cast_with_lists
     api = cast.api(role)
     for key in ORDER_KEYS:
         response = api.get(reverse(url_name, args=[_target(cast, OBJECT_API[url_name], key)]))
@@ -223,3 +246,70 @@ def test_it_scopes_the_admin(cast: Cast, url_for: Callable) -> None:
         if role != "admin":
             response = cast.client(role).get(url_for(cast, "own"))
             assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", list(OBJECT_ACTIONS))
+def test_it_scopes_object_actions(cast_with_lists: Cast, url_name: str, role: str) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cast = cast_with_lists
+    kind, allowed = OBJECT_ACTIONS[url_name]
+    client = cast.client(role)
+    for key in ORDER_KEYS:
+        upload = SimpleUploadedFile("s.csv", b"serial\nVLT000002\n")
+        response = client.post(
+            reverse(url_name, args=[_target(cast, kind, key)]),
+            {"file": upload, "kind": "production"},
+        )
+        if key not in VISIBLE[role]:
+            assert response.status_code == 404, (url_name, role, key)
+        elif role in allowed:
+            assert response.status_code == 302, (url_name, role, key)
+        else:
+            assert response.status_code == 403, (url_name, role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_scopes_numbering_rules(cast_with_lists: Cast, role: str) -> None:
+    cast = cast_with_lists
+    page = cast.client(role).get(reverse("numbering-rules"))
+    assert page.status_code == (200 if role in BUYER_SIDE else 403)
+    rules = cast.api(role).get(reverse("api-numbering-rules")).json()["results"]
+    assert len(rules) == (1 if role in BUYER_SIDE else 0)
+    created = cast.api(role).post(
+        reverse("api-numbering-rules"),
+        {"product": "SKU-9", "prefix": "X", "width": 4, "check_digit": "luhn"},
+        format="json",
+    )
+    assert created.status_code == (201 if role in MANAGERS else 403)
+    posted = cast.client(role).post(
+        reverse("numbering-rules"),
+        {"product": "SKU-8", "prefix": "y", "width": 4, "check_digit": "none"},
+    )
+    assert posted.status_code == (302 if role in MANAGERS else 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_scopes_exception_answers_and_decisions(cast_with_lists: Cast, role: str) -> None:
+    cast = cast_with_lists
+    api = cast.api(role)
+    for key in ORDER_KEYS:
+        ids = list(cast.serial_lists[key].exceptions.values_list("pk", flat=True))
+        answer = api.post(
+            reverse("api-exception-answers"),
+            {"ids": ids, "reason": "printer_skip", "note": "Printer jammed."},
+            format="json",
+        )
+        decision = api.post(
+            reverse("api-exception-decisions"),
+            {"ids": ids, "decision": "accepted"},
+            format="json",
+        )
+        if key not in VISIBLE[role]:
+            assert (answer.status_code, decision.status_code) == (404, 404), (role, key)
+            continue
+        assert answer.status_code == (200 if role.startswith("supplier") else 403), (role, key)
+        # Managers may decide, but nothing is answered yet (only suppliers answer): 400.
+        expected = 400 if role in MANAGERS else 403
+        assert decision.status_code == expected, (role, key, decision.content)

@@ -1,0 +1,33 @@
+from django import forms
+
+from orders.forms import BootstrapFormMixin
+from serials.models import ExceptionDecision, NumberingRule, SerialException, SerialList
+
+
+class SerialListUploadForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(label="Serial list (CSV or XLSX)")
+    kind = forms.ChoiceField(choices=SerialList.Kind.choices, initial=SerialList.Kind.PRODUCTION)
+
+
+class NumberingRuleForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = NumberingRule
+        fields = ["product", "prefix", "width", "check_digit", "note"]
+
+    def clean_prefix(self) -> str:
+        return self.cleaned_data["prefix"].strip().upper()
+
+    def validate_unique(self) -> None:
+        """Saving a product's rule replaces the old one: not a uniqueness error."""
+
+
+class ExceptionAnswerForm(BootstrapFormMixin, forms.Form):
+    reason = forms.ChoiceField(choices=SerialException.Reason.choices)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+
+
+class ExceptionDecisionForm(BootstrapFormMixin, forms.Form):
+    decision = forms.ChoiceField(choices=ExceptionDecision.Decision.choices)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, required=False
+    )

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from serials import views
+
+urlpatterns = [
+    path(
+        "batches/<int:pk>/serial-lists/upload/",
+        views.serial_list_upload,
+        name="serial-list-upload",
+    ),
+    path("batches/<int:pk>/exceptions/", views.batch_exceptions, name="batch-exceptions"),
+    path(
+        "batches/<int:pk>/serials/accept/",
+        views.batch_serials_accept,
+        name="batch-serials-accept",
+    ),
+    path("serial-lists/<int:pk>/", views.serial_list_detail, name="serial-list-detail"),
+    path(
+        "serial-lists/<int:pk>/progress/",
+        views.serial_list_progress,
+        name="serial-list-progress",
+    ),
+    path(
+        "serial-lists/<int:pk>/anomalies.csv",
+        views.serial_list_anomalies_csv,
+        name="serial-list-anomalies-csv",
+    ),
+    path("numbering-rules/", views.numbering_rules, name="numbering-rules"),
+]

@@ -1,0 +1,327 @@
+"""Serial list pages: upload, the buyer's report, exceptions, numbering rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orders.selectors import batch_for
+from portal.exports import csv_response
+from portal.models import Role
+from portal.roles import can_manage_orders, is_buyer_side, role_of
+from serials import services
+from serials.forms import (
+    ExceptionAnswerForm,
+    ExceptionDecisionForm,
+    NumberingRuleForm,
+    SerialListUploadForm,
+)
+from serials.models import NumberingRule, SerialException, SerialList
+from serials.selectors import exceptions_visible_to, rules_visible_to, serial_list_for
+
+
+def _message(error: ValidationError | PermissionDenied) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "Your role cannot do this."
+
+
+@login_required
+@require_POST
+def serial_list_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accepts the page's form or its drag-and-drop upload (which asks for JSON)."""
+    batch = batch_for(request.user, pk)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    form = SerialListUploadForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        serial_list = services.serial_list_upload(
+            batch=batch,
+            user=request.user,
+            uploaded_file=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+        )
+    except (ValidationError, PermissionDenied) as error:
+        status = 403 if isinstance(error, PermissionDenied) else 400
+        if wants_json:
+            return JsonResponse({"error": _message(error)}, status=status)
+        if status == 403:
+            raise
+        messages.error(request, _message(error))
+        return redirect("batch-detail", pk=batch.pk)
+    url = reverse("serial-list-detail", args=[serial_list.pk])
+    if wants_json:
+        return JsonResponse({"id": serial_list.pk, "url": url}, status=202)
+    return redirect(url)
+
+
+@dataclass(frozen=True)
+class StripMark:
+    x: float
+    width: float
+    kind: str
+    title: str
+
+
+def strip_marks(serial_list: SerialList, width: float = 1000.0) -> tuple[list[StripMark], list]:
+    """Where gaps, duplicates and reused serials sit on the counter axis, for the SVG strip."""
+    report = serial_list.report or {}
+    axis = report.get("expected_range") or report.get("used_range")
+    if not axis:
+        return [], []
+    lo, hi = axis
+    span = max(hi - lo + 1, 1)
+
+    def mark(a: int, b: int, kind: str, title: str) -> StripMark:
+        x = (min(max(a, lo), hi) - lo) / span * width
+        return StripMark(round(x, 2), round(max((b - a + 1) / span * width, 1.5), 2), kind, title)
+
+    marks = [mark(a, b, "missing", f"missing {a:,}–{b:,}") for a, b in report["missing_ranges"]]
+    digits = slice(
+        len(serial_list.rule_prefix), len(serial_list.rule_prefix) + serial_list.rule_width
+    )
+    for duplicate in report["duplicates"]:
+        counter = int(duplicate["serial"][digits])
+        marks.append(
+            mark(counter, counter, "duplicate", f"{duplicate['serial']} ×{duplicate['count']}")
+        )
+    for reused in serial_list.exceptions.filter(kind=SerialException.Kind.REUSED):
+        marks.append(mark(reused.lo, reused.hi, "reused", reused.summary))
+    ticks = [(round(i * width / 4, 2), lo + (hi - lo) * i // 4) for i in range(5)]
+    return marks, ticks
+
+
+TABLES = {
+    "missing": "Missing ranges",
+    "duplicates": "Duplicates",
+    "malformed": "Malformed values",
+    "out_of_range": "Out of range",
+    "reused": "Reused serials",
+}
+
+
+@login_required
+@require_http_methods(["GET"])
+def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    serial_list = serial_list_for(request.user, pk)
+    report = serial_list.report or {}
+    show = request.GET.get("show", "missing")
+    if show not in TABLES:
+        show = "missing"
+    query = request.GET.get("q", "").strip().upper()
+    rows: list[Any] = []
+    if report:
+        rule = services.engine_rule(serial_list)
+        rows = {
+            "missing": [
+                {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}
+                for a, b in report["missing_ranges"]
+            ],
+            "duplicates": report["duplicates"],
+            "malformed": report["malformed"],
+            "out_of_range": report["out_of_range"],
+            "reused": report["reused"],
+        }[show]
+        if query:
+            rows = [row for row in rows if query in str(row).upper()]
+    marks, ticks = strip_marks(serial_list)
+    return render(
+        request,
+        "serials/serial_list_detail.html",
+        {
+            "serial_list": serial_list,
+            "batch": serial_list.batch,
+            "order": serial_list.batch.order,
+            "report": report,
+            "marks": marks,
+            "ticks": ticks,
+            "tables": TABLES,
+            "show": show,
+            "query": request.GET.get("q", ""),
+            "page": Paginator(rows, 100).get_page(request.GET.get("page")),
+            "exception_counts": _exception_counts(serial_list),
+        },
+    )
+
+
+def _exception_counts(serial_list: SerialList) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in serial_list.exceptions.values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@login_required
+@require_http_methods(["GET"])
+def serial_list_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment the report page polls; a finished job reloads the page."""
+    serial_list = serial_list_for(request.user, pk)
+    response = render(request, "serials/_progress.html", {"serial_list": serial_list})
+    if serial_list.is_finished:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def serial_list_anomalies_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    serial_list = serial_list_for(request.user, pk)
+    report = serial_list.report or {}
+
+    def rows() -> Any:
+        for lo, hi in report.get("missing_ranges", []):
+            yield ["missing", lo, hi, hi - lo + 1, "", ""]
+        for duplicate in report.get("duplicates", []):
+            lines = " ".join(map(str, duplicate["lines"]))
+            yield ["duplicate", duplicate["serial"], "", duplicate["count"], lines, ""]
+        for bad in report.get("malformed", []):
+            yield ["malformed", bad["value"], "", 1, bad["line"], bad["reason"]]
+        for out in report.get("out_of_range", []):
+            yield ["out_of_range", out["serial"], "", 1, out["line"], ""]
+        for reused in report.get("reused", []):
+            where = f"PO {reused['order']} batch {reused['batch']}"
+            yield ["reused", reused["serial"], "", 1, "", where]
+
+    return csv_response(
+        f"serial-list-{serial_list.pk}-anomalies.csv",
+        ["kind", "serial_or_first", "last", "count", "lines", "detail"],
+        rows(),
+    )
+
+
+SERIAL_STATUS_LABELS = {
+    "none": ("No serial list yet", "secondary"),
+    "validating": ("Validating", "info"),
+    "failed": ("Last upload failed", "danger"),
+    "clean": ("Clean", "success"),
+    "exceptions_open": ("Exceptions open", "warning"),
+    "exceptions_answered": ("Exceptions answered", "primary"),
+    "exceptions_accepted": ("Exceptions accepted", "primary"),
+    "accepted": ("Accepted", "success"),
+    "rejected": ("Rejected", "danger"),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The exceptions of a batch: the supplier answers, the buyer decides, several at once."""
+    batch = batch_for(request.user, pk)
+    role = role_of(request.user)
+    exceptions = (
+        exceptions_visible_to(request.user)
+        .filter(batch=batch)
+        .prefetch_related("answers", "decisions")
+    )
+    answer_form = ExceptionAnswerForm(request.POST if "answer" in request.POST else None)
+    decision_form = ExceptionDecisionForm(request.POST if "decide" in request.POST else None)
+    if request.method == "POST":
+        chosen = list(exceptions.filter(pk__in=request.POST.getlist("exception")))
+        try:
+            if "answer" in request.POST and answer_form.is_valid():
+                services.exception_answer(
+                    exceptions=chosen, user=request.user, **answer_form.cleaned_data
+                )
+                messages.success(request, f"{len(chosen)} exception(s) answered.")
+                return redirect("batch-exceptions", pk=batch.pk)
+            if "decide" in request.POST and decision_form.is_valid():
+                services.exception_decide(
+                    exceptions=chosen, user=request.user, **decision_form.cleaned_data
+                )
+                messages.success(request, f"{len(chosen)} exception(s) decided.")
+                return redirect("batch-exceptions", pk=batch.pk)
+        except (ValidationError, PermissionDenied) as error:
+            if isinstance(error, PermissionDenied):
+                raise
+            messages.error(request, _message(error))
+    status_filter = request.GET.get("status", "")
+    kind_filter = request.GET.get("kind", "")
+    shown = exceptions
+    if status_filter in SerialException.Status.values:
+        shown = shown.filter(status=status_filter)
+    if kind_filter in SerialException.Kind.values:
+        shown = shown.filter(kind=kind_filter)
+    serial_status = services.batch_serial_status(batch)
+    return render(
+        request,
+        "serials/batch_exceptions.html",
+        {
+            "batch": batch,
+            "order": batch.order,
+            "page": Paginator(shown, 100).get_page(request.GET.get("page")),
+            "answer_form": answer_form,
+            "decision_form": decision_form,
+            "can_answer": role == Role.SUPPLIER,
+            "can_decide": can_manage_orders(request.user),
+            "serial_status": serial_status,
+            "serial_status_label": SERIAL_STATUS_LABELS[serial_status],
+            "can_accept": can_manage_orders(request.user)
+            and serial_status in ("clean", "exceptions_accepted"),
+            "statuses": SerialException.Status.choices,
+            "kinds": SerialException.Kind.choices,
+            "status_filter": status_filter,
+            "kind_filter": kind_filter,
+        },
+    )
+
+
+@login_required
+@require_POST
+def batch_serials_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    try:
+        services.batch_serials_accept(batch=batch, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, f"The serials of batch {batch.code} are accepted and registered.")
+    return redirect("batch-exceptions", pk=batch.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def numbering_rules(request: HttpRequest) -> HttpResponse:
+    if not is_buyer_side(request.user):
+        raise PermissionDenied
+    organisation = request.user.membership.organisation
+    form = NumberingRuleForm(request.POST or None, instance=NumberingRule(buyer=organisation))
+    if request.method == "POST":
+        if not can_manage_orders(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            rule = services.numbering_rule_save(user=request.user, **form.cleaned_data)
+            messages.success(request, f"Rule for {rule.product} saved: {rule.pattern}.")
+            return redirect("numbering-rules")
+    return render(
+        request,
+        "serials/numbering_rules.html",
+        {
+            "rules": rules_visible_to(request.user),
+            "form": form,
+            "can_manage": can_manage_orders(request.user),
+        },
+    )
+
+
+def batch_serials_context(batch: Any, user: Any) -> dict[str, Any]:
+    """What the batch page shows about serials."""
+    serial_status = services.batch_serial_status(batch)
+    return {
+        "numbering_rule": NumberingRule.for_order(batch.order),
+        "serial_lists": batch.serial_lists.select_related("uploaded_by")[:20],
+        "serial_status": serial_status,
+        "serial_status_label": SERIAL_STATUS_LABELS[serial_status],
+        "can_upload": role_of(user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN},
+        "upload_form": SerialListUploadForm(),
+        "open_exceptions": batch.serial_exceptions.filter(status="open").count(),
+    }

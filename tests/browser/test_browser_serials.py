@@ -1,0 +1,83 @@
+"""Supplier uploads a list → buyer reads the report → supplier answers an exception → buyer
+accepts it and the batch's serials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from serials.models import NumberingRule
+from tests.browser.test_browser_walk import _sign_in
+from tests.conftest import Cast
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def jobs_run(transactional_db: None, request: pytest.FixtureRequest) -> None:
+    """Jobs run eagerly on the embedded default; with a broker, a real worker runs them."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        request.getfixturevalue("worker_factory")().start()
+
+
+def test_serial_list_from_upload_to_acceptance(
+    jobs_run: None, live_server: Any, cast: Cast, page: Page, shot: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    _sign_in(page, base, "buyer")
+    page.get_by_role("link", name="Numbering rules").click()
+    page.get_by_label("Product").fill("05012345678900")
+    page.get_by_label("Prefix").fill("vlt")
+    page.get_by_label("Counter digits").fill("6")
+    shot(page, "10-numbering-rules")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_text("Rule for 05012345678900 saved")).to_be_visible()
+    assert NumberingRule.objects.get().prefix == "VLT"
+    page.get_by_role("button", name="Sign out").click()
+
+    serials = [f"VLT{c:06d}" for c in [*range(1, 41), 25, *range(51, 81)]]
+    upload = tmp_path / "batch-own-b1.csv"
+    upload.write_text("serial\n" + "\n".join(serials) + "\n")
+    _sign_in(page, base, "supplier_a")
+    page.goto(f"{base}/batches/{cast.batches['own'].pk}/")
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_role("button", name="Upload").click()
+    # The page polls the job's progress and reloads itself when the report is ready.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("batch-own-b1.csv")
+    expect(page.locator(".figure").filter(has_text="missing serials")).to_contain_text(
+        "10", timeout=30_000
+    )
+    shot(page, "11-serial-report-supplier")
+    page.get_by_role("link", name="Exceptions").click()
+    page.get_by_label("Select VLT000025 appears 2 times").check()
+    page.get_by_label("Reason").select_option("rework_relabel")
+    page.get_by_label("What happened").fill(
+        "Unit 25 failed test, was reworked and relabelled twice."
+    )
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_text("1 exception(s) answered.")).to_be_visible()
+    page.get_by_label("Select 10 missing: VLT000041 – VLT000050").check()
+    page.get_by_label("Reason").select_option("test_scrap")
+    page.get_by_label("What happened").fill("Ten units scrapped at burn-in; scrap log LOG-77.")
+    page.get_by_role("button", name="Send answer").click()
+    shot(page, "12-exceptions-supplier")
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, base, "buyer")
+    page.goto(f"{base}/batches/{cast.batches['own'].pk}/")
+    page.get_by_role("link", name="#").first.click()
+    expect(page.locator("svg.strip rect.missing")).to_have_count(1)
+    shot(page, "13-serial-report-buyer")
+    page.get_by_role("link", name="Exceptions").click()
+    page.get_by_label("Select all").check()
+    page.get_by_label("Decision").select_option("accepted")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_text("2 exception(s) decided.")).to_be_visible()
+    page.get_by_role("button", name="Accept the batch's serials").click()
+    expect(page.get_by_text("are accepted and registered")).to_be_visible()
+    shot(page, "14-exceptions-accepted")
