@@ -287,6 +287,24 @@ def serial_list_validate(*, serial_list_id: int) -> None:
         )
 
 
+def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Send again the jobs nobody is working on: queued for too long (a lost message) or running
+    with a dead heartbeat (a dead worker). Safe: the job itself refuses a live claim."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SERIAL_LIST_LEASE_SECONDS)
+    stuck = list(
+        SerialList.objects.filter(
+            Q(status=SerialList.Status.QUEUED, uploaded_at__lt=now - queued_for)
+            | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
+        ).values_list("pk", flat=True)
+    )
+    from serials.tasks import validate_serial_list
+
+    for serial_list_id in stuck:
+        validate_serial_list.delay(serial_list_id)
+    return stuck
+
+
 def _fail(serial_list_id: int, token: uuid.UUID, message: str) -> None:
     with transaction.atomic():
         updated = SerialList.objects.filter(

@@ -108,3 +108,33 @@ def test_a_killed_worker_s_job_completes_once_with_the_same_report(
     validated = AuditEvent.objects.filter(action="serial_list.validated", object_id=serial_list.pk)
     assert validated.count() == 1
     assert serial_list.exceptions.count() == 1001  # 1000 listed gaps + one for the rest
+
+
+def test_the_reconciler_resends_a_job_whose_worker_died(
+    transactional_db: None, worker_factory: type[WorkerProcess], cast: Cast, rule: NumberingRule
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    serial_list = services.serial_list_upload(
+        batch=cast.batches["own"], user=cast.users["supplier_a"], uploaded_file=csv_file([1, 3])
+    )
+    fresh = services.serial_list_upload(
+        batch=cast.batches["b_order"], user=cast.users["supplier_b"], uploaded_file=csv_file([9])
+    )
+    # As if a worker had claimed both, then died ten minutes ago (one) or is alive (the other).
+    SerialList.objects.filter(pk=serial_list.pk).update(
+        status="running", heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
+    SerialList.objects.filter(pk=fresh.pk).update(status="running", heartbeat_at=timezone.now())
+    from portal.celery import app
+
+    app.control.purge()  # drop the upload's own messages: only the reconciler sends now
+    assert services.serial_lists_requeue_stuck() == [serial_list.pk]
+    worker_factory().start()
+    api = cast.api("buyer")
+    url = reverse("api-serial-list-detail", args=[serial_list.pk])
+    done = _poll(api, url, lambda body: body["status"] == "done")
+    assert done["report"]["missing_ranges"] == [[2, 2]]
+    assert SerialList.objects.get(pk=fresh.pk).status == "running"  # a live claim is left alone
