@@ -66,6 +66,8 @@ def order_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from serials.views import order_serials_context
+
     order = order_for(request.user, pk)
     batches = order.batches.all()
     return render(
@@ -78,6 +80,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "inspection_firms": order.inspection_firms.all(),
             "can_manage": can_manage_orders(request.user),
             "can_see_timeline": is_buyer_side(request.user),
+            **order_serials_context(order, request.user),
         },
     )
 

@@ -31,3 +31,15 @@ class ExceptionDecisionForm(BootstrapFormMixin, forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, required=False
     )
+
+
+class AllocatedRangeForm(BootstrapFormMixin, forms.Form):
+    batch = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="The whole order", label="For"
+    )
+    first_serial = forms.CharField(max_length=64)
+    last_serial = forms.CharField(max_length=64)
+
+    def __init__(self, *args: object, order: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].queryset = order.batches.all()  # type: ignore[attr-defined]

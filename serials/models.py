@@ -68,6 +68,34 @@ def registry_scope(order: PurchaseOrder) -> str:
     return f"{order.buyer_id}:{order.gtin or order.sku}"
 
 
+class AllocatedRange(models.Model):
+    """The counters the buyer assigned to the supplier for an order, or for one of its batches.
+    Never edited: a new allocation for the same order or batch supersedes the previous one."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="allocations")
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    lo = models.BigIntegerField()
+    hi = models.BigIntegerField()
+    first_serial = models.CharField(max_length=64)
+    last_serial = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hi__gte=models.F("lo")), name="allocation_lo_le_hi")
+        ]
+
+    def __str__(self) -> str:
+        target = f"batch {self.batch.code}" if self.batch_id else f"PO {self.order.number}"
+        return f"{self.first_serial} – {self.last_serial} for {target}"
+
+
 class SerialList(models.Model):
     """One uploaded file of serials for a batch, and what validating it found. Never
     overwritten: a corrected list is a new upload."""
@@ -99,6 +127,9 @@ class SerialList(models.Model):
     rule_check = models.CharField(max_length=8, choices=NumberingRule.Check.choices)
     expected_lo = models.BigIntegerField(null=True, blank=True)
     expected_hi = models.BigIntegerField(null=True, blank=True)
+    expected_source = models.CharField(
+        max_length=40, blank=True, help_text="Where the expected range came from."
+    )
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)

@@ -34,6 +34,7 @@ from portal.models import Role, User
 from portal.roles import can_manage_orders, membership_of
 from serials import engine
 from serials.models import (
+    AllocatedRange,
     ExceptionAnswer,
     ExceptionDecision,
     NumberingRule,
@@ -147,7 +148,7 @@ def serial_list_upload(
             "under Numbering rules before serial lists can be checked."
         )
     storage_name, sha, size = _store_by_hash(uploaded_file)
-    expected = _declared_counters(batch, rule)
+    expected, expected_source = expected_range_for(batch, rule)
     serial_list = SerialList.objects.create(
         batch=batch,
         kind=kind,
@@ -161,6 +162,7 @@ def serial_list_upload(
         rule_check=rule.check_digit,
         expected_lo=expected[0] if expected else None,
         expected_hi=expected[1] if expected else None,
+        expected_source=expected_source,
     )
     audit_log(
         actor=user,
@@ -173,6 +175,68 @@ def serial_list_upload(
 
     transaction.on_commit(lambda: validate_serial_list.delay(serial_list.pk))
     return serial_list
+
+
+def expected_range_for(batch: Batch, rule: NumberingRule) -> tuple[tuple[int, int] | None, str]:
+    """The counters a list is held against: the batch's allocation, else the order's, else what
+    the supplier declared for the batch; else none (the used range)."""
+    allocation = (
+        AllocatedRange.objects.filter(batch=batch).first()
+        or AllocatedRange.objects.filter(order=batch.order_id, batch__isnull=True).first()
+    )
+    if allocation is not None:
+        target = "batch" if allocation.batch_id else "order"
+        return (allocation.lo, allocation.hi), f"allocated to the {target}"
+    declared = _declared_counters(batch, rule)
+    return declared, "declared by the supplier" if declared else ""
+
+
+@transaction.atomic
+def allocated_range_set(
+    *,
+    user: User,
+    order: PurchaseOrder,
+    first_serial: str,
+    last_serial: str,
+    batch: Batch | None = None,
+) -> AllocatedRange:
+    """Assign counters to an order or one of its batches; supersedes the previous allocation."""
+    if not can_manage_orders(user) or order.buyer_id != user.membership.organisation_id:
+        raise PermissionDenied("Only the buyer's buyers and admins allocate serial ranges.")
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    rule = NumberingRule.for_order(order)
+    if rule is None:
+        raise ValidationError(f"Define the numbering rule for {order.product_code} first.")
+    engine_rule_ = engine.NumberingRule(rule.prefix, rule.width, rule.check_digit)
+    first, last = first_serial.strip().upper(), last_serial.strip().upper()
+    lo, hi = counter_of(engine_rule_, first), counter_of(engine_rule_, last)
+    errors = {}
+    if lo is None:
+        errors["first_serial"] = f"“{first}” does not follow {rule.pattern}."
+    if hi is None:
+        errors["last_serial"] = f"“{last}” does not follow {rule.pattern}."
+    if not errors and lo > hi:
+        errors["last_serial"] = "The last serial comes before the first."
+    if errors:
+        raise ValidationError(errors)
+    allocation = AllocatedRange.objects.create(
+        order=order,
+        batch=batch,
+        lo=lo,
+        hi=hi,
+        first_serial=first,
+        last_serial=last,
+        created_by=user,
+    )
+    audit_log(
+        actor=user,
+        action="allocated_range.set",
+        obj=allocation,
+        order=order,
+        payload={"batch": batch.code if batch else None, "first": first, "last": last},
+    )
+    return allocation
 
 
 def _declared_counters(batch: Batch, rule: NumberingRule) -> tuple[int, int] | None:
@@ -486,7 +550,8 @@ def _record_exceptions(
         expected = report["expected_range"]
         add(
             K.OUT_OF_RANGE,
-            f"{report['out_of_range_count']:,} serials outside the declared range "
+            f"{report['out_of_range_count']:,} serials outside the range "
+            f"{serial_list.expected_source or 'expected'}: "
             f"{format_serial(rule, expected[0])} – {format_serial(rule, expected[1])}",
             count=report["out_of_range_count"],
             detail={"first": report["out_of_range"][:20]},

@@ -26,4 +26,5 @@ urlpatterns = [
         name="serial-list-anomalies-csv",
     ),
     path("numbering-rules/", views.numbering_rules, name="numbering-rules"),
+    path("orders/<int:pk>/allocations/", views.order_allocate, name="order-allocate"),
 ]

@@ -14,12 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orders.selectors import batch_for
+from orders.selectors import batch_for, order_for
 from portal.exports import csv_response
 from portal.models import Role
 from portal.roles import can_manage_orders, is_buyer_side, role_of
 from serials import services
 from serials.forms import (
+    AllocatedRangeForm,
     ExceptionAnswerForm,
     ExceptionDecisionForm,
     NumberingRuleForm,
@@ -226,7 +227,8 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
     answer_form = ExceptionAnswerForm(request.POST if "answer" in request.POST else None)
     decision_form = ExceptionDecisionForm(request.POST if "decide" in request.POST else None)
     if request.method == "POST":
-        chosen = list(exceptions.filter(pk__in=request.POST.getlist("exception")))
+        ids = [value for value in request.POST.getlist("exception") if value.isdigit()]
+        chosen = list(exceptions.filter(pk__in=ids))
         try:
             if "answer" in request.POST and answer_form.is_valid():
                 services.exception_answer(
@@ -324,4 +326,38 @@ def batch_serials_context(batch: Any, user: Any) -> dict[str, Any]:
         "can_upload": role_of(user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN},
         "upload_form": SerialListUploadForm(),
         "open_exceptions": batch.serial_exceptions.filter(status="open").count(),
+    }
+
+
+@login_required
+@require_POST
+def order_allocate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buyer assigns a counter range to the order or one of its batches."""
+    order = order_for(request.user, pk)
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    form = AllocatedRangeForm(request.POST, order=order)
+    if not form.is_valid():
+        messages.error(request, "Choose the batch and give both serials.")
+        return redirect("order-detail", pk=order.pk)
+    try:
+        allocation = services.allocated_range_set(
+            user=request.user, order=order, **form.cleaned_data
+        )
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, f"Allocated {allocation}.")
+    return redirect("order-detail", pk=order.pk)
+
+
+def order_serials_context(order: Any, user: Any) -> dict[str, Any]:
+    """What the order page shows about numbering: the rule and the current allocations."""
+    current: dict[Any, Any] = {}
+    for allocation in order.allocations.select_related("batch"):
+        current.setdefault(allocation.batch_id, allocation)  # newest first: first one wins
+    return {
+        "numbering_rule": NumberingRule.for_order(order),
+        "allocations": list(current.values()),
+        "allocation_form": AllocatedRangeForm(order=order),
     }

@@ -37,6 +37,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
 OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "serial-list-upload": ("batch", {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}),
     "batch-serials-accept": ("batch", MANAGERS),
+    "order-allocate": ("order", MANAGERS),
 }
 OBJECT_API = {
     "api-order-detail": "order",

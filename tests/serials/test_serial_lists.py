@@ -186,3 +186,52 @@ def test_the_api_needs_a_numbering_rule_first(cast: Cast) -> None:
     )
     assert response.status_code == 400
     assert "no numbering rule for GTIN 05012345678900" in str(response.json())
+
+
+def test_an_allocated_range_is_what_a_list_is_held_against(cast: Cast, rule: NumberingRule) -> None:
+    order, buyer = cast.orders["own"], cast.users["buyer"]
+    services.allocated_range_set(
+        user=buyer, order=order, first_serial="VLT000001", last_serial="VLT000200"
+    )
+    serial_list = _upload_and_validate(cast, "own", [*range(1, 101), 250])
+    assert serial_list.report["expected_range"] == [1, 200]
+    assert serial_list.report["missing_count"] == 100
+    assert serial_list.report["out_of_range"] == [{"line": 102, "serial": "VLT000250"}]
+    out = serial_list.exceptions.get(kind="out_of_range")
+    assert "allocated to the order" in out.summary
+    # A batch allocation is narrower and wins; the order's stays on file.
+    services.allocated_range_set(
+        user=buyer,
+        order=order,
+        batch=cast.batches["own"],
+        first_serial="vlt000001",
+        last_serial="VLT000100",
+    )
+    again = _upload_and_validate(cast, "own", [*range(1, 101), 250])
+    assert again.report["expected_range"] == [1, 100] and again.report["missing_count"] == 0
+    assert order.allocations.count() == 2
+
+
+def test_an_allocation_must_follow_the_rule(cast: Cast, rule: NumberingRule) -> None:
+    with pytest.raises(ValidationError) as error:
+        services.allocated_range_set(
+            user=cast.users["buyer"],
+            order=cast.orders["own"],
+            first_serial="ABC1",
+            last_serial="VLT000001",
+        )
+    assert "does not follow VLT######" in str(error.value)
+    with pytest.raises(ValidationError, match="comes before"):
+        services.allocated_range_set(
+            user=cast.users["buyer"],
+            order=cast.orders["own"],
+            first_serial="VLT000009",
+            last_serial="VLT000001",
+        )
+    with pytest.raises(PermissionDenied):
+        services.allocated_range_set(
+            user=cast.users["other_buyer"],
+            order=cast.orders["own"],
+            first_serial="VLT000001",
+            last_serial="VLT000009",
+        )
