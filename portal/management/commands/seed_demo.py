@@ -68,12 +68,33 @@ class Command(BaseCommand):
             )
             users[username] = user
         self._orders(users["buyer"], organisations)
+        self._numbering(users["buyer"])
 
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:"))
         for username, (_, _, org_key, role) in PEOPLE.items():
             self.stdout.write(
                 f"  {username:<11} {Role(role).label:<17} {organisations[org_key].name:<30} "
                 f"password: {password}"
+            )
+
+    def _numbering(self, buyer: User) -> None:
+        from serials.models import AllocatedRange
+        from serials.services import allocated_range_set, numbering_rule_save
+
+        numbering_rule_save(
+            user=buyer,
+            product="05012345678900",
+            prefix="VLT",
+            width=9,
+            check_digit="none",
+            note="Printed on the charger's rating label and the gift box.",
+        )
+        order = PurchaseOrder.objects.get(
+            buyer=buyer.membership.organisation, number="PO-2026-0141"
+        )
+        if not AllocatedRange.objects.filter(order=order).exists():
+            allocated_range_set(
+                user=buyer, order=order, first_serial="VLT000100001", last_serial="VLT000112000"
             )
 
     def _orders(self, buyer: User, organisations: dict[str, Organisation]) -> None:
