@@ -53,6 +53,19 @@ class PurchaseOrderAdmin(ServiceSavedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PurchaseOrder]:
         return orders_visible_to(request.user)
 
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        buyer = request.user.membership.organisation
+
+        class WithBuyer(form):  # type: ignore[valid-type, misc]
+            """The model checks per-buyer uniqueness: it must know the buyer."""
+
+            def __init__(self, *args: Any, **form_kwargs: Any) -> None:
+                super().__init__(*args, **form_kwargs)
+                self.instance.buyer = buyer
+
+        return WithBuyer
+
     def save_model(
         self, request: HttpRequest, obj: PurchaseOrder, form: ModelForm, change: bool
     ) -> None:

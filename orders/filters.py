@@ -9,7 +9,9 @@ from orders.models import Batch, PurchaseOrder
 class OrderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
-    supplier = django_filters.NumberFilter(field_name="supplier_id", label="Supplier id")
+    supplier = django_filters.NumberFilter(
+        field_name="supplier_id", label="Supplier id", min_value=1, max_value=2**63 - 1
+    )
     required_by_before = django_filters.DateFilter(field_name="required_by", lookup_expr="lte")
     required_by_after = django_filters.DateFilter(field_name="required_by", lookup_expr="gte")
     gtin = django_filters.CharFilter()

@@ -184,7 +184,7 @@ def expected_range_for(batch: Batch, rule: NumberingRule) -> tuple[tuple[int, in
         AllocatedRange.objects.filter(batch=batch).first()
         or AllocatedRange.objects.filter(order=batch.order_id, batch__isnull=True).first()
     )
-    if allocation is not None:
+    if allocation is not None and allocation.hi < 10**rule.width:
         target = "batch" if allocation.batch_id else "order"
         return (allocation.lo, allocation.hi), f"allocated to the {target}"
     declared = _declared_counters(batch, rule)
@@ -313,6 +313,9 @@ def serial_list_validate(*, serial_list_id: int) -> None:
     except engine.SerialFileError as error:
         # The engine names the file by its path; people know it by the name they uploaded.
         _fail(serial_list_id, token, str(error).replace(os.path.dirname(path) + os.sep, ""))
+        return
+    except ValueError as error:  # the expected range does not fit the rule
+        _fail(serial_list_id, token, f"{serial_list.original_name}: {error}")
         return
     lo, hi = validation.present_runs
     reuse = _reuse(serial_list, rule, lo, hi)
@@ -450,12 +453,16 @@ def _reuse(
         ends = np.minimum(hi[first:last], other.hi)
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             if start <= end:
+                # Another supplier's order numbers are not this supplier's business.
+                same_supplier = other.batch.order.supplier_id == batch.order.supplier_id
                 overlaps.append(
                     {
                         "lo": start,
                         "hi": end,
-                        "order": other.batch.order.number,
-                        "batch": other.batch.code,
+                        "order": other.batch.order.number
+                        if same_supplier
+                        else "(another supplier)",
+                        "batch": other.batch.code if same_supplier else "(another supplier)",
                         "accepted": other.accepted,
                     }
                 )
@@ -479,9 +486,14 @@ def _reuse(
 def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> None:
     """Replace the batch's pending runs with this list's (derived data, not a record)."""
     batch = serial_list.batch
-    SerialRun.objects.filter(batch=batch, accepted=False).delete()
     if serial_list.kind != SerialList.Kind.PRODUCTION:
         return
+    newer_done = batch.serial_lists.filter(
+        kind=SerialList.Kind.PRODUCTION, pk__gt=serial_list.pk, status=SerialList.Status.DONE
+    )
+    if newer_done.exists():
+        return  # a newer list already speaks for this batch
+    SerialRun.objects.filter(batch=batch, accepted=False).delete()
     scope = registry_scope(batch.order)
     SerialRun.objects.bulk_create(
         (
@@ -532,7 +544,7 @@ def _record_exceptions(
         add(
             K.REUSED,
             f"{count:,} serials {format_serial(rule, overlap['lo'])} – "
-            f"{format_serial(rule, overlap['hi'])} also in batch {overlap['batch']} of "
+            f"{format_serial(rule, overlap['hi'])} also used by batch {overlap['batch']} of "
             f"PO {overlap['order']} ({state})",
             lo=overlap["lo"],
             hi=overlap["hi"],
@@ -677,6 +689,8 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
     if not can_manage_orders(user):
         raise PermissionDenied("Only the buyer's buyers and admins accept serial lists.")
     PurchaseOrder.objects.select_for_update().filter(pk=batch.order_id).first()
+    if batch.serial_runs.filter(accepted=True).exists():
+        raise ValidationError(f"The serials of batch {batch.code} are already accepted.")
     status = batch_serial_status(batch)
     if status not in ("clean", "exceptions_accepted"):
         raise ValidationError(
@@ -686,12 +700,14 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
     assert serial_list is not None
     try:
         with transaction.atomic():
-            SerialRun.objects.filter(serial_list=serial_list).update(accepted=True)
+            accepted = SerialRun.objects.filter(serial_list=serial_list).update(accepted=True)
     except IntegrityError:
         raise ValidationError(
             "Another batch was accepted with some of these serials in the meantime; "
             "upload the list again to see which."
         ) from None
+    if serial_list.report and serial_list.report["unique"] and not accepted:
+        raise ValidationError("This list's serials are not in the registry; upload it again.")
     audit_log(
         actor=user,
         action="batch.serials_accepted",

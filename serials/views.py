@@ -227,7 +227,11 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
     answer_form = ExceptionAnswerForm(request.POST if "answer" in request.POST else None)
     decision_form = ExceptionDecisionForm(request.POST if "decide" in request.POST else None)
     if request.method == "POST":
-        ids = [value for value in request.POST.getlist("exception") if value.isdigit()]
+        ids = [
+            value
+            for value in request.POST.getlist("exception")
+            if value.isascii() and value.isdigit() and len(value) <= 18
+        ]
         chosen = list(exceptions.filter(pk__in=ids))
         try:
             if "answer" in request.POST and answer_form.is_valid():

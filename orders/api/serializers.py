@@ -40,6 +40,14 @@ class OrderSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-order-detail")
     batches_url = serializers.HyperlinkedIdentityField(view_name="api-order-batches")
 
+    def validate_inspection_firms(self, firms: list[Organisation]) -> list[Organisation]:
+        """Inspection firms, or the buyer itself (its own inspectors); never another buyer."""
+        own = self.context["request"].user.membership.organisation
+        for firm in firms:
+            if firm.kind != Organisation.Kind.INSPECTION_FIRM and firm != own:
+                raise serializers.ValidationError(f"{firm} is not an inspection firm.")
+        return firms
+
     class Meta:
         model = PurchaseOrder
         fields = [

@@ -84,13 +84,21 @@ class SerialExceptionSerializer(serializers.ModelSerializer):
 
 
 class ExceptionAnswerSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10_000)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=10_000,
+    )
     reason = serializers.ChoiceField(choices=SerialException.Reason.choices)
     note = serializers.CharField(max_length=4000)
 
 
 class ExceptionDecisionSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10_000)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=10_000,
+    )
     decision = serializers.ChoiceField(choices=ExceptionDecision.Decision.choices)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 

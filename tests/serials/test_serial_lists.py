@@ -68,7 +68,12 @@ def test_it_finds_serials_reused_from_another_batch(cast: Cast, rule: NumberingR
     first = _upload_and_validate(cast, "own", list(range(1, 101)))
     assert first.report["reused_count"] == 0
     services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
-    second = _upload_and_validate(cast, "b_order", list(range(90, 131)))
+    from orders import services as order_services
+
+    cast.batches["own2"] = order_services.batch_create(
+        order=cast.orders["own"], user=cast.users["buyer"], code="OWN-B2", planned_quantity=100
+    )
+    second = _upload_and_validate(cast, "own2", list(range(90, 131)))
     report = second.report
     assert report["reused_count"] == 11
     assert report["reused"][0] == {"serial": "VLT000090", "order": "PO-OWN", "batch": "OWN-B1"}
@@ -235,3 +240,29 @@ def test_an_allocation_must_follow_the_rule(cast: Cast, rule: NumberingRule) -> 
             first_serial="VLT000001",
             last_serial="VLT000009",
         )
+
+
+def test_reuse_never_names_another_supplier_s_order(cast: Cast, rule: NumberingRule) -> None:
+    _upload_and_validate(cast, "b_order", [1, 2, 3])  # supplier B's batch
+    mine = _upload_and_validate(cast, "own", [1, 2, 3])  # supplier A's
+    assert mine.report["reused_count"] == 3
+    text = str(mine.report) + " ".join(e.summary + str(e.detail) for e in mine.exceptions.all())
+    assert "PO-BEE" not in text and "B_ORDER-B1" not in text
+    assert "(another supplier)" in text
+
+
+def test_a_carton_list_does_not_take_the_production_list_s_place(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    _upload_and_validate(cast, "own", [1, 2, 3])
+    carton = services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=csv_file([1, 2, 3]),
+        kind="carton",
+    )
+    services.serial_list_validate(serial_list_id=carton.pk)
+    services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
+    assert SerialRun.objects.filter(accepted=True, lo=1, hi=3).count() == 1
+    with pytest.raises(ValidationError, match="already accepted"):
+        services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
