@@ -4,22 +4,10 @@ the forms only choose the fields and widgets."""
 from django import forms
 
 from orders.models import Batch, PurchaseOrder
+from portal.forms import BootstrapFormMixin
 from portal.models import Organisation
 
 DATE = forms.DateInput(attrs={"type": "date"})
-
-
-class BootstrapFormMixin:
-    """Gives each widget Bootstrap's class, so templates can render fields in a loop."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        for field in self.fields.values():  # type: ignore[attr-defined]
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs.setdefault("class", css)
 
 
 class OrderForm(BootstrapFormMixin, forms.ModelForm):

@@ -1,6 +1,6 @@
 from django import forms
 
-from orders.forms import BootstrapFormMixin
+from portal.forms import BootstrapFormMixin
 from serials.models import ExceptionDecision, NumberingRule, SerialException, SerialList
 
 

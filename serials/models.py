@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from orders.models import Batch, PurchaseOrder
 from portal.models import Organisation
+from serials import engine
 
 
 class NumberingRule(models.Model):
@@ -57,6 +58,9 @@ class NumberingRule(models.Model):
     def clean(self) -> None:
         if self.prefix != self.prefix.strip().upper():
             raise ValidationError({"prefix": "Use upper-case letters without surrounding spaces."})
+
+    def as_engine_rule(self) -> engine.NumberingRule:
+        return engine.NumberingRule(self.prefix, self.width, self.check_digit)
 
     @classmethod
     def for_order(cls, order: PurchaseOrder) -> NumberingRule | None:
@@ -152,6 +156,10 @@ class SerialList(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    def as_engine_rule(self) -> engine.NumberingRule:
+        """The rule as it was at upload."""
+        return engine.NumberingRule(self.rule_prefix, self.rule_width, self.rule_check)
 
     @property
     def rule_pattern(self) -> str:

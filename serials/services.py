@@ -73,21 +73,6 @@ def numbering_rule_save(
     return rule
 
 
-def engine_rule(serial_list: SerialList) -> engine.NumberingRule:
-    return engine.NumberingRule(
-        prefix=serial_list.rule_prefix, width=serial_list.rule_width, check=serial_list.rule_check
-    )
-
-
-def format_serial(rule: engine.NumberingRule, counter: int) -> str:
-    digits = str(counter).zfill(rule.width)
-    if rule.check == "gs1":
-        digits += engine.gs1_check_digit(digits)
-    elif rule.check == "luhn":
-        digits += engine.luhn_check_digit(digits)
-    return rule.prefix + digits
-
-
 def counter_of(rule: engine.NumberingRule, serial: str) -> int | None:
     """The counter of one serial, or None when it does not follow the rule."""
     reason, counter = engine.classify_value(serial.strip().upper(), rule)
@@ -208,7 +193,7 @@ def allocated_range_set(
     rule = NumberingRule.for_order(order)
     if rule is None:
         raise ValidationError(f"Define the numbering rule for {order.product_code} first.")
-    engine_rule_ = engine.NumberingRule(rule.prefix, rule.width, rule.check_digit)
+    engine_rule_ = rule.as_engine_rule()
     first, last = first_serial.strip().upper(), last_serial.strip().upper()
     lo, hi = counter_of(engine_rule_, first), counter_of(engine_rule_, last)
     errors = {}
@@ -243,7 +228,7 @@ def _declared_counters(batch: Batch, rule: NumberingRule) -> tuple[int, int] | N
     """The batch's declared range as counters, when both ends follow the rule."""
     if not batch.declared_range:
         return None
-    engine_rule_ = engine.NumberingRule(rule.prefix, rule.width, rule.check_digit)
+    engine_rule_ = rule.as_engine_rule()
     lo = counter_of(engine_rule_, batch.declared_first_serial)
     hi = counter_of(engine_rule_, batch.declared_last_serial)
     return (lo, hi) if lo is not None and hi is not None and lo <= hi else None
@@ -298,7 +283,7 @@ def serial_list_validate(*, serial_list_id: int) -> None:
     if token is None:
         return
     serial_list = SerialList.objects.select_related("batch__order").get(pk=serial_list_id)
-    rule = engine_rule(serial_list)
+    rule = serial_list.as_engine_rule()
     expected = (
         (serial_list.expected_lo, serial_list.expected_hi)
         if serial_list.expected_lo is not None
@@ -475,7 +460,7 @@ def _reuse(
                 break
             listed.append(
                 {
-                    "serial": format_serial(rule, counter),
+                    "serial": rule.format(counter),
                     "order": overlap["order"],
                     "batch": overlap["batch"],
                 }
@@ -521,7 +506,7 @@ def _record_exceptions(
 
     for lo, hi in report["missing_ranges"]:
         count = hi - lo + 1
-        span = format_serial(rule, lo) + ("" if lo == hi else f" – {format_serial(rule, hi)}")
+        span = rule.format(lo) + ("" if lo == hi else f" – {rule.format(hi)}")
         add(K.MISSING, f"{count:,} missing: {span}", lo=lo, hi=hi, count=count)
     listed = sum(hi - lo + 1 for lo, hi in report["missing_ranges"])
     if report["missing_count"] > listed:
@@ -543,8 +528,8 @@ def _record_exceptions(
         state = "accepted" if overlap["accepted"] else "pending"
         add(
             K.REUSED,
-            f"{count:,} serials {format_serial(rule, overlap['lo'])} – "
-            f"{format_serial(rule, overlap['hi'])} also used by batch {overlap['batch']} of "
+            f"{count:,} serials {rule.format(overlap['lo'])} – "
+            f"{rule.format(overlap['hi'])} also used by batch {overlap['batch']} of "
             f"PO {overlap['order']} ({state})",
             lo=overlap["lo"],
             hi=overlap["hi"],
@@ -564,7 +549,7 @@ def _record_exceptions(
             K.OUT_OF_RANGE,
             f"{report['out_of_range_count']:,} serials outside the range "
             f"{serial_list.expected_source or 'expected'}: "
-            f"{format_serial(rule, expected[0])} – {format_serial(rule, expected[1])}",
+            f"{rule.format(expected[0])} – {rule.format(expected[1])}",
             count=report["out_of_range_count"],
             detail={"first": report["out_of_range"][:20]},
         )

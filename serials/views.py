@@ -122,7 +122,7 @@ def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "").strip().upper()
     rows: list[Any] = []
     if report:
-        rule = services.engine_rule(serial_list)
+        rule = serial_list.as_engine_rule()
         rows = {
             "missing": [
                 {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}

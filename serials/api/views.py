@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -84,44 +86,50 @@ def _visible_exceptions(request: Request, ids: list[int]) -> list[SerialExceptio
     return found
 
 
-class ExceptionAnswers(APIView):
-    """The supplier answers one or many exceptions with a reason code and a note."""
+class _BulkExceptionAction(APIView):
+    """Validate ``ids`` and the action's fields, act on the caller's exceptions, answer them."""
 
-    @extend_schema(
+    input_serializer: type[serializers.Serializer]
+
+    def act(self, exceptions: list[SerialException], **fields: Any) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        ids = fields.pop("ids")
+        self.act(_visible_exceptions(request, ids), **fields)
+        fresh = exceptions_visible_to(request.user).filter(pk__in=ids)
+        return Response(SerialExceptionSerializer(fresh, many=True).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
         request=ExceptionAnswerSerializer, responses={200: SerialExceptionSerializer(many=True)}
     )
-    def post(self, request: Request) -> Response:
-        data = ExceptionAnswerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        exceptions = _visible_exceptions(request, data.validated_data["ids"])
-        services.exception_answer(
-            exceptions=exceptions,
-            user=request.user,
-            reason=data.validated_data["reason"],
-            note=data.validated_data["note"],
-        )
-        fresh = exceptions_visible_to(request.user).filter(pk__in=data.validated_data["ids"])
-        return Response(SerialExceptionSerializer(fresh, many=True).data)
+)
+class ExceptionAnswers(_BulkExceptionAction):
+    """The supplier answers one or many exceptions with a reason code and a note."""
+
+    input_serializer = ExceptionAnswerSerializer
+
+    def act(self, exceptions: list[SerialException], **fields: Any) -> None:
+        services.exception_answer(exceptions=exceptions, user=self.request.user, **fields)
 
 
-class ExceptionDecisions(APIView):
-    """The buyer accepts or rejects one or many answered exceptions."""
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         request=ExceptionDecisionSerializer, responses={200: SerialExceptionSerializer(many=True)}
     )
-    def post(self, request: Request) -> Response:
-        data = ExceptionDecisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        exceptions = _visible_exceptions(request, data.validated_data["ids"])
-        services.exception_decide(
-            exceptions=exceptions,
-            user=request.user,
-            decision=data.validated_data["decision"],
-            note=data.validated_data["note"],
-        )
-        fresh = exceptions_visible_to(request.user).filter(pk__in=data.validated_data["ids"])
-        return Response(SerialExceptionSerializer(fresh, many=True).data)
+)
+class ExceptionDecisions(_BulkExceptionAction):
+    """The buyer accepts or rejects one or many answered exceptions."""
+
+    input_serializer = ExceptionDecisionSerializer
+
+    def act(self, exceptions: list[SerialException], **fields: Any) -> None:
+        services.exception_decide(exceptions=exceptions, user=self.request.user, **fields)
 
 
 class NumberingRules(generics.ListCreateAPIView):
