@@ -226,6 +226,11 @@ class SerialException(models.Model):
     serial = models.CharField(max_length=100, blank=True)
     count = models.BigIntegerField(default=1)
     detail = models.JSONField(default=dict, blank=True)
+    # For reuse: the batch that holds these serials too. Shown to the buyer only (the supplier
+    # may not learn another supplier's orders); never serialised to the API.
+    other_batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 
     class Meta:

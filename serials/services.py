@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -449,6 +449,7 @@ def _reuse(
                         else "(another supplier)",
                         "batch": other.batch.code if same_supplier else "(another supplier)",
                         "accepted": other.accepted,
+                        "other_batch": other.batch,
                     }
                 )
     overlaps.sort(key=lambda overlap: overlap["lo"])
@@ -535,6 +536,7 @@ def _record_exceptions(
             hi=overlap["hi"],
             count=count,
             detail={"order": overlap["order"], "batch": overlap["batch"], "state": state},
+            other_batch=overlap["other_batch"],
         )
     if report["malformed_count"]:
         add(
@@ -644,6 +646,14 @@ def _locked(exceptions: Iterable[SerialException], user: User) -> list[SerialExc
 
 def latest_production_list(batch: Batch) -> SerialList | None:
     return batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION).order_by("-id").first()
+
+
+def current_exceptions(batch: Batch) -> QuerySet[SerialException]:
+    """The exceptions of the batch's latest production list; older lists' are history."""
+    serial_list = latest_production_list(batch)
+    return SerialException.objects.filter(serial_list=serial_list).select_related(
+        "other_batch__order"
+    )
 
 
 def batch_serial_status(batch: Batch) -> str:

@@ -221,7 +221,8 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
     role = role_of(request.user)
     exceptions = (
         exceptions_visible_to(request.user)
-        .filter(batch=batch)
+        .filter(pk__in=services.current_exceptions(batch).values("pk"))
+        .select_related("other_batch__order")
         .prefetch_related("answers", "decisions")
     )
     answer_form = ExceptionAnswerForm(request.POST if "answer" in request.POST else None)
@@ -329,7 +330,7 @@ def batch_serials_context(batch: Any, user: Any) -> dict[str, Any]:
         "serial_status_label": SERIAL_STATUS_LABELS[serial_status],
         "can_upload": role_of(user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN},
         "upload_form": SerialListUploadForm(),
-        "open_exceptions": batch.serial_exceptions.filter(status="open").count(),
+        "open_exceptions": services.current_exceptions(batch).filter(status="open").count(),
     }
 
 

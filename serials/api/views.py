@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -66,9 +67,21 @@ class SerialListDetail(generics.RetrieveAPIView):
         return serial_lists_visible_to(self.request.user)
 
 
+class ExceptionFilter(django_filters.FilterSet):
+    # A plain number, not a model choice: a choice field would check ids against every list
+    # in the database and tell a foreign id (empty answer) from a missing one (400).
+    serial_list = django_filters.NumberFilter(
+        field_name="serial_list_id", min_value=1, max_value=2**63 - 1
+    )
+
+    class Meta:
+        model = SerialException
+        fields = ["kind", "status", "serial_list"]
+
+
 class BatchExceptions(generics.ListAPIView):
     serializer_class = SerialExceptionSerializer
-    filterset_fields = ["kind", "status", "serial_list"]
+    filterset_class = ExceptionFilter
 
     def get_queryset(self) -> QuerySet[SerialException]:
         if getattr(self, "swagger_fake_view", False):

@@ -266,3 +266,43 @@ def test_a_carton_list_does_not_take_the_production_list_s_place(
     assert SerialRun.objects.filter(accepted=True, lo=1, hi=3).count() == 1
     with pytest.raises(ValidationError, match="already accepted"):
         services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
+
+
+def test_only_the_buyer_learns_which_other_supplier_s_batch_holds_the_serials(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    _upload_and_validate(cast, "b_order", [1, 2, 3])
+    _upload_and_validate(cast, "own", [1, 2, 3])
+    url = reverse("batch-exceptions", args=[cast.batches["own"].pk])
+    buyer_page = cast.client("buyer").get(url).content.decode()
+    supplier_page = cast.client("supplier_a").get(url).content.decode()
+    assert "Buyer only" in buyer_page and "PO-BEE" in buyer_page
+    assert "PO-BEE" not in supplier_page and "B_ORDER-B1" not in supplier_page
+    api = cast.api("supplier_a").get(reverse("api-batch-exceptions", args=[cast.batches["own"].pk]))
+    assert "PO-BEE" not in api.content.decode()
+
+
+def test_a_new_list_replaces_the_old_list_s_exceptions_on_the_page(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    _upload_and_validate(cast, "own", [1, 5])
+    _upload_and_validate(cast, "own", [1, 2, 3, 4, 5])
+    page = cast.client("buyer").get(reverse("batch-exceptions", args=[cast.batches["own"].pk]))
+    assert "missing" not in page.content.decode().lower().split("<tbody>")[1].split("</tbody>")[0]
+    batch_page = cast.client("buyer").get(reverse("batch-detail", args=[cast.batches["own"].pk]))
+    assert "wait for the supplier" not in batch_page.content.decode()
+    assert services.batch_serial_status(cast.batches["own"]) == "clean"
+
+
+def test_the_exception_filter_does_not_tell_foreign_lists_from_missing_ones(
+    cast_with_lists: Cast,
+) -> None:
+    cast = cast_with_lists
+    url = reverse("api-batch-exceptions", args=[cast.batches["own"].pk])
+    api = cast.api("supplier_b")
+    assert api.get(url).status_code == 404
+    api = cast.api("supplier_a")
+    foreign = api.get(url, {"serial_list": cast.serial_lists["b_order"].pk})
+    missing = api.get(url, {"serial_list": 987654})
+    assert foreign.status_code == missing.status_code == 200
+    assert foreign.json()["count"] == missing.json()["count"] == 0
