@@ -12,7 +12,7 @@ class SerialListUploadForm(BootstrapFormMixin, forms.Form):
 class NumberingRuleForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = NumberingRule
-        fields = ["product", "prefix", "width", "check_digit", "note"]
+        fields = ["product", "kind", "prefix", "width", "check_digit", "note"]
 
     def clean_prefix(self) -> str:
         return self.cleaned_data["prefix"].strip().upper()
@@ -39,6 +39,17 @@ class AllocatedRangeForm(BootstrapFormMixin, forms.Form):
     )
     first_serial = forms.CharField(max_length=64)
     last_serial = forms.CharField(max_length=64)
+
+    def __init__(self, *args: object, order: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].queryset = order.batches.all()  # type: ignore[attr-defined]
+
+
+class AllocatedCodeListForm(BootstrapFormMixin, forms.Form):
+    batch = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="The whole order", label="For"
+    )
+    file = forms.FileField(label="Allocated codes (CSV or XLSX, one code per row)")
 
     def __init__(self, *args: object, order: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

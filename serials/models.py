@@ -19,7 +19,12 @@ from serials import engine
 
 class NumberingRule(models.Model):
     """How the buyer's product is serialised: PREFIX + fixed-width counter + optional check
-    digit. One rule per buyer and product (GTIN or SKU)."""
+    digit; or, for non-sequential codes (marketplace anti-counterfeit codes), a list of codes
+    the buyer allocates. One rule per buyer and product (GTIN or SKU)."""
+
+    class Kind(models.TextChoices):
+        SEQUENTIAL = "sequential", "Sequential: prefix + counter"
+        ALLOCATED_CODES = "allocated_codes", "Allocated code list (non-sequential)"
 
     class Check(models.TextChoices):
         NONE = "none", "No check digit"
@@ -30,9 +35,14 @@ class NumberingRule(models.Model):
     product = models.CharField(
         max_length=64, help_text="The GTIN or SKU exactly as it appears on purchase orders."
     )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SEQUENTIAL)
     prefix = models.CharField(max_length=32, blank=True)
     width = models.PositiveSmallIntegerField(
-        "counter digits", validators=[MinValueValidator(1), MaxValueValidator(18)]
+        "counter digits",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(18)],
+        help_text="Sequential rules only.",
     )
     check_digit = models.CharField(max_length=8, choices=Check.choices, default=Check.NONE)
     note = models.CharField(max_length=300, blank=True)
@@ -49,13 +59,23 @@ class NumberingRule(models.Model):
         return f"{self.product}: {self.pattern}"
 
     @property
+    def uses_codes(self) -> bool:
+        return self.kind == self.Kind.ALLOCATED_CODES
+
+    @property
     def pattern(self) -> str:
+        if self.uses_codes:
+            return "allocated codes"
         check = (
             "" if self.check_digit == self.Check.NONE else f" + {self.get_check_digit_display()}"
         )
         return f"{self.prefix}{'#' * self.width}{check}"
 
     def clean(self) -> None:
+        if self.kind == self.Kind.SEQUENTIAL and not self.width:
+            raise ValidationError(
+                {"width": "A sequential rule needs its number of counter digits."}
+            )
         if self.prefix != self.prefix.strip().upper():
             raise ValidationError({"prefix": "Use upper-case letters without surrounding spaces."})
 
@@ -100,6 +120,33 @@ class AllocatedRange(models.Model):
         return f"{self.first_serial} – {self.last_serial} for {target}"
 
 
+class AllocatedCodeList(models.Model):
+    """The codes the buyer allocated to an order (or one batch) under an allocated-code rule.
+    Stored by hash; never edited: a new list supersedes the previous one."""
+
+    order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="allocated_code_lists"
+    )
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="allocated_code_lists"
+    )
+    file = models.FileField(upload_to="allocated-codes/", max_length=200)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    code_count = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        target = f"batch {self.batch.code}" if self.batch_id else f"PO {self.order.number}"
+        return f"{self.code_count:,} codes from {self.original_name} for {target}"
+
+
 class SerialList(models.Model):
     """One uploaded file of serials for a batch, and what validating it found. Never
     overwritten: a corrected list is a new upload."""
@@ -126,8 +173,19 @@ class SerialList(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # The rule as it was when the list was uploaded: later rule edits never change a report.
+    rule_kind = models.CharField(
+        max_length=20, choices=NumberingRule.Kind.choices, default=NumberingRule.Kind.SEQUENTIAL
+    )
     rule_prefix = models.CharField(max_length=32, blank=True)
-    rule_width = models.PositiveSmallIntegerField()
+    rule_width = models.PositiveSmallIntegerField(default=0)
+    allocated_codes = models.ForeignKey(
+        AllocatedCodeList,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Allocated-code rules: the allocation in force at upload.",
+    )
     rule_check = models.CharField(max_length=8, choices=NumberingRule.Check.choices)
     expected_lo = models.BigIntegerField(null=True, blank=True)
     expected_hi = models.BigIntegerField(null=True, blank=True)
@@ -162,7 +220,13 @@ class SerialList(models.Model):
         return engine.NumberingRule(self.rule_prefix, self.rule_width, self.rule_check)
 
     @property
+    def uses_codes(self) -> bool:
+        return self.rule_kind == NumberingRule.Kind.ALLOCATED_CODES
+
+    @property
     def rule_pattern(self) -> str:
+        if self.uses_codes:
+            return "allocated codes"
         check = "" if self.rule_check == "none" else f" + {self.rule_check} check digit"
         return f"{self.rule_prefix}{'#' * self.rule_width}{check}"
 
@@ -191,12 +255,38 @@ class SerialRun(models.Model):
         return f"{self.scope} [{self.lo}, {self.hi}]{' accepted' if self.accepted else ''}"
 
 
+class SerialCode(models.Model):
+    """One non-sequential code a batch used, inside one scope (buyer + product). A partial
+    unique index keeps two accepted batches from holding the same code."""
+
+    scope = models.CharField(max_length=100)
+    code = models.CharField(max_length=100)
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="serial_codes")
+    serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="codes")
+    accepted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "code"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "code"],
+                condition=Q(accepted=True),
+                name="accepted_codes_never_shared",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.code}{' accepted' if self.accepted else ''}"
+
+
 class SerialException(models.Model):
     """One anomaly the supplier must explain: a missing range, a duplicated serial, serials
     reused from another batch, or malformed values."""
 
     class Kind(models.TextChoices):
         MISSING = "missing", "Missing range"
+        UNUSED = "unused", "Allocated but unused"
+        UNKNOWN = "unknown", "Not allocated"
         DUPLICATE = "duplicate", "Duplicated serial"
         REUSED = "reused", "Reused serials"
         MALFORMED = "malformed", "Malformed values"

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,11 +33,14 @@ from portal.audit import audit_log
 from portal.models import Role, User
 from portal.roles import can_manage_orders, membership_of
 from serials import engine
+from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import (
+    AllocatedCodeList,
     AllocatedRange,
     ExceptionAnswer,
     ExceptionDecision,
     NumberingRule,
+    SerialCode,
     SerialException,
     SerialList,
     SerialRun,
@@ -52,16 +55,29 @@ REPORT_LIMIT = 1000
 
 @transaction.atomic
 def numbering_rule_save(
-    *, user: User, product: str, prefix: str, width: int, check_digit: str, note: str = ""
+    *,
+    user: User,
+    product: str,
+    prefix: str = "",
+    width: int | None = None,
+    check_digit: str = NumberingRule.Check.NONE,
+    note: str = "",
+    kind: str = NumberingRule.Kind.SEQUENTIAL,
 ) -> NumberingRule:
     """Create or change the buyer's rule for one product, audited."""
     if not can_manage_orders(user):
         raise PermissionDenied("Only the buyer's buyers and admins define numbering rules.")
     buyer = user.membership.organisation
     rule = NumberingRule.objects.select_for_update().filter(buyer=buyer, product=product).first()
-    before = None if rule is None else [rule.prefix, rule.width, rule.check_digit, rule.note]
+    before = None if rule is None else rule.pattern
     rule = rule or NumberingRule(buyer=buyer, product=product.strip())
-    rule.prefix, rule.width, rule.check_digit, rule.note = prefix, width, check_digit, note
+    rule.kind, rule.prefix, rule.width, rule.check_digit, rule.note = (
+        kind,
+        prefix,
+        width,
+        check_digit,
+        note,
+    )
     rule.full_clean()
     rule.save()
     audit_log(
@@ -89,7 +105,7 @@ def _can_upload(user: User, batch: Batch) -> bool:
     return membership.role in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
 
 
-def _store_by_hash(uploaded: UploadedFile) -> tuple[str, str, int]:
+def _store_by_hash(uploaded: UploadedFile, folder: str = "serial-lists") -> tuple[str, str, int]:
     """Hash the bytes, then store them under their hash (never under the sender's name)."""
     digest = hashlib.sha256()
     size = 0
@@ -97,13 +113,88 @@ def _store_by_hash(uploaded: UploadedFile) -> tuple[str, str, int]:
         digest.update(chunk)
         size += len(chunk)
     sha = digest.hexdigest()
-    name = f"serial-lists/{sha[:2]}/{sha}"
+    name = f"{folder}/{sha[:2]}/{sha}"
     if not default_storage.exists(name):
         uploaded.seek(0)
         stored = default_storage.save(name, uploaded)
         if stored != name:  # a concurrent upload of the same bytes won the race
             default_storage.delete(stored)
     return name, sha, size
+
+
+def _checked_name(uploaded_file: UploadedFile) -> str:
+    """The file's own name (never a path), after the size checks every upload gets."""
+    name = os.path.basename(uploaded_file.name or "upload")[:255]
+    if not uploaded_file.size:
+        raise ValidationError({"file": f"{name} is empty."})
+    if uploaded_file.size > settings.SERIAL_LIST_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": f"{name} is {uploaded_file.size / 1e6:.0f} MB; the limit is "
+                f"{settings.SERIAL_LIST_MAX_BYTES / 1e6:.0f} MB."
+            }
+        )
+    return name
+
+
+def allocated_code_list_for(batch: Batch) -> AllocatedCodeList | None:
+    """The codes in force for a batch: its own allocation, else its order's."""
+    return (
+        AllocatedCodeList.objects.filter(batch=batch).first()
+        or AllocatedCodeList.objects.filter(order=batch.order_id, batch__isnull=True).first()
+    )
+
+
+@transaction.atomic
+def allocated_code_list_upload(
+    *, user: User, order: PurchaseOrder, uploaded_file: UploadedFile, batch: Batch | None = None
+) -> AllocatedCodeList:
+    """The buyer allocates non-sequential codes to an order or batch. The file is read now, so
+    a bad one is refused at once; a new list supersedes the previous one."""
+    if not can_manage_orders(user) or order.buyer_id != user.membership.organisation_id:
+        raise PermissionDenied("Only the buyer's buyers and admins allocate codes.")
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    rule = NumberingRule.for_order(order)
+    if rule is None or not rule.uses_codes:
+        raise ValidationError(
+            f"{order.product_code} does not use allocated codes: change its numbering rule first."
+        )
+    name = _checked_name(uploaded_file)
+    storage_name, sha, _ = _store_by_hash(uploaded_file, folder="allocated-codes")
+    try:
+        with _local_copy(storage_name, name) as path:
+            _, codes = engine.read_serial_cells(path, CODE_HEADER_NAMES)
+        if not codes:
+            raise engine.SerialFileError(f"{name}: holds no codes")
+    except engine.SerialFileError as error:
+        if not AllocatedCodeList.objects.filter(sha256=sha).exists():  # nothing left behind
+            default_storage.delete(storage_name)
+        message = str(error).replace(os.path.dirname(path) + os.sep, "")
+        raise ValidationError({"file": message}) from None
+    distinct = len(set(codes))
+    code_list = AllocatedCodeList.objects.create(
+        order=order,
+        batch=batch,
+        file=storage_name,
+        original_name=name,
+        sha256=sha,
+        code_count=distinct,
+        created_by=user,
+    )
+    audit_log(
+        actor=user,
+        action="allocated_codes.uploaded",
+        obj=code_list,
+        order=order,
+        payload={
+            "batch": batch.code if batch else None,
+            "file": name,
+            "sha256": sha,
+            "codes": distinct,
+        },
+    )
+    return code_list
 
 
 @transaction.atomic
@@ -115,16 +206,7 @@ def serial_list_upload(
         raise PermissionDenied("Only the batch's supplier and the buyer upload serial lists.")
     if kind not in SerialList.Kind.values:
         raise ValidationError({"kind": f"“{kind}” is not a kind of serial list."})
-    name = os.path.basename(uploaded_file.name or "upload")[:255]
-    if not uploaded_file.size:
-        raise ValidationError({"file": f"{name} is empty."})
-    if uploaded_file.size > settings.SERIAL_LIST_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": f"{name} is {uploaded_file.size / 1e6:.0f} MB; the limit is "
-                f"{settings.SERIAL_LIST_MAX_BYTES / 1e6:.0f} MB."
-            }
-        )
+    name = _checked_name(uploaded_file)
     order = batch.order
     rule = NumberingRule.for_order(order)
     if rule is None:
@@ -132,8 +214,16 @@ def serial_list_upload(
             f"There is no numbering rule for {order.product_code} yet: the buyer defines one "
             "under Numbering rules before serial lists can be checked."
         )
+    allocation = None
+    if rule.uses_codes:
+        allocation = allocated_code_list_for(batch)
+        if allocation is None:
+            raise ValidationError(
+                f"{order.product_code} uses allocated codes, and none are allocated to this "
+                "order yet: the buyer uploads the allocated code list on the order page first."
+            )
     storage_name, sha, size = _store_by_hash(uploaded_file)
-    expected, expected_source = expected_range_for(batch, rule)
+    expected, expected_source = (None, "") if rule.uses_codes else expected_range_for(batch, rule)
     serial_list = SerialList.objects.create(
         batch=batch,
         kind=kind,
@@ -142,9 +232,11 @@ def serial_list_upload(
         size=size,
         sha256=sha,
         uploaded_by=user,
+        rule_kind=rule.kind,
         rule_prefix=rule.prefix,
-        rule_width=rule.width,
+        rule_width=rule.width or 0,
         rule_check=rule.check_digit,
+        allocated_codes=allocation,
         expected_lo=expected[0] if expected else None,
         expected_hi=expected[1] if expected else None,
         expected_source=expected_source,
@@ -277,24 +369,27 @@ class _Heartbeat:
             self.shown = percent
 
 
+@dataclass
+class _Outcome:
+    """What checking a list found, and how to record it (inside the result's transaction)."""
+
+    report: dict[str, Any]
+    record: Callable[[SerialList], None]
+
+
 def serial_list_validate(*, serial_list_id: int) -> None:
     """Validate a stored list. Safe to run twice: only the claim holder writes a result."""
     token = _claim(serial_list_id)
     if token is None:
         return
-    serial_list = SerialList.objects.select_related("batch__order").get(pk=serial_list_id)
-    rule = serial_list.as_engine_rule()
-    expected = (
-        (serial_list.expected_lo, serial_list.expected_hi)
-        if serial_list.expected_lo is not None
-        else None
+    serial_list = SerialList.objects.select_related("batch__order", "allocated_codes").get(
+        pk=serial_list_id
     )
     heartbeat = _Heartbeat(serial_list_id, token)
+    check = _check_codes if serial_list.uses_codes else _check_serials
     try:
         with _local_copy(serial_list.file.name, serial_list.original_name) as path:
-            validation = engine.run_file(
-                path, rule, expected_range=expected, limit=REPORT_LIMIT, progress=heartbeat
-            )
+            outcome = check(serial_list, path, heartbeat)
     except engine.SerialFileError as error:
         # The engine names the file by its path; people know it by the name they uploaded.
         _fail(serial_list_id, token, str(error).replace(os.path.dirname(path) + os.sep, ""))
@@ -302,17 +397,13 @@ def serial_list_validate(*, serial_list_id: int) -> None:
     except ValueError as error:  # the expected range does not fit the rule
         _fail(serial_list_id, token, f"{serial_list.original_name}: {error}")
         return
-    lo, hi = validation.present_runs
-    reuse = _reuse(serial_list, rule, lo, hi)
     heartbeat(100)
     with transaction.atomic():
         locked = SerialList.objects.select_for_update().get(pk=serial_list_id)
         if locked.claim_token != token or locked.status != SerialList.Status.RUNNING:
             return  # the claim was taken over; the other worker writes the result
-        report = {**validation.report, **reuse.report}
-        _record_runs(locked, lo, hi)
-        _record_exceptions(locked, rule, report, reuse)
-        locked.report = report
+        outcome.record(locked)
+        locked.report = outcome.report
         locked.status = SerialList.Status.DONE
         locked.progress = 100
         locked.error = None
@@ -323,20 +414,51 @@ def serial_list_validate(*, serial_list_id: int) -> None:
             action="serial_list.validated",
             obj=locked,
             order=locked.batch.order,
-            payload={
-                key: report[key]
-                for key in (
-                    "rows",
-                    "unique",
-                    "used_range",
-                    "missing_count",
-                    "duplicate_count",
-                    "malformed_count",
-                    "out_of_range_count",
-                    "reused_count",
-                )
-            },
+            payload={key: value for key, value in outcome.report.items() if key.endswith("count")}
+            | {"rows": outcome.report["rows"], "unique": outcome.report["unique"]},
         )
+
+
+def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
+    rule = serial_list.as_engine_rule()
+    expected = (
+        (serial_list.expected_lo, serial_list.expected_hi)
+        if serial_list.expected_lo is not None
+        else None
+    )
+    validation = engine.run_file(
+        path, rule, expected_range=expected, limit=REPORT_LIMIT, progress=heartbeat
+    )
+    lo, hi = validation.present_runs
+    reuse = _reuse(serial_list, rule, lo, hi)
+    report = {**validation.report, **reuse.report}
+
+    def record(locked: SerialList) -> None:
+        _record_runs(locked, lo, hi)
+        _record_exceptions(locked, rule, report, reuse)
+
+    return _Outcome(report, record)
+
+
+def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
+    """Allocated-code rules: used codes against the allocation in force at upload."""
+    lines, used = engine.read_serial_cells(path, CODE_HEADER_NAMES)
+    heartbeat(40)
+    allocation = serial_list.allocated_codes
+    assert allocation is not None  # the upload refuses a code list without an allocation
+    with _local_copy(allocation.file.name, allocation.original_name) as allocated_path:
+        _, allocated = engine.read_serial_cells(allocated_path, CODE_HEADER_NAMES)
+    heartbeat(70)
+    report = engine.validate_codes(used, allocated, lines, limit=REPORT_LIMIT)
+    unique_codes = sorted(set(used))
+    reuse = _code_reuse(serial_list, unique_codes)
+    report.update(reuse.report)
+
+    def record(locked: SerialList) -> None:
+        _record_codes(locked, unique_codes)
+        _record_code_exceptions(locked, report, reuse)
+
+    return _Outcome(report, record)
 
 
 def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:
@@ -471,14 +593,9 @@ def _reuse(
 
 def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> None:
     """Replace the batch's pending runs with this list's (derived data, not a record)."""
-    batch = serial_list.batch
-    if serial_list.kind != SerialList.Kind.PRODUCTION:
+    if not _speaks_for_batch(serial_list):
         return
-    newer_done = batch.serial_lists.filter(
-        kind=SerialList.Kind.PRODUCTION, pk__gt=serial_list.pk, status=SerialList.Status.DONE
-    )
-    if newer_done.exists():
-        return  # a newer list already speaks for this batch
+    batch = serial_list.batch
     SerialRun.objects.filter(batch=batch, accepted=False).delete()
     scope = registry_scope(batch.order)
     SerialRun.objects.bulk_create(
@@ -488,6 +605,128 @@ def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> Non
         ),
         batch_size=5000,
     )
+
+
+def _speaks_for_batch(serial_list: SerialList) -> bool:
+    """Only a production list, and only the newest finished one, fills the batch's registry."""
+    if serial_list.kind != SerialList.Kind.PRODUCTION:
+        return False
+    return not serial_list.batch.serial_lists.filter(
+        kind=SerialList.Kind.PRODUCTION, pk__gt=serial_list.pk, status=SerialList.Status.DONE
+    ).exists()
+
+
+@dataclass
+class _CodeReuse:
+    report: dict[str, Any]
+    groups: list[dict[str, Any]]  # {"batch", "label", "accepted", "codes"}
+
+
+def _code_reuse(serial_list: SerialList, codes: list[str]) -> _CodeReuse:
+    """Codes of this list already held by other batches of the same buyer and product."""
+    batch = serial_list.batch
+    held: dict[int, dict[str, Any]] = {}
+    reused_codes: dict[str, int] = {}
+    for start in range(0, len(codes), 5000):
+        rows = (
+            SerialCode.objects.filter(
+                scope=registry_scope(batch.order), code__in=codes[start : start + 5000]
+            )
+            .exclude(batch=batch)
+            .values_list("code", "batch_id", "accepted")
+        )
+        for code, batch_id, accepted in rows:
+            group = held.setdefault(batch_id, {"codes": [], "accepted": False})
+            group["codes"].append(code)
+            group["accepted"] |= accepted
+            reused_codes.setdefault(code, batch_id)
+    others = Batch.objects.select_related("order").in_bulk(list(held))
+    groups, listed = [], []
+    for batch_id, group in held.items():
+        other = others[batch_id]
+        same_supplier = other.order.supplier_id == batch.order.supplier_id
+        group["batch"] = other
+        group["order_label"] = other.order.number if same_supplier else "(another supplier)"
+        group["batch_label"] = other.code if same_supplier else "(another supplier)"
+        groups.append(group)
+    by_batch = {group["batch"].pk: group for group in groups}
+    for code in sorted(reused_codes)[:REPORT_LIMIT]:
+        group = by_batch[reused_codes[code]]
+        listed.append(
+            {"serial": code, "order": group["order_label"], "batch": group["batch_label"]}
+        )
+    return _CodeReuse({"reused_count": len(reused_codes), "reused": listed}, groups)
+
+
+def _record_codes(serial_list: SerialList, codes: list[str]) -> None:
+    """Replace the batch's pending codes with this list's (derived data, not a record)."""
+    if not _speaks_for_batch(serial_list):
+        return
+    batch = serial_list.batch
+    SerialCode.objects.filter(batch=batch, accepted=False).delete()
+    scope = registry_scope(batch.order)
+    SerialCode.objects.bulk_create(
+        (SerialCode(scope=scope, code=c, batch=batch, serial_list=serial_list) for c in codes),
+        batch_size=5000,
+    )
+
+
+def _record_code_exceptions(
+    serial_list: SerialList, report: dict[str, Any], reuse: _CodeReuse
+) -> None:
+    K = SerialException.Kind
+    rows: list[SerialException] = []
+
+    def add(kind: str, summary: str, **fields: Any) -> None:
+        rows.append(
+            SerialException(
+                serial_list=serial_list,
+                batch=serial_list.batch,
+                kind=kind,
+                summary=summary,
+                **fields,
+            )
+        )
+
+    for unknown in report["unknown"]:
+        add(
+            K.UNKNOWN,
+            f"{unknown['code']} (line {unknown['line']}) was never allocated",
+            serial=unknown["code"][:100],
+            detail={"line": unknown["line"]},
+        )
+    if report["unknown_count"] > len(report["unknown"]):
+        rest = report["unknown_count"] - len(report["unknown"])
+        add(K.UNKNOWN, f"{rest:,} more codes that were never allocated", count=rest)
+    if report["unused_count"]:
+        add(
+            K.UNUSED,
+            f"{report['unused_count']:,} allocated codes were not used",
+            count=report["unused_count"],
+            detail={"first": report["unused"][:20]},
+        )
+    for duplicate in report["duplicates"]:
+        add(
+            K.DUPLICATE,
+            f"{duplicate['code']} appears {duplicate['count']} times",
+            serial=duplicate["code"][:100],
+            count=duplicate["count"],
+            detail={"lines": duplicate["lines"]},
+        )
+    if report["duplicate_count"] > len(report["duplicates"]):
+        rest = report["duplicate_count"] - len(report["duplicates"])
+        add(K.DUPLICATE, f"{rest:,} more duplicated codes not listed", count=rest)
+    for group in reuse.groups:
+        state = "accepted" if group["accepted"] else "pending"
+        add(
+            K.REUSED,
+            f"{len(group['codes']):,} codes also used by batch {group['batch_label']} of "
+            f"PO {group['order_label']} ({state})",
+            count=len(group["codes"]),
+            detail={"first": sorted(group["codes"])[:20], "state": state},
+            other_batch=group["batch"],
+        )
+    SerialException.objects.bulk_create(rows, batch_size=2000)
 
 
 def _record_exceptions(
@@ -665,7 +904,7 @@ def batch_serial_status(batch: Batch) -> str:
         return "validating"
     if serial_list.status == SerialList.Status.FAILED:
         return "failed"
-    if batch.serial_runs.filter(accepted=True, serial_list=serial_list).exists():
+    if _is_accepted(batch, serial_list):
         return "accepted"
     statuses = set(serial_list.exceptions.values_list("status", flat=True))
     if SerialException.Status.OPEN in statuses:
@@ -677,6 +916,14 @@ def batch_serial_status(batch: Batch) -> str:
     return "clean" if not statuses else "exceptions_accepted"
 
 
+def _is_accepted(batch: Batch, serial_list: SerialList | None = None) -> bool:
+    runs = batch.serial_runs.filter(accepted=True)
+    codes = batch.serial_codes.filter(accepted=True)
+    if serial_list is not None:
+        runs, codes = runs.filter(serial_list=serial_list), codes.filter(serial_list=serial_list)
+    return runs.exists() or codes.exists()
+
+
 @transaction.atomic
 def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
     """Enter the batch's latest production list into the registry. Refused while any exception
@@ -684,7 +931,7 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
     if not can_manage_orders(user):
         raise PermissionDenied("Only the buyer's buyers and admins accept serial lists.")
     PurchaseOrder.objects.select_for_update().filter(pk=batch.order_id).first()
-    if batch.serial_runs.filter(accepted=True).exists():
+    if _is_accepted(batch):
         raise ValidationError(f"The serials of batch {batch.code} are already accepted.")
     status = batch_serial_status(batch)
     if status not in ("clean", "exceptions_accepted"):
@@ -696,6 +943,7 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
     try:
         with transaction.atomic():
             accepted = SerialRun.objects.filter(serial_list=serial_list).update(accepted=True)
+            accepted += SerialCode.objects.filter(serial_list=serial_list).update(accepted=True)
     except IntegrityError:
         raise ValidationError(
             "Another batch was accepted with some of these serials in the meantime; "

@@ -27,4 +27,9 @@ urlpatterns = [
     ),
     path("numbering-rules/", views.numbering_rules, name="numbering-rules"),
     path("orders/<int:pk>/allocations/", views.order_allocate, name="order-allocate"),
+    path(
+        "orders/<int:pk>/allocated-codes/",
+        views.order_allocated_codes,
+        name="order-allocated-codes",
+    ),
 ]

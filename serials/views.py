@@ -20,6 +20,7 @@ from portal.models import Role
 from portal.roles import can_manage_orders, is_buyer_side, role_of
 from serials import services
 from serials.forms import (
+    AllocatedCodeListForm,
     AllocatedRangeForm,
     ExceptionAnswerForm,
     ExceptionDecisionForm,
@@ -109,6 +110,29 @@ TABLES = {
     "out_of_range": "Out of range",
     "reused": "Reused serials",
 }
+CODE_TABLES = {
+    "unknown": "Never allocated",
+    "unused": "Allocated, unused",
+    "duplicates": "Duplicates",
+    "reused": "Reused codes",
+}
+
+
+def _table_rows(serial_list: SerialList, show: str) -> list[Any]:
+    report = serial_list.report or {}
+    if not report:
+        return []
+    if serial_list.uses_codes:
+        if show == "unused":
+            return [{"code": code} for code in report["unused"]]
+        return report[show]
+    if show == "missing":
+        rule = serial_list.as_engine_rule()
+        return [
+            {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}
+            for a, b in report["missing_ranges"]
+        ]
+    return report[show]
 
 
 @login_required
@@ -116,26 +140,15 @@ TABLES = {
 def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
     serial_list = serial_list_for(request.user, pk)
     report = serial_list.report or {}
-    show = request.GET.get("show", "missing")
-    if show not in TABLES:
-        show = "missing"
+    tables = CODE_TABLES if serial_list.uses_codes else TABLES
+    show = request.GET.get("show", "")
+    if show not in tables:
+        show = next(iter(tables))
     query = request.GET.get("q", "").strip().upper()
-    rows: list[Any] = []
-    if report:
-        rule = serial_list.as_engine_rule()
-        rows = {
-            "missing": [
-                {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}
-                for a, b in report["missing_ranges"]
-            ],
-            "duplicates": report["duplicates"],
-            "malformed": report["malformed"],
-            "out_of_range": report["out_of_range"],
-            "reused": report["reused"],
-        }[show]
-        if query:
-            rows = [row for row in rows if query in str(row).upper()]
-    marks, ticks = strip_marks(serial_list)
+    rows = _table_rows(serial_list, show)
+    if query:
+        rows = [row for row in rows if query in str(row).upper()]
+    marks, ticks = ([], []) if serial_list.uses_codes else strip_marks(serial_list)
     return render(
         request,
         "serials/serial_list_detail.html",
@@ -146,7 +159,7 @@ def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "marks": marks,
             "ticks": ticks,
-            "tables": TABLES,
+            "tables": tables,
             "show": show,
             "query": request.GET.get("q", ""),
             "page": Paginator(rows, 100).get_page(request.GET.get("page")),
@@ -180,12 +193,17 @@ def serial_list_anomalies_csv(request: HttpRequest, pk: int) -> HttpResponse:
     report = serial_list.report or {}
 
     def rows() -> Any:
+        for unknown in report.get("unknown", []):
+            yield ["unknown", unknown["code"], "", 1, unknown["line"], "never allocated"]
+        for code in report.get("unused", []):
+            yield ["unused", code, "", 1, "", "allocated, not used"]
         for lo, hi in report.get("missing_ranges", []):
             yield ["missing", lo, hi, hi - lo + 1, "", ""]
         for duplicate in report.get("duplicates", []):
             lines = " ".join(map(str, duplicate["lines"]))
-            yield ["duplicate", duplicate["serial"], "", duplicate["count"], lines, ""]
-        for bad in report.get("malformed", []):
+            value = duplicate.get("serial") or duplicate.get("code")
+            yield ["duplicate", value, "", duplicate["count"], lines, ""]
+        for bad in report.get("malformed", []):  # sequential rules only
             yield ["malformed", bad["value"], "", 1, bad["line"], bad["reason"]]
         for out in report.get("out_of_range", []):
             yield ["out_of_range", out["serial"], "", 1, out["line"], ""]
@@ -356,13 +374,43 @@ def order_allocate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("order-detail", pk=order.pk)
 
 
+@login_required
+@require_POST
+def order_allocated_codes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The buyer uploads the codes allocated to the order or one of its batches."""
+    order = order_for(request.user, pk)
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    form = AllocatedCodeListForm(request.POST, request.FILES, order=order)
+    if not form.is_valid():
+        messages.error(request, "Choose a file of allocated codes.")
+        return redirect("order-detail", pk=order.pk)
+    try:
+        code_list = services.allocated_code_list_upload(
+            user=request.user,
+            order=order,
+            uploaded_file=form.cleaned_data["file"],
+            batch=form.cleaned_data["batch"],
+        )
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, f"Allocated {code_list}.")
+    return redirect("order-detail", pk=order.pk)
+
+
 def order_serials_context(order: Any, user: Any) -> dict[str, Any]:
     """What the order page shows about numbering: the rule and the current allocations."""
     current: dict[Any, Any] = {}
     for allocation in order.allocations.select_related("batch"):
         current.setdefault(allocation.batch_id, allocation)  # newest first: first one wins
+    code_lists: dict[Any, Any] = {}
+    for code_list in order.allocated_code_lists.select_related("batch"):
+        code_lists.setdefault(code_list.batch_id, code_list)
     return {
         "numbering_rule": NumberingRule.for_order(order),
         "allocations": list(current.values()),
         "allocation_form": AllocatedRangeForm(order=order),
+        "code_lists": list(code_lists.values()),
+        "code_list_form": AllocatedCodeListForm(order=order),
     }

@@ -98,6 +98,12 @@ def make_order(user: User, supplier: Organisation, number: str, **extra: object)
 
 
 @pytest.fixture(autouse=True)
+def private_media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploads land in the run's temporary folder, never in the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: object) -> None:
     """Real hashing costs ~0.3 s a user; the cast has nine."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -180,6 +186,7 @@ class WorkerProcess:
     """A real Celery worker (``celery -A portal worker``) reading the test database."""
 
     def __init__(self, **env: str) -> None:
+        from django.conf import settings
         from django.db import connection
 
         db = connection.settings_dict
@@ -187,6 +194,7 @@ class WorkerProcess:
             **os.environ,
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}"
             f"/{db['NAME']}",
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             **env,
         }
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"

@@ -38,6 +38,7 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "serial-list-upload": ("batch", {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}),
     "batch-serials-accept": ("batch", MANAGERS),
     "order-allocate": ("order", MANAGERS),
+    "order-allocated-codes": ("order", MANAGERS),
 }
 OBJECT_API = {
     "api-order-detail": "order",
@@ -46,6 +47,7 @@ OBJECT_API = {
     "api-batch-serial-lists": "batch",
     "api-serial-list-detail": "serial_list",
     "api-batch-exceptions": "batch",
+    "api-order-allocated-codes": "order",
 }
 # Pages without an object id, tested below one by one.
 PLAIN_URLS = {
@@ -286,7 +288,13 @@ def test_it_scopes_numbering_rules(cast_with_lists: Cast, role: str) -> None:
     assert created.status_code == (201 if role in MANAGERS else 403)
     posted = cast.client(role).post(
         reverse("numbering-rules"),
-        {"product": "SKU-8", "prefix": "y", "width": 4, "check_digit": "none"},
+        {
+            "product": "SKU-8",
+            "kind": "sequential",
+            "prefix": "y",
+            "width": 4,
+            "check_digit": "none",
+        },
     )
     assert posted.status_code == (302 if role in MANAGERS else 403)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from serials.models import (
+    AllocatedCodeList,
     ExceptionAnswer,
     ExceptionDecision,
     NumberingRule,
@@ -108,5 +109,19 @@ class NumberingRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = NumberingRule
-        fields = ["id", "product", "prefix", "width", "check_digit", "note", "pattern"]
+        fields = ["id", "product", "kind", "prefix", "width", "check_digit", "note", "pattern"]
         validators: list[object] = []
+
+
+class AllocatedCodeListUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    batch = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Omit for the whole order."
+    )
+
+
+class AllocatedCodeListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AllocatedCodeList
+        fields = ["id", "order", "batch", "original_name", "sha256", "code_count", "created_at"]
+        read_only_fields = fields

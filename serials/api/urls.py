@@ -17,4 +17,9 @@ urlpatterns = [
         "exceptions/decisions/", views.ExceptionDecisions.as_view(), name="api-exception-decisions"
     ),
     path("numbering-rules/", views.NumberingRules.as_view(), name="api-numbering-rules"),
+    path(
+        "orders/<int:pk>/allocated-codes/",
+        views.OrderAllocatedCodes.as_view(),
+        name="api-order-allocated-codes",
+    ),
 ]

@@ -9,14 +9,18 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.selectors import batch_for
+from orders.selectors import batch_for, order_for
+from portal.roles import can_manage_orders
 from serials import services
 from serials.api.serializers import (
+    AllocatedCodeListSerializer,
+    AllocatedCodeListUploadSerializer,
     ExceptionAnswerSerializer,
     ExceptionDecisionSerializer,
     NumberingRuleSerializer,
@@ -25,7 +29,7 @@ from serials.api.serializers import (
     SerialListSerializer,
     SerialListUploadSerializer,
 )
-from serials.models import NumberingRule, SerialException, SerialList
+from serials.models import AllocatedCodeList, NumberingRule, SerialException, SerialList
 from serials.selectors import exceptions_visible_to, rules_visible_to, serial_lists_visible_to
 
 
@@ -143,6 +147,37 @@ class ExceptionDecisions(_BulkExceptionAction):
 
     def act(self, exceptions: list[SerialException], **fields: Any) -> None:
         services.exception_decide(exceptions=exceptions, user=self.request.user, **fields)
+
+
+class OrderAllocatedCodes(generics.ListAPIView):
+    """Codes allocated to an order (allocated-code rules); POST a file to allocate more."""
+
+    serializer_class = AllocatedCodeListSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[AllocatedCodeList]:
+        if getattr(self, "swagger_fake_view", False):
+            return AllocatedCodeList.objects.none()
+        return order_for(self.request.user, self.kwargs["pk"]).allocated_code_lists.all()
+
+    @extend_schema(
+        request=AllocatedCodeListUploadSerializer, responses={201: AllocatedCodeListSerializer}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        order = order_for(request.user, pk)
+        if not can_manage_orders(request.user):
+            raise PermissionDenied("Only the buyer's buyers and admins allocate codes.")
+        upload = AllocatedCodeListUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        batch = None
+        if "batch" in upload.validated_data:
+            batch = order.batches.filter(pk=upload.validated_data["batch"]).first()
+            if batch is None:
+                raise serializers.ValidationError({"batch": "No such batch in this order."})
+        code_list = services.allocated_code_list_upload(
+            user=request.user, order=order, uploaded_file=upload.validated_data["file"], batch=batch
+        )
+        return Response(AllocatedCodeListSerializer(code_list).data, status=status.HTTP_201_CREATED)
 
 
 class NumberingRules(generics.ListCreateAPIView):
