@@ -81,3 +81,37 @@ def test_serial_list_from_upload_to_acceptance(
     page.get_by_role("button", name="Accept the batch's serials").click()
     expect(page.get_by_text("are accepted and registered")).to_be_visible()
     shot(page, "14-exceptions-accepted")
+
+
+def test_allocated_codes_from_allocation_to_report(
+    jobs_run: None, live_server: Any, cast: Cast, page: Page, shot: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    allocated = tmp_path / "allocated.csv"
+    allocated.write_text("code\nK7Q2-MX\nP9ZC-41\nA3RT-0B\nW8NF-2D\n")
+    used = tmp_path / "used-codes.csv"
+    used.write_text("code\nK7Q2-MX\nP9ZC-41\nP9ZC-41\nFAKE-99\n")
+    _sign_in(page, base, "buyer")
+    page.get_by_role("link", name="Numbering rules").click()
+    page.get_by_label("Product").fill("05012345678900")
+    page.get_by_label("Kind").select_option("allocated_codes")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_text("allocated codes").first).to_be_visible()
+    page.goto(f"{base}/orders/{cast.orders['own'].pk}/")
+    page.get_by_label("Allocated codes (CSV or XLSX, one code per row)").set_input_files(
+        str(allocated)
+    )
+    page.get_by_role("button", name="Upload allocated codes").click()
+    expect(page.get_by_text("Allocated 4 codes from allocated.csv")).to_be_visible()
+    shot(page, "15-order-allocated-codes")
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, base, "supplier_a")
+    page.goto(f"{base}/batches/{cast.batches['own'].pk}/")
+    page.locator("input[type=file]").set_input_files(str(used))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".figure").filter(has_text="never allocated")).to_contain_text(
+        "1", timeout=30_000
+    )
+    expect(page.locator(".figure").filter(has_text="allocated, unused")).to_contain_text("2")
+    shot(page, "16-code-report")
