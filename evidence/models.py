@@ -1,1 +1,184 @@
-"""Evidence items (photos, process records, label prints …) arrive with the evidence issue."""
+"""Dated evidence per batch, the buyer's evidence requirements, written requests answered by
+versioned statements, and the order's responsibility map. Everything here is append-only:
+a replaced file is a new version, a revised statement a new row, a changed assignment a new row."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from orders.models import Batch, PurchaseOrder
+
+
+class EvidenceKind(models.TextChoices):
+    PHOTO = "photo", "Photo"
+    PROCESS_RECORD = "process_record", "Process record"
+    LABEL_PRINT = "label_print", "Label print"
+    TEST_VALUES = "test_values", "Test values"
+    WAREHOUSE_NOTE = "warehouse_note", "Warehouse note"
+    SHIPMENT_DOCUMENT = "shipment_document", "Shipment document"
+    OTHER = "other", "Other"
+
+
+class EvidenceItem(models.Model):
+    """One uploaded file naming one batch. Bytes are stored under their SHA-256 and never
+    changed; replacing the item makes a new item whose ``previous`` is this one."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
+    description = models.CharField(max_length=500, blank=True)
+    file = models.FileField(upload_to="evidence/", max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content_type = models.CharField("type told by the bytes", max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    version = models.PositiveIntegerField(default=1)
+    # Filled once by the worker from the bytes (derived data, not a claim anyone typed in).
+    processed_at = models.DateTimeField(null=True, blank=True)
+    capture_date = models.DateTimeField("capture date claimed by the file", null=True, blank=True)
+    thumbnail = models.FileField(upload_to="evidence-thumbs/", max_length=200, blank=True)
+    processing_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name} (v{self.version})"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def is_current(self) -> bool:
+        return not hasattr(self, "replaced_by")
+
+
+class EvidenceRequirement(models.Model):
+    """A kind of evidence the buyer needs for a batch."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="requirements")
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "kind"], name="one_requirement_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.batch}"
+
+
+class EvidenceRequest(models.Model):
+    """The buyer asks the supplier in writing about a gap, a claim or a missing record."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="evidence_requests")
+    subject = models.CharField(max_length=200)
+    question = models.TextField()
+    due_on = models.DateField()
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Statement(models.Model):
+    """The supplier's written answer to a request. A revision is a new version, never an edit."""
+
+    request = models.ForeignKey(
+        EvidenceRequest, on_delete=models.PROTECT, related_name="statements"
+    )
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "version"], name="statement_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement v{self.version} on “{self.request}”"
+
+
+class StatementReview(models.Model):
+    """The buyer read this version: later versions are shown as a diff against it."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.statement} reviewed by {self.reviewed_by}"
+
+
+class ResponsibilityRole(models.TextChoices):
+    PRINTS_LABELS = "prints_labels", "Prints labels"
+    ASSIGNS_NUMBERS = "assigns_numbers", "Assigns serial numbers"
+    VERIFIES_SERIALS = "verifies_serials", "Verifies serials before packing"
+    PACKS = "packs", "Packs"
+    TESTS = "tests", "Tests"
+    REPAIRS = "repairs", "Repairs"
+    FORWARDS = "forwards", "Forwards"
+
+
+class Responsibility(models.Model):
+    """Who does one part of the order's serial work, and whether they accept responsibility.
+    A new row for the same role supersedes the previous one."""
+
+    class PartyType(models.TextChoices):
+        SUPPLIER = "supplier", "The supplier"
+        WORKSHOP = "workshop", "Workshop"
+        SUBCONTRACTOR = "subcontractor", "Subcontractor"
+        TEST_LAB = "test_lab", "Test lab"
+        REPAIR_CENTRE = "repair_centre", "Repair centre"
+        FORWARDER = "forwarder", "Forwarder"
+        PACKAGING_SUPPLIER = "packaging_supplier", "Packaging supplier"
+
+    order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="responsibilities"
+    )
+    role = models.CharField(max_length=20, choices=ResponsibilityRole.choices)
+    party_name = models.CharField(max_length=200)
+    party_type = models.CharField(max_length=20, choices=PartyType.choices)
+    contact = models.CharField(max_length=200)
+    accepts_responsibility = models.BooleanField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "responsibilities"
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.party_name}"

@@ -138,6 +138,7 @@ def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from evidence.selectors import batch_evidence_summary
     from serials.views import batch_serials_context
 
     batch = batch_for(request.user, pk)
@@ -149,6 +150,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": batch.order,
             "can_edit": bool(services.batch_fields_for(request.user)),
             **batch_serials_context(batch, request.user),
+            "evidence_flags": batch_evidence_summary(batch, request.user)["flag_count"],
         },
     )
 

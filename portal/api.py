@@ -31,4 +31,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("orders.api.urls")),
     path("", include("serials.api.urls")),
+    path("", include("evidence.api.urls")),
 ]

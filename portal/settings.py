@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS = {
         "SerialListStatusEnum": "serials.models.SerialList.Status",
         "SerialExceptionKindEnum": "serials.models.SerialException.Kind",
         "SerialExceptionStatusEnum": "serials.models.SerialException.Status",
+        "EvidenceKindEnum": "evidence.models.EvidenceKind",
+        "NumberingRuleKindEnum": "serials.models.NumberingRule.Kind",
     },
 }
 
@@ -222,3 +224,33 @@ SERIAL_LIST_MAX_BYTES = env.int("SERIAL_LIST_MAX_BYTES", default=400 * 1024 * 10
 SERIAL_LIST_LEASE_SECONDS = env.int("SERIAL_LIST_LEASE_SECONDS", default=120)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Evidence uploads: a size cap and the types allowed, told by the bytes (libmagic) and
+# confirmed by parsing (Pillow for images).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=25 * 1024 * 1024)
+EVIDENCE_ALLOWED_TYPES = env.list(
+    "EVIDENCE_ALLOWED_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ],
+)
+
+# S3-compatible storage for uploads when a bucket is configured (django-storages); local files
+# otherwise. Objects are named by their hash, so nothing is ever overwritten.
+if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }

@@ -20,4 +20,5 @@ urlpatterns = [
     path("api/", include("portal.api")),
     path("", include("orders.urls")),
     path("", include("serials.urls")),
+    path("", include("evidence.urls")),
 ]

@@ -7,7 +7,6 @@ claim — so a job delivered twice, or redelivered after its worker died, finish
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -32,6 +31,7 @@ from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import Role, User
 from portal.roles import can_manage_orders, membership_of
+from portal.storage import store_by_hash
 from serials import engine
 from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import (
@@ -105,23 +105,6 @@ def _can_upload(user: User, batch: Batch) -> bool:
     return membership.role in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
 
 
-def _store_by_hash(uploaded: UploadedFile, folder: str = "serial-lists") -> tuple[str, str, int]:
-    """Hash the bytes, then store them under their hash (never under the sender's name)."""
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-        size += len(chunk)
-    sha = digest.hexdigest()
-    name = f"{folder}/{sha[:2]}/{sha}"
-    if not default_storage.exists(name):
-        uploaded.seek(0)
-        stored = default_storage.save(name, uploaded)
-        if stored != name:  # a concurrent upload of the same bytes won the race
-            default_storage.delete(stored)
-    return name, sha, size
-
-
 def _checked_name(uploaded_file: UploadedFile) -> str:
     """The file's own name (never a path), after the size checks every upload gets."""
     name = os.path.basename(uploaded_file.name or "upload")[:255]
@@ -161,7 +144,7 @@ def allocated_code_list_upload(
             f"{order.product_code} does not use allocated codes: change its numbering rule first."
         )
     name = _checked_name(uploaded_file)
-    storage_name, sha, _ = _store_by_hash(uploaded_file, folder="allocated-codes")
+    storage_name, sha, _ = store_by_hash(uploaded_file, folder="allocated-codes")
     try:
         with _local_copy(storage_name, name) as path:
             _, codes = engine.read_serial_cells(path, CODE_HEADER_NAMES)
@@ -222,7 +205,7 @@ def serial_list_upload(
                 f"{order.product_code} uses allocated codes, and none are allocated to this "
                 "order yet: the buyer uploads the allocated code list on the order page first."
             )
-    storage_name, sha, size = _store_by_hash(uploaded_file)
+    storage_name, sha, size = store_by_hash(uploaded_file, folder="serial-lists")
     expected, expected_source = (None, "") if rule.uses_codes else expected_range_for(batch, rule)
     serial_list = SerialList.objects.create(
         batch=batch,

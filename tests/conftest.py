@@ -50,6 +50,9 @@ class Cast:
     orders: dict[str, PurchaseOrder]
     batches: dict[str, Batch] = field(default_factory=dict)
     serial_lists: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    requests: dict[str, Any] = field(default_factory=dict)
+    statements: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
         client = Client()
@@ -98,9 +101,9 @@ def make_order(user: User, supplier: Organisation, number: str, **extra: object)
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Uploads land in the run's temporary folder, never in the working tree."""
-    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+def private_media(settings: Any, tmp_path: Path) -> None:
+    """Uploads land in the test's own temporary folder, never in the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 @pytest.fixture(autouse=True)
@@ -179,7 +182,35 @@ def cast_with_lists(cast: Cast) -> Cast:
         )
         serial_services.serial_list_validate(serial_list_id=serial_list.pk)
         cast.serial_lists[key] = serial_list
+    _add_evidence(cast, uploaders)
     return cast
+
+
+def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
+    """A processed photo, a request and a statement on each batch."""
+    from evidence import services as evidence_services
+    from tests.evidence.conftest import jpeg
+
+    buyers = {"own": "buyer", "b_order": "buyer", "foreign": "other_buyer"}
+    for key, batch in cast.batches.items():
+        item = evidence_services.evidence_upload(
+            batch=batch,
+            user=cast.users[uploaders[key]],
+            kind="photo",
+            uploaded_file=jpeg(f"{key}.jpg", captured="2026:11:02 10:00:00", colour="teal"),
+        )
+        evidence_services.evidence_process(item_id=item.pk)
+        cast.evidence[key] = item
+        cast.requests[key] = evidence_services.request_create(
+            batch=batch,
+            user=cast.users[buyers[key]],
+            subject=f"Question on {key}",
+            question="Which line printed these labels?",
+            due_on=datetime.date(2030, 1, 1),
+        )
+        cast.statements[key] = evidence_services.statement_write(
+            request=cast.requests[key], user=cast.users[uploaders[key]], text="Line 2."
+        )
 
 
 class WorkerProcess:

@@ -32,6 +32,13 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "serial-list-detail": ("serial_list", set(ROLES), 403),
     "serial-list-progress": ("serial_list", set(ROLES), 403),
     "serial-list-anomalies-csv": ("serial_list", set(ROLES), 403),
+    "batch-evidence": ("batch", set(ROLES), 403),
+    "evidence-detail": ("evidence", set(ROLES), 403),
+    "evidence-file": ("evidence", set(ROLES), 403),
+    "evidence-thumbnail": ("evidence", set(ROLES), 403),
+    "batch-requests": ("batch", set(ROLES), 403),
+    "request-detail": ("request", set(ROLES), 403),
+    "order-responsibilities": ("order", set(ROLES), 403),
 }
 # Per-object actions (POST only): who may use them among those who see the object.
 OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
@@ -39,6 +46,10 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "batch-serials-accept": ("batch", MANAGERS),
     "order-allocate": ("order", MANAGERS),
     "order-allocated-codes": ("order", MANAGERS),
+    "evidence-upload": ("batch", BATCH_EDITORS),
+    "evidence-requirements": ("batch", MANAGERS),
+    "evidence-replace": ("evidence", BATCH_EDITORS),
+    "statement-review": ("statement", MANAGERS),
 }
 OBJECT_API = {
     "api-order-detail": "order",
@@ -48,6 +59,8 @@ OBJECT_API = {
     "api-serial-list-detail": "serial_list",
     "api-batch-exceptions": "batch",
     "api-order-allocated-codes": "order",
+    "api-batch-evidence": "batch",
+    "api-evidence-detail": "evidence",
 }
 # Pages without an object id, tested below one by one.
 PLAIN_URLS = {
@@ -86,7 +99,14 @@ def test_it_covers_every_url() -> None:
 
 
 def _objects(cast: Cast, kind: str) -> dict:
-    return {"order": cast.orders, "batch": cast.batches, "serial_list": cast.serial_lists}[kind]
+    return {
+        "order": cast.orders,
+        "batch": cast.batches,
+        "serial_list": cast.serial_lists,
+        "evidence": cast.evidence,
+        "request": cast.requests,
+        "statement": cast.statements,
+    }[kind]
 
 
 def _target(cast: Cast, kind: str, key: str) -> int:

@@ -1,0 +1,52 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from evidence.models import EvidenceItem, EvidenceKind
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    description = serializers.CharField(max_length=500, required=False, default="")
+    replaces = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Id of the item replaced."
+    )
+
+
+class FlagSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class EvidenceItemSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-evidence-detail")
+    file_url = serializers.HyperlinkedIdentityField(view_name="evidence-file")
+    flags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "id",
+            "url",
+            "batch",
+            "kind",
+            "description",
+            "original_name",
+            "size",
+            "sha256",
+            "content_type",
+            "uploaded_at",
+            "version",
+            "previous",
+            "capture_date",
+            "processed_at",
+            "file_url",
+            "flags",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(FlagSerializer(many=True))
+    def get_flags(self, item: EvidenceItem) -> list[dict[str, str]]:
+        flags = self.context.get("flags", {}).get(item.pk, [])
+        return FlagSerializer(flags, many=True).data

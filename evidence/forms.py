@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from evidence.models import EvidenceKind, EvidenceRequest, Responsibility
+from portal.forms import BootstrapFormMixin
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class EvidenceUploadForm(BootstrapFormMixin, forms.Form):
+    files = MultipleFileField(label="Files", allow_empty_file=True)
+    kind = forms.ChoiceField(choices=EvidenceKind.choices)
+    description = forms.CharField(
+        max_length=500, required=False, help_text="What it shows, and that it names this batch."
+    )
+
+
+class EvidenceReplaceForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(label="New version", allow_empty_file=True)
+    description = forms.CharField(max_length=500, required=False)
+
+
+class RequirementsForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        choices=EvidenceKind.choices, widget=forms.CheckboxSelectMultiple, label="Required kinds"
+    )
+
+
+class EvidenceRequestForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = EvidenceRequest
+        fields = ["subject", "question", "due_on"]
+        widgets = {
+            "due_on": forms.DateInput(attrs={"type": "date"}),
+            "question": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class StatementForm(BootstrapFormMixin, forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Statement")
+
+
+class ResponsibilityForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Responsibility
+        fields = ["role", "party_name", "party_type", "contact", "accepts_responsibility"]

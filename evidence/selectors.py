@@ -1,0 +1,145 @@
+"""Scoped reads for evidence, and the freshness flags worked out from what is on file."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from evidence.models import EvidenceItem, EvidenceRequest, Statement
+from orders.models import Batch
+from orders.selectors import batches_visible_to
+from portal.models import User
+from portal.roles import is_buyer_side
+
+
+def evidence_visible_to(user: User | AnonymousUser) -> QuerySet[EvidenceItem]:
+    return EvidenceItem.objects.select_related("batch__order", "uploaded_by").filter(
+        batch__in=batches_visible_to(user)
+    )
+
+
+def evidence_for(user: User | AnonymousUser, pk: int) -> EvidenceItem:
+    return get_object_or_404(evidence_visible_to(user), pk=pk)
+
+
+def requests_visible_to(user: User | AnonymousUser) -> QuerySet[EvidenceRequest]:
+    return EvidenceRequest.objects.select_related("batch__order", "asked_by").filter(
+        batch__in=batches_visible_to(user)
+    )
+
+
+def request_for(user: User | AnonymousUser, pk: int) -> EvidenceRequest:
+    return get_object_or_404(requests_visible_to(user), pk=pk)
+
+
+def statement_for(user: User | AnonymousUser, pk: int) -> Statement:
+    return get_object_or_404(
+        Statement.objects.select_related("request__batch__order").filter(
+            request__in=requests_visible_to(user)
+        ),
+        pk=pk,
+    )
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    label: str
+    detail: str
+
+
+def freshness_flags(
+    items: list[EvidenceItem], viewer: User | AnonymousUser
+) -> dict[int, list[Flag]]:
+    """Why each item may be old or generic media. The uploaded-after-a-released-gate flag
+    arrives with the gates."""
+    flags: dict[int, list[Flag]] = defaultdict(list)
+    elsewhere: dict[str, list[tuple[int, str, str, int]]] = defaultdict(list)
+    shas = {item.sha256 for item in items}
+    for sha, batch_id, code, number, supplier_id in EvidenceItem.objects.filter(
+        sha256__in=shas
+    ).values_list(
+        "sha256", "batch_id", "batch__code", "batch__order__number", "batch__order__supplier_id"
+    ):
+        elsewhere[sha].append((batch_id, code, number, supplier_id))
+    buyer_side = is_buyer_side(viewer)
+    for item in items:
+        order = item.batch.order
+        if item.capture_date and item.capture_date.date() < order.order_date:
+            flags[item.pk].append(
+                Flag(
+                    "captured_before_order",
+                    "Captured before the order existed",
+                    f"The file claims {item.capture_date:%d %b %Y}; PO {order.number} is dated "
+                    f"{order.order_date:%d %b %Y}.",
+                )
+            )
+        if item.is_image and item.processed_at and item.capture_date is None:
+            flags[item.pk].append(
+                Flag(
+                    "no_capture_date",
+                    "No capture date",
+                    "The photo carries no date of its own (messengers often strip it).",
+                )
+            )
+        others = [entry for entry in elsewhere[item.sha256] if entry[0] != item.batch_id]
+        if others:
+            own_supplier = order.supplier_id
+            places = [
+                f"batch {code} of PO {number}"
+                if buyer_side or supplier_id == own_supplier
+                else "another supplier's order"
+                for _, code, number, supplier_id in others
+            ]
+            flags[item.pk].append(
+                Flag(
+                    "seen_elsewhere",
+                    "Same file on another batch",
+                    "Identical bytes are attached to " + ", ".join(sorted(set(places))) + ".",
+                )
+            )
+    return flags
+
+
+def batch_evidence_summary(batch: Batch, viewer: User | AnonymousUser) -> dict[str, object]:
+    """Current versions, their flags, and which required kinds are still missing."""
+    items = [
+        item
+        for item in evidence_visible_to(viewer).filter(batch=batch).select_related("replaced_by")
+        if item.is_current
+    ]
+    flags = freshness_flags(items, viewer)
+    present = {item.kind for item in items}
+    requirements = list(batch.requirements.all())
+    return {
+        "items": [(item, flags.get(item.pk, [])) for item in items],
+        "flag_count": sum(len(found) for found in flags.values()),
+        "requirements": [(req, req.kind in present) for req in requirements],
+        "missing_kinds": [req for req in requirements if req.kind not in present],
+    }
+
+
+@dataclass(frozen=True)
+class DiffPart:
+    op: str  # "same", "removed", "added"
+    text: str
+
+
+def word_diff(before: str, after: str) -> list[DiffPart]:
+    """Word by word, what changed from one statement to the next."""
+    old, new = before.split(" "), after.split(" ")
+    parts: list[DiffPart] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(DiffPart("same", " ".join(old[a1:a2])))
+            continue
+        if op in ("delete", "replace"):
+            parts.append(DiffPart("removed", " ".join(old[a1:a2])))
+        if op in ("insert", "replace"):
+            parts.append(DiffPart("added", " ".join(new[b1:b2])))
+    return parts

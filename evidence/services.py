@@ -1,0 +1,405 @@
+"""State changes for evidence, requirements, requests, statements and the responsibility map.
+Each checks who may make it, validates, writes an audit event, and returns the new row."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import warnings
+
+import magic
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from evidence.models import (
+    EvidenceItem,
+    EvidenceRequest,
+    EvidenceRequirement,
+    Responsibility,
+    Statement,
+    StatementReview,
+)
+from orders.models import Batch, PurchaseOrder
+from orders.selectors import batches_visible_to, orders_visible_to
+from portal.audit import audit_log
+from portal.models import Role, User
+from portal.roles import can_manage_orders, role_of
+from portal.storage import sha256_of, store_by_hash
+
+# What a name's extension may be for each type told by the bytes.
+EXTENSIONS = {
+    "image/jpeg": {".jpg", ".jpeg", ".jpe"},
+    "image/png": {".png"},
+    "image/webp": {".webp"},
+    "application/pdf": {".pdf"},
+    "text/plain": {".txt", ".csv", ".log", ".tsv"},
+    "text/csv": {".csv", ".txt"},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
+}
+# Pillow may open only these (never EPS or anything else it knows).
+PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+THUMBNAIL_SIZE = (480, 480)
+EXIF_DATETIME_ORIGINAL = 0x9003
+
+
+def _uploaders(user: User) -> bool:
+    return role_of(user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
+
+
+def _visible_batch(user: User, batch: Batch) -> None:
+    if not batches_visible_to(user).filter(pk=batch.pk).exists():
+        raise PermissionDenied("This batch is not yours.")
+
+
+def sniff_type(uploaded: UploadedFile) -> str:
+    uploaded.seek(0)
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    return magic.from_buffer(head, mime=True)
+
+
+def _check_image(uploaded: UploadedFile, name: str, content_type: str) -> None:
+    """Open with only the allowed format, bomb limits on (the warning is an error too), and
+    decode it fully, so truncated or hostile images are refused before anything is stored."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            uploaded.seek(0)
+            with Image.open(uploaded, formats=[PILLOW_FORMATS[content_type]]) as image:
+                image.verify()
+            uploaded.seek(0)
+            with Image.open(uploaded, formats=[PILLOW_FORMATS[content_type]]) as image:
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            {"file": f"{name}: the image is too large to open safely (a decompression bomb?)."}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(
+            {"file": f"{name}: the image is damaged or truncated ({error})."}
+        ) from None
+    finally:
+        uploaded.seek(0)
+
+
+def _checked_upload(uploaded: UploadedFile) -> tuple[str, str]:
+    """The file's own name and the type told by its bytes, after every check an upload gets."""
+    name = os.path.basename((uploaded.name or "upload").replace("\\", "/"))[:255] or "upload"
+    if not uploaded.size:
+        raise ValidationError({"file": f"{name} is empty."})
+    if uploaded.size > settings.EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": f"{name} is {uploaded.size / 1e6:.1f} MB; evidence files may be at most "
+                f"{settings.EVIDENCE_MAX_BYTES / 1e6:.0f} MB."
+            }
+        )
+    content_type = sniff_type(uploaded)
+    if content_type not in settings.EVIDENCE_ALLOWED_TYPES:
+        raise ValidationError(
+            {"file": f"{name}: files of type {content_type} are not accepted as evidence."}
+        )
+    extension = os.path.splitext(name)[1].lower()
+    known = set().union(*EXTENSIONS.values())
+    if extension in known and extension not in EXTENSIONS.get(content_type, set()):
+        raise ValidationError(
+            {
+                "file": f"{name}: its name says {extension}, but its bytes are {content_type}. "
+                "Upload the file its name promises, or rename it."
+            }
+        )
+    if content_type in PILLOW_FORMATS:
+        _check_image(uploaded, name, content_type)
+    return name, content_type
+
+
+@transaction.atomic
+def evidence_upload(
+    *,
+    batch: Batch,
+    user: User,
+    uploaded_file: UploadedFile,
+    kind: str,
+    description: str = "",
+    replaces: EvidenceItem | None = None,
+) -> EvidenceItem:
+    """Store a file for a batch by its hash; a replacement becomes the next version."""
+    if not _uploaders(user):
+        raise PermissionDenied("Your role does not upload evidence.")
+    _visible_batch(user, batch)
+    version = 1
+    if replaces is not None:
+        replaces = EvidenceItem.objects.select_for_update().get(pk=replaces.pk)
+        if replaces.batch_id != batch.pk:
+            raise ValidationError("A replacement must name the same batch as the file it replaces.")
+        if not replaces.is_current:
+            raise ValidationError(f"{replaces} was already replaced; replace the newest version.")
+        version = replaces.version + 1
+    name, content_type = _checked_upload(uploaded_file)
+    storage_name, sha, size = store_by_hash(uploaded_file, folder="evidence")
+    try:
+        with transaction.atomic():
+            item = EvidenceItem.objects.create(
+                batch=batch,
+                kind=kind,
+                description=description.strip(),
+                file=storage_name,
+                original_name=name,
+                size=size,
+                sha256=sha,
+                content_type=content_type,
+                uploaded_by=user,
+                previous=replaces,
+                version=version,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            "Someone replaced this file a moment ago; reload and try again."
+        ) from None
+    audit_log(
+        actor=user,
+        action="evidence.replaced" if replaces else "evidence.uploaded",
+        obj=item,
+        order=batch.order,
+        payload={
+            "batch": batch.code,
+            "kind": kind,
+            "file": name,
+            "sha256": sha,
+            "version": version,
+            "replaces": replaces.pk if replaces else None,
+        },
+    )
+    from evidence.tasks import process_evidence
+
+    transaction.on_commit(lambda: process_evidence.delay(item.pk))
+    return item
+
+
+def evidence_process(*, item_id: int) -> None:
+    """Read the capture date and make a thumbnail with no metadata. Safe to run twice: the
+    thumbnail's name follows from the bytes, and only the first run writes the results."""
+    item = EvidenceItem.objects.filter(pk=item_id, processed_at__isnull=True).first()
+    if item is None:
+        return
+    capture_date, thumbnail_name, note = None, "", ""
+    if item.content_type in PILLOW_FORMATS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with (
+                    default_storage.open(item.file.name, "rb") as stored,
+                    Image.open(stored, formats=[PILLOW_FORMATS[item.content_type]]) as image,
+                ):
+                    capture_date = _capture_date(image)
+                    thumbnail_name = _thumbnail(image, item.sha256)
+        except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            note = f"Could not read the image: {error}"[:300]
+    EvidenceItem.objects.filter(pk=item_id, processed_at__isnull=True).update(
+        processed_at=timezone.now(),
+        capture_date=capture_date,
+        thumbnail=thumbnail_name,
+        processing_note=note,
+    )
+
+
+def _capture_date(image: Image.Image) -> datetime.datetime | None:
+    """EXIF DateTimeOriginal (a claim by the file, not proof); None when absent or garbled."""
+    exif = image.getexif().get_ifd(ExifTags.IFD.Exif)
+    raw = exif.get(EXIF_DATETIME_ORIGINAL)
+    if not raw:
+        return None
+    try:
+        value = datetime.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    return value.replace(tzinfo=datetime.UTC)
+
+
+def _thumbnail(image: Image.Image, sha: str) -> str:
+    """A JPEG re-encoded by us: upright, small, and with no EXIF or other metadata."""
+    thumb = ImageOps.exif_transpose(image)
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    if thumb.mode not in ("RGB", "L"):
+        thumb = thumb.convert("RGB")
+    name = f"evidence-thumbs/{sha[:2]}/{sha}.jpg"
+    if not default_storage.exists(name):
+        from io import BytesIO
+
+        buffer = BytesIO()
+        thumb.save(buffer, "JPEG", quality=82)  # no exif= argument: nothing is carried over
+        default_storage.save(name, ContentFile(buffer.getvalue()))
+    return name
+
+
+def evidence_verify() -> tuple[int, list[str]]:
+    """Re-hash every stored evidence file; return how many were checked and each mismatch."""
+    problems: list[str] = []
+    checked = 0
+    for item in EvidenceItem.objects.order_by("id").iterator():
+        checked += 1
+        if not default_storage.exists(item.file.name):
+            problems.append(f"evidence #{item.pk} ({item.original_name}): stored file is missing")
+            continue
+        with default_storage.open(item.file.name, "rb") as stored:
+            sha, _ = sha256_of(stored)
+        if sha != item.sha256:
+            problems.append(
+                f"evidence #{item.pk} ({item.original_name}): stored bytes hash to {sha[:16]}…, "
+                f"recorded {item.sha256[:16]}…"
+            )
+    return checked, problems
+
+
+# ---------------------------------------------------------------- requirements
+
+
+@transaction.atomic
+def requirements_set(*, batch: Batch, user: User, kinds: list[str]) -> list[str]:
+    """The buyer says which kinds of evidence the batch needs. Adding only: a requirement, once
+    asked for, stays on the file."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins set evidence requirements.")
+    _visible_batch(user, batch)
+    existing = set(batch.requirements.values_list("kind", flat=True))
+    added = [kind for kind in kinds if kind not in existing]
+    for kind in added:
+        EvidenceRequirement.objects.create(batch=batch, kind=kind, created_by=user)
+    if added:
+        audit_log(
+            actor=user,
+            action="evidence.required",
+            obj=batch,
+            order=batch.order,
+            payload={"kinds": added},
+        )
+    return added
+
+
+# ---------------------------------------------------------------- requests and statements
+
+
+@transaction.atomic
+def request_create(
+    *, batch: Batch, user: User, subject: str, question: str, due_on: datetime.date
+) -> EvidenceRequest:
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins send requests.")
+    _visible_batch(user, batch)
+    if due_on < timezone.localdate():
+        raise ValidationError({"due_on": "The due date is in the past."})
+    request = EvidenceRequest.objects.create(
+        batch=batch,
+        subject=subject.strip(),
+        question=question.strip(),
+        due_on=due_on,
+        asked_by=user,
+    )
+    audit_log(
+        actor=user,
+        action="evidence_request.sent",
+        obj=request,
+        order=batch.order,
+        payload={"subject": request.subject, "due_on": due_on},
+    )
+    return request
+
+
+@transaction.atomic
+def statement_write(*, request: EvidenceRequest, user: User, text: str) -> Statement:
+    """The supplier answers; a revision is the next version, never an edit."""
+    if role_of(user) != Role.SUPPLIER:
+        raise PermissionDenied("Only the supplier writes statements.")
+    _visible_batch(user, request.batch)
+    if not text.strip():
+        raise ValidationError({"text": "Write the statement."})
+    EvidenceRequest.objects.select_for_update().get(pk=request.pk)
+    latest = request.statements.aggregate(latest=Max("version"))["latest"] or 0
+    statement = Statement.objects.create(
+        request=request, version=latest + 1, text=text.strip(), written_by=user
+    )
+    audit_log(
+        actor=user,
+        action="statement.written",
+        obj=statement,
+        order=request.batch.order,
+        payload={"request": request.pk, "version": statement.version, "text": statement.text},
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_review(*, statement: Statement, user: User) -> StatementReview:
+    """The buyer has read this version: the next one will be shown as a diff against it."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins review statements.")
+    _visible_batch(user, statement.request.batch)
+    review = StatementReview.objects.create(statement=statement, reviewed_by=user)
+    audit_log(
+        actor=user,
+        action="statement.reviewed",
+        obj=statement,
+        order=statement.request.batch.order,
+        payload={"version": statement.version},
+    )
+    return review
+
+
+# ---------------------------------------------------------------- responsibility map
+
+
+@transaction.atomic
+def responsibility_record(
+    *,
+    order: PurchaseOrder,
+    user: User,
+    role: str,
+    party_name: str,
+    party_type: str,
+    contact: str,
+    accepts_responsibility: bool,
+) -> Responsibility:
+    """The supplier (or the buyer) names who does one part of the serial work."""
+    if role_of(user) not in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}:
+        raise PermissionDenied("Your role does not edit the responsibility map.")
+    if not orders_visible_to(user).filter(pk=order.pk).exists():
+        raise PermissionDenied("This order is not yours.")
+    entry = Responsibility(
+        order=order,
+        role=role,
+        party_name=party_name.strip(),
+        party_type=party_type,
+        contact=contact.strip(),
+        accepts_responsibility=accepts_responsibility,
+        recorded_by=user,
+    )
+    entry.full_clean()
+    entry.save()
+    audit_log(
+        actor=user,
+        action="responsibility.recorded",
+        obj=entry,
+        order=order,
+        payload={
+            "role": role,
+            "party": entry.party_name,
+            "type": party_type,
+            "contact": entry.contact,
+            "accepts": accepts_responsibility,
+        },
+    )
+    return entry
+
+
+def current_responsibilities(order: PurchaseOrder) -> dict[str, Responsibility]:
+    current: dict[str, Responsibility] = {}
+    for entry in order.responsibilities.select_related("recorded_by"):  # newest first
+        current.setdefault(entry.role, entry)
+    return current

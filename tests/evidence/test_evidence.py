@@ -1,0 +1,231 @@
+"""Evidence: immutable uploads, freshness flags, versions, verification and bad input."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from evidence import services
+from evidence.models import EvidenceItem, Responsibility
+from evidence.selectors import freshness_flags
+from portal.models import AuditEvent
+from tests.conftest import Cast
+from tests.evidence.conftest import jpeg, pdf, png, png_bomb
+
+
+def _upload(cast: Cast, key: str, file: SimpleUploadedFile, kind: str = "photo") -> EvidenceItem:
+    user = cast.users["supplier_b" if key == "b_order" else "supplier_a"]
+    item = services.evidence_upload(
+        batch=cast.batches[key], user=user, uploaded_file=file, kind=kind
+    )
+    services.evidence_process(item_id=item.pk)
+    item.refresh_from_db()
+    return item
+
+
+def _codes(cast: Cast, item: EvidenceItem, viewer: str = "buyer") -> list[str]:
+    return [flag.code for flag in freshness_flags([item], cast.users[viewer]).get(item.pk, [])]
+
+
+def test_it_stores_by_hash_and_reads_the_capture_date(cast: Cast) -> None:
+    item = _upload(cast, "own", jpeg(captured="2026:11:03 09:30:00"))
+    assert item.file.name == f"evidence/{item.sha256[:2]}/{item.sha256}"
+    assert item.content_type == "image/jpeg" and item.version == 1
+    assert item.capture_date == datetime.datetime(2026, 11, 3, 9, 30, tzinfo=datetime.UTC)
+    assert _codes(cast, item) == []
+    assert AuditEvent.objects.filter(action="evidence.uploaded", object_id=item.pk).exists()
+
+
+def test_the_thumbnail_carries_no_metadata(cast: Cast) -> None:
+    from PIL import Image
+
+    item = _upload(cast, "own", jpeg(captured="2026:11:03 09:30:00"))
+    with default_storage.open(item.thumbnail.name, "rb") as thumb, Image.open(thumb) as image:
+        assert image.format == "JPEG" and not image.getexif()
+
+
+def test_it_flags_a_photo_captured_before_the_order(cast: Cast) -> None:
+    item = _upload(cast, "own", jpeg(captured="2024:05:01 12:00:00"))
+    assert _codes(cast, item) == ["captured_before_order"]
+
+
+def test_it_flags_a_photo_without_a_capture_date(cast: Cast) -> None:
+    assert _codes(cast, _upload(cast, "own", png())) == ["no_capture_date"]
+    assert _codes(cast, _upload(cast, "own", pdf())) == []  # documents carry no capture date
+
+
+def test_it_flags_the_same_bytes_on_another_batch(cast: Cast) -> None:
+    _upload(cast, "b_order", jpeg(name="generic.jpg", captured="2026:11:02 08:00:00"))
+    mine = _upload(cast, "own", jpeg(name="mine.jpg", captured="2026:11:02 08:00:00"))
+    assert _codes(cast, mine) == ["seen_elsewhere"]
+    buyer_detail = freshness_flags([mine], cast.users["buyer"])[mine.pk][0].detail
+    supplier_detail = freshness_flags([mine], cast.users["supplier_a"])[mine.pk][0].detail
+    assert "PO-BEE" in buyer_detail
+    assert "PO-BEE" not in supplier_detail and "another supplier" in supplier_detail
+
+
+def test_a_replacement_is_a_new_version_and_the_old_one_stays(cast: Cast) -> None:
+    first = _upload(cast, "own", jpeg(colour="red"))
+    second = services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=jpeg(colour="blue"),
+        kind="photo",
+        replaces=first,
+    )
+    first.refresh_from_db()
+    assert (second.version, second.previous) == (2, first)
+    assert not first.is_current and default_storage.exists(first.file.name)
+    with pytest.raises(ValidationError, match="already replaced"):
+        services.evidence_upload(
+            batch=cast.batches["own"],
+            user=cast.users["supplier_a"],
+            uploaded_file=jpeg(colour="green"),
+            kind="photo",
+            replaces=first,
+        )
+    page = cast.client("buyer").get(reverse("evidence-detail", args=[first.pk])).content.decode()
+    assert "replaced by" in page and "v2" in page
+
+
+def test_evidence_verify_names_a_changed_file(
+    cast: Cast, capsys: pytest.CaptureFixture[str]
+) -> None:
+    item = _upload(cast, "own", jpeg())
+    _upload(cast, "own", png())
+    call_command("evidence_verify")
+    assert "All 2 evidence files match" in capsys.readouterr().out
+    with open(default_storage.path(item.file.name), "r+b") as stored:
+        stored.seek(10)
+        stored.write(b"tampered")
+    with pytest.raises(CommandError, match="1 of 2"):
+        call_command("evidence_verify")
+    assert f"evidence #{item.pk} (photo.jpg): stored bytes hash to" in capsys.readouterr().err
+
+
+BAD_FILES = [
+    (lambda: SimpleUploadedFile("empty.jpg", b""), "empty.jpg is empty"),
+    (lambda: SimpleUploadedFile("tool.exe", b"MZ\x90\x00" + b"\x00" * 200), "are not accepted"),
+    (lambda: pdf("photo.jpg"), "its name says .jpg, but its bytes are application/pdf"),
+    (lambda: png_bomb(), "too large to open safely"),
+    (lambda: SimpleUploadedFile("cut.jpg", jpeg().read()[:300]), "damaged or truncated"),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), BAD_FILES)
+def test_bad_files_get_a_clear_400_and_leave_nothing(
+    cast: Cast, make: object, message: str
+) -> None:
+    api = cast.api("supplier_a")
+    response = api.post(
+        reverse("api-batch-evidence", args=[cast.batches["own"].pk]),
+        {"file": make(), "kind": "photo"},  # type: ignore[operator]
+    )
+    assert response.status_code == 400, response.content
+    assert message in str(response.json())
+    page = cast.client("supplier_a").post(
+        reverse("evidence-upload", args=[cast.batches["own"].pk]),
+        {"files": [make()], "kind": "photo"},  # type: ignore[operator]
+        HTTP_ACCEPT="application/json",
+    )
+    assert page.status_code == 400 and message in page.json()["error"]
+    assert not EvidenceItem.objects.exists()
+    assert not default_storage.exists("evidence")
+
+
+def test_a_huge_upload_is_refused_before_reading(cast: Cast, settings: object) -> None:
+    settings.EVIDENCE_MAX_BYTES = 100  # type: ignore[attr-defined]
+    response = cast.api("supplier_a").post(
+        reverse("api-batch-evidence", args=[cast.batches["own"].pk]),
+        {"file": jpeg(), "kind": "photo"},
+    )
+    assert response.status_code == 400 and "at most" in str(response.json())
+
+
+def test_a_path_in_the_name_is_dropped(cast: Cast) -> None:
+    item = _upload(cast, "own", jpeg(name="../../etc/photo.jpg"))
+    assert item.original_name == "photo.jpg"
+    assert item.file.name.startswith("evidence/")
+
+
+def test_several_files_at_once_from_the_page(cast: Cast) -> None:
+    response = cast.client("supplier_a").post(
+        reverse("evidence-upload", args=[cast.batches["own"].pk]),
+        {
+            "files": [jpeg("a.jpg", colour="red"), jpeg("b.jpg", colour="blue"), png()],
+            "kind": "photo",
+        },
+    )
+    assert response.status_code == 302
+    assert EvidenceItem.objects.filter(batch=cast.batches["own"]).count() == 3
+
+
+def test_requirements_show_what_is_missing(cast: Cast) -> None:
+    batch = cast.batches["own"]
+    services.requirements_set(batch=batch, user=cast.users["buyer"], kinds=["photo", "test_values"])
+    _upload(cast, "own", jpeg())
+    page = (
+        cast.client("supplier_a").get(reverse("batch-evidence", args=[batch.pk])).content.decode()
+    )
+    assert "Test values" in page and "missing" in page and "on file" in page
+    with pytest.raises(PermissionDenied):
+        services.requirements_set(batch=batch, user=cast.users["supplier_a"], kinds=["other"])
+
+
+def test_a_revised_statement_is_shown_as_a_diff(cast: Cast) -> None:
+    batch = cast.batches["own"]
+    asked = services.request_create(
+        batch=batch,
+        user=cast.users["buyer"],
+        subject="Photo from 2024",
+        question="Why is the label photo dated 2024?",
+        due_on=datetime.date(2030, 1, 1),
+    )
+    first = services.statement_write(
+        request=asked, user=cast.users["supplier_a"], text="The photo is from the old line."
+    )
+    services.statement_review(statement=first, user=cast.users["buyer"])
+    services.statement_write(
+        request=asked, user=cast.users["supplier_a"], text="The photo is from the new line."
+    )
+    page = cast.client("buyer").get(reverse("request-detail", args=[asked.pk])).content.decode()
+    assert "<del>old</del>" in page and "<ins>new</ins>" in page
+    assert asked.statements.count() == 2  # nothing overwritten
+    with pytest.raises(ValidationError, match="past"):
+        services.request_create(
+            batch=batch,
+            user=cast.users["buyer"],
+            subject="x",
+            question="y",
+            due_on=datetime.date(2020, 1, 1),
+        )
+
+
+def test_the_responsibility_map_shows_gaps_and_keeps_history(cast: Cast) -> None:
+    order = cast.orders["own"]
+    url = reverse("order-responsibilities", args=[order.pk])
+    page = cast.client("buyer").get(url).content.decode()
+    assert "Nobody is named for: Prints labels" in page
+    client = cast.client("supplier_a")
+    for party in ("Shenzhen Label Works", "Brightline print room"):
+        response = client.post(
+            url,
+            {
+                "role": "prints_labels",
+                "party_name": party,
+                "party_type": "subcontractor",
+                "contact": "ops@example.com",
+                "accepts_responsibility": "on",
+            },
+        )
+        assert response.status_code == 302
+    page = cast.client("buyer").get(url).content.decode()
+    assert "Brightline print room" in page and "Shenzhen Label Works" not in page
+    assert "Prints labels" not in page.split("Nobody is named for:")[1].split("</div>")[0]
+    assert Responsibility.objects.filter(order=order).count() == 2
