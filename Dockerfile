@@ -2,6 +2,8 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# libmagic tells evidence files' types from their bytes.
+RUN apt-get update && apt-get install -y --no-install-recommends libmagic1 && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY . .
 RUN pip install --no-cache-dir . && useradd --create-home portal && mkdir -p /data/media && chown portal /data/media

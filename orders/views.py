@@ -150,7 +150,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": batch.order,
             "can_edit": bool(services.batch_fields_for(request.user)),
             **batch_serials_context(batch, request.user),
-            "evidence_flags": batch_evidence_summary(batch, request.user)["flag_count"],
+            "evidence": batch_evidence_summary(batch, request.user),
+            "open_requests": batch.evidence_requests.filter(statements__isnull=True).count(),
         },
     )
 

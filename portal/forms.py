@@ -12,5 +12,10 @@ class BootstrapFormMixin:
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple):
                 continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input d-block"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
             widget.attrs.setdefault("class", css)

@@ -51,3 +51,12 @@ def shot() -> Any:
         return path
 
     return take
+
+
+@pytest.fixture
+def jobs_run(transactional_db: None, request: pytest.FixtureRequest) -> None:
+    """Jobs run eagerly on the embedded default; with a broker, a real worker runs them."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        request.getfixturevalue("worker_factory")().start()

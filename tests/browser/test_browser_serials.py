@@ -16,15 +16,6 @@ from tests.conftest import Cast
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def jobs_run(transactional_db: None, request: pytest.FixtureRequest) -> None:
-    """Jobs run eagerly on the embedded default; with a broker, a real worker runs them."""
-    from django.conf import settings
-
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        request.getfixturevalue("worker_factory")().start()
-
-
 def test_serial_list_from_upload_to_acceptance(
     jobs_run: None, live_server: Any, cast: Cast, page: Page, shot: Any, tmp_path: Path
 ) -> None:
