@@ -20,6 +20,8 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
+        if not data and self.required:
+            raise forms.ValidationError("Choose at least one file.", code="required")
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data]

@@ -14,7 +14,6 @@ from evidence.models import EvidenceItem, EvidenceRequest, Statement
 from orders.models import Batch
 from orders.selectors import batches_visible_to
 from portal.models import User
-from portal.roles import is_buyer_side
 
 
 def evidence_visible_to(user: User | AnonymousUser) -> QuerySet[EvidenceItem]:
@@ -67,7 +66,10 @@ def freshness_flags(
         "sha256", "batch_id", "batch__code", "batch__order__number", "batch__order__supplier_id"
     ):
         elsewhere[sha].append((batch_id, code, number, supplier_id))
-    buyer_side = is_buyer_side(viewer)
+    other_batches = {entry[0] for entries in elsewhere.values() for entry in entries}
+    visible = set(
+        batches_visible_to(viewer).filter(pk__in=other_batches).values_list("pk", flat=True)
+    )
     for item in items:
         order = item.batch.order
         if item.capture_date and item.capture_date.date() < order.order_date:
@@ -89,12 +91,10 @@ def freshness_flags(
             )
         others = [entry for entry in elsewhere[item.sha256] if entry[0] != item.batch_id]
         if others:
-            own_supplier = order.supplier_id
+            # Name only the places the viewer may see; the rest stay anonymous.
             places = [
-                f"batch {code} of PO {number}"
-                if buyer_side or supplier_id == own_supplier
-                else "another supplier's order"
-                for _, code, number, supplier_id in others
+                f"batch {code} of PO {number}" if batch_id in visible else "another order"
+                for batch_id, code, number, _ in others
             ]
             flags[item.pk].append(
                 Flag(

@@ -107,12 +107,12 @@ def _checked_upload(uploaded: UploadedFile) -> tuple[str, str]:
             {"file": f"{name}: files of type {content_type} are not accepted as evidence."}
         )
     extension = os.path.splitext(name)[1].lower()
-    known = set().union(*EXTENSIONS.values())
-    if extension in known and extension not in EXTENSIONS.get(content_type, set()):
+    if extension not in EXTENSIONS.get(content_type, set()):
         raise ValidationError(
             {
-                "file": f"{name}: its name says {extension}, but its bytes are {content_type}. "
-                "Upload the file its name promises, or rename it."
+                "file": f"{name}: its name says {extension or 'nothing'}, but its bytes are "
+                f"{content_type}. Upload the file its name promises, or rename it to one of "
+                f"{', '.join(sorted(EXTENSIONS.get(content_type, set())))}."
             }
         )
     if content_type in PILLOW_FORMATS:
@@ -200,8 +200,10 @@ def evidence_process(*, item_id: int) -> None:
                 ):
                     capture_date = _capture_date(image)
                     thumbnail_name = _thumbnail(image, item.sha256)
-        except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            note = f"Could not read the image: {error}"[:300]
+        except Exception as error:  # noqa: BLE001 - a hostile file must not stall the item
+            # Pillow raises many kinds of errors on odd metadata (SyntaxError for bad EXIF,
+            # struct.error, ValueError…): record it; the item is processed, with no date.
+            note = f"Could not read the image: {error.__class__.__name__}: {error}"[:300]
     EvidenceItem.objects.filter(pk=item_id, processed_at__isnull=True).update(
         processed_at=timezone.now(),
         capture_date=capture_date,
@@ -271,7 +273,10 @@ def requirements_set(*, batch: Batch, user: User, kinds: list[str]) -> list[str]
     existing = set(batch.requirements.values_list("kind", flat=True))
     added = [kind for kind in kinds if kind not in existing]
     for kind in added:
-        EvidenceRequirement.objects.create(batch=batch, kind=kind, created_by=user)
+        # get_or_create: two buyers adding the same kind at once both succeed.
+        EvidenceRequirement.objects.get_or_create(
+            batch=batch, kind=kind, defaults={"created_by": user}
+        )
     if added:
         audit_log(
             actor=user,

@@ -100,8 +100,8 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             refused.append(_message(error))
     if wants_json:
-        if refused:
-            return JsonResponse({"error": " ".join(refused)}, status=400)
+        if refused or not stored:
+            return JsonResponse({"error": " ".join(refused) or "No file arrived."}, status=400)
         item = stored[0]
         return JsonResponse(
             {"id": item.pk, "url": reverse("evidence-detail", args=[item.pk])}, status=201

@@ -254,3 +254,14 @@ if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
             "querystring_auth": True,
         },
     }
+
+# The largest request body accepted at all (one serial list, or several evidence files at once),
+# checked from Content-Length before anything is written to disk.
+UPLOAD_MAX_REQUEST_BYTES = env.int(
+    "UPLOAD_MAX_REQUEST_BYTES", default=SERIAL_LIST_MAX_BYTES + 1024 * 1024
+)
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.UploadSizeCap",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]

@@ -67,7 +67,29 @@ def test_it_flags_the_same_bytes_on_another_batch(cast: Cast) -> None:
     buyer_detail = freshness_flags([mine], cast.users["buyer"])[mine.pk][0].detail
     supplier_detail = freshness_flags([mine], cast.users["supplier_a"])[mine.pk][0].detail
     assert "PO-BEE" in buyer_detail
-    assert "PO-BEE" not in supplier_detail and "another supplier" in supplier_detail
+    assert "PO-BEE" not in supplier_detail and "another order" in supplier_detail
+
+
+def test_the_same_bytes_flag_never_names_another_buyer_s_order(cast: Cast) -> None:
+    _upload(cast, "foreign", jpeg(name="shared.jpg", captured="2026:11:02 08:00:00"))
+    mine = _upload(cast, "own", jpeg(name="shared.jpg", captured="2026:11:02 08:00:00"))
+    for viewer in ("buyer", "inspector"):
+        detail = freshness_flags([mine], cast.users[viewer])[mine.pk][0].detail
+        assert "PO-FOREIGN" not in detail and "another order" in detail, viewer
+    # The supplier made both: it may see where the file also went.
+    assert "PO-FOREIGN" in freshness_flags([mine], cast.users["supplier_a"])[mine.pk][0].detail
+
+
+def test_broken_metadata_never_stalls_processing(cast: Cast) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (32, 32), "navy").save(buffer, "WEBP", exif=b"MM\0\0\0\0\0\x08")
+    item = _upload(cast, "own", SimpleUploadedFile("odd.webp", buffer.getvalue()))
+    assert item.processed_at is not None and item.capture_date is None
+    assert _codes(cast, item) == ["no_capture_date"]
 
 
 def test_a_replacement_is_a_new_version_and_the_old_one_stays(cast: Cast) -> None:
@@ -113,6 +135,11 @@ BAD_FILES = [
     (lambda: SimpleUploadedFile("empty.jpg", b""), "empty.jpg is empty"),
     (lambda: SimpleUploadedFile("tool.exe", b"MZ\x90\x00" + b"\x00" * 200), "are not accepted"),
     (lambda: pdf("photo.jpg"), "its name says .jpg, but its bytes are application/pdf"),
+    (
+        lambda: SimpleUploadedFile("notes.html", b"hello\n<img src=x onerror=alert(1)>\n"),
+        "its name says .html, but its bytes are text/plain",
+    ),
+    (lambda: SimpleUploadedFile("notes", b"plain words\n"), "its name says nothing"),
     (lambda: png_bomb(), "too large to open safely"),
     (lambda: SimpleUploadedFile("cut.jpg", jpeg().read()[:300]), "damaged or truncated"),
 ]
@@ -229,3 +256,22 @@ def test_the_responsibility_map_shows_gaps_and_keeps_history(cast: Cast) -> None
     assert "Brightline print room" in page and "Shenzhen Label Works" not in page
     assert "Prints labels" not in page.split("Nobody is named for:")[1].split("</div>")[0]
     assert Responsibility.objects.filter(order=order).count() == 2
+
+
+def test_an_upload_without_a_file_is_a_400(cast: Cast) -> None:
+    response = cast.client("supplier_a").post(
+        reverse("evidence-upload", args=[cast.batches["own"].pk]),
+        {"kind": "photo"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 400 and "Choose at least one file" in response.json()["error"]
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(cast: Cast, settings: object) -> None:
+    settings.UPLOAD_MAX_REQUEST_BYTES = 2000  # type: ignore[attr-defined]
+    response = cast.api("supplier_a").post(
+        reverse("api-batch-evidence", args=[cast.batches["own"].pk]),
+        {"file": SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * 5000), "kind": "other"},
+    )
+    assert response.status_code == 400
+    assert not EvidenceItem.objects.exists()
