@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from evidence.models import EvidenceItem, EvidenceRequest, Statement
-from orders.models import Batch
+from orders.models import Batch, Gate, GateRelease
 from orders.selectors import batches_visible_to
 from portal.models import User
 
@@ -55,8 +55,7 @@ class Flag:
 def freshness_flags(
     items: list[EvidenceItem], viewer: User | AnonymousUser
 ) -> dict[int, list[Flag]]:
-    """Why each item may be old or generic media. The uploaded-after-a-released-gate flag
-    arrives with the gates."""
+    """Why each item may be old or generic media, or came too late to support a decision."""
     flags: dict[int, list[Flag]] = defaultdict(list)
     elsewhere: dict[str, list[tuple[int, str, str, int]]] = defaultdict(list)
     shas = {item.sha256 for item in items}
@@ -70,8 +69,29 @@ def freshness_flags(
     visible = set(
         batches_visible_to(viewer).filter(pk__in=other_batches).values_list("pk", flat=True)
     )
+    releases: dict[int, list[tuple[int | None, object, str]]] = defaultdict(list)
+    for order_id, batch_id, released_at, gate_kind in GateRelease.objects.filter(
+        gate__order__in={item.batch.order_id for item in items}
+    ).values_list("gate__order_id", "gate__batch_id", "released_at", "gate__kind"):
+        releases[order_id].append((batch_id, released_at, Gate.Kind(gate_kind).label))
     for item in items:
         order = item.batch.order
+        late = [
+            (released_at, label)
+            for batch_id, released_at, label in releases[order.pk]
+            if batch_id in (None, item.batch_id) and released_at < item.uploaded_at
+        ]
+        if late:
+            released_at, label = min(late)
+            flags[item.pk].append(
+                Flag(
+                    "after_gate_released",
+                    "Uploaded after the gate was released",
+                    f"{label} was released on {released_at:%d %b %Y %H:%M} UTC; this file "
+                    f"arrived on {item.uploaded_at:%d %b %Y %H:%M} UTC and cannot have "
+                    "supported that decision.",
+                )
+            )
         if item.capture_date and item.capture_date.date() < order.order_date:
             flags[item.pk].append(
                 Flag(

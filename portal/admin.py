@@ -26,6 +26,19 @@ class ScopedAdminMixin:
         return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
 
 
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Records that are never changed: visible in the admin, not editable there."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class AuditedAdminMixin:
     """Changes made in the admin land in the audit log like any other."""
 

@@ -12,9 +12,13 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal.errors import Conflict
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Model and service validation errors answer 400 with field messages, like serializers."""
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc)}, status=409)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = serializers.ValidationError(detail)

@@ -26,7 +26,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.models import Batch, PurchaseOrder
+from orders.approvals import approvals_mark_stale
+from orders.models import ApprovalPin, Batch, PurchaseOrder
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import Role, User
@@ -224,6 +225,14 @@ def serial_list_upload(
         expected_hi=expected[1] if expected else None,
         expected_source=expected_source,
     )
+    if kind == SerialList.Kind.PRODUCTION:
+        approvals_mark_stale(
+            kind=ApprovalPin.Kind.SERIAL_LIST,
+            object_ids=batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION)
+            .exclude(pk=serial_list.pk)
+            .values_list("pk", flat=True),
+            reason=f"A new serial list ({name}) was uploaded for batch {batch.code}.",
+        )
     audit_log(
         actor=user,
         action="serial_list.uploaded",
@@ -805,6 +814,11 @@ def exception_answer(
         )
         exception.status = SerialException.Status.ANSWERED
         exception.save(update_fields=["status"])
+        approvals_mark_stale(
+            kind=ApprovalPin.Kind.EXCEPTION,
+            object_ids=[exception.pk],
+            reason=f"“{exception.summary}” got a new answer from the supplier.",
+        )
         audit_log(
             actor=user,
             action="serial_exception.answered",
@@ -838,6 +852,11 @@ def exception_decide(
         )
         exception.status = decision
         exception.save(update_fields=["status"])
+        approvals_mark_stale(
+            kind=ApprovalPin.Kind.EXCEPTION,
+            object_ids=[exception.pk],
+            reason=f"“{exception.summary}” was decided again ({decision}).",
+        )
         audit_log(
             actor=user,
             action=f"serial_exception.{decision}",

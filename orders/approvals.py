@@ -1,0 +1,417 @@
+"""Narrow signed approvals and the gates they open.
+
+An approval is created and signed in one step: the buyer re-enters the password, and the
+signature holds the SHA-256 of a manifest listing exactly what was reviewed. It can only pin
+things of its own batch (or order), only unlock that batch's (or order's) gates, and is never
+changed. A new version of anything it pins makes it stale, and the gates it opened close."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.models import (
+    Approval,
+    ApprovalGate,
+    ApprovalPin,
+    ApprovalStaleness,
+    Batch,
+    Gate,
+    GateRelease,
+    PurchaseOrder,
+    Signature,
+)
+from orders.selectors import orders_visible_to
+from portal.audit import audit_log
+from portal.errors import Conflict
+from portal.models import Role, User
+from portal.roles import can_manage_orders, role_of
+
+Pin = tuple[str, int]  # (ApprovalPin.Kind, object id)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    kind: str
+    object_id: int
+    batch_id: int
+    label: str
+    fingerprint: str
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _resolve(kind: str, object_id: int) -> Resolved:
+    """What a pin points at, and the fingerprint that will tell if it changes."""
+    from evidence.models import EvidenceItem, Statement
+    from serials.models import SerialException, SerialList
+
+    K = ApprovalPin.Kind
+    try:
+        if kind == K.EVIDENCE:
+            item = EvidenceItem.objects.select_related("replaced_by").get(pk=object_id)
+            if not item.is_current:
+                raise ValidationError(f"{item} has a newer version: pin the newest one.")
+            return Resolved(kind, item.pk, item.batch_id, str(item), f"sha256:{item.sha256}")
+        if kind == K.SERIAL_LIST:
+            serial_list = SerialList.objects.get(pk=object_id)
+            if serial_list.status != SerialList.Status.DONE:
+                raise ValidationError(f"{serial_list} has no finished report to pin.")
+            report = json.dumps(serial_list.report, sort_keys=True)
+            return Resolved(
+                kind,
+                serial_list.pk,
+                serial_list.batch_id,
+                str(serial_list),
+                f"sha256:{serial_list.sha256};report:{_sha(report)[:32]}",
+            )
+        if kind == K.STATEMENT:
+            statement = Statement.objects.select_related("request").get(pk=object_id)
+            latest = statement.request.statements.order_by("-version").first()
+            if latest is not None and latest.pk != statement.pk:
+                raise ValidationError(f"{statement} has a newer version: pin the newest one.")
+            return Resolved(
+                kind,
+                statement.pk,
+                statement.request.batch_id,
+                str(statement),
+                f"v{statement.version};sha256:{_sha(statement.text)}",
+            )
+        if kind == K.EXCEPTION:
+            exception = SerialException.objects.get(pk=object_id)
+            decision = exception.decisions.order_by("-id").first()
+            return Resolved(
+                kind,
+                exception.pk,
+                exception.batch_id,
+                exception.summary,
+                f"{exception.status};decision:{decision.pk if decision else '-'}",
+            )
+    except (
+        EvidenceItem.DoesNotExist,
+        SerialList.DoesNotExist,
+        Statement.DoesNotExist,
+        SerialException.DoesNotExist,
+    ):
+        raise ValidationError(f"There is no {kind} #{object_id}.") from None
+    raise ValidationError(f"“{kind}” cannot be pinned.")
+
+
+def current_approval(gate: Gate) -> Approval | None:
+    """The newest signed approval that unlocks the gate."""
+    return gate.approvals.select_related("signature").order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class GateState:
+    state: str  # blocked, open, released, released_with_exception
+    reason: str
+    approval: Approval | None
+
+
+def gate_state(gate: Gate) -> GateState:
+    release = GateRelease.objects.filter(gate=gate).first()
+    approval = current_approval(gate)
+    if release is not None:
+        state = "released_with_exception" if release.with_exception else "released"
+        return GateState(state, release.reason or "Released.", approval)
+    if approval is None:
+        return GateState("blocked", "No signed approval opens this gate yet.", None)
+    if not approval.opens_gates:
+        return GateState("blocked", f"Rejected: {approval.sentence}", approval)
+    stale = approval.staleness.first()
+    if stale is not None:
+        return GateState("blocked", f"The approval is stale: {stale.reason}", approval)
+    return GateState("open", f"{approval.get_decision_display()}: {approval.sentence}", approval)
+
+
+def _check_exceptions(batch: Batch | None, decision: str, pinned_exceptions: set[int]) -> None:
+    """Undecided exceptions block "accepted"; "accepted with conditions" must name them."""
+    if batch is None or decision == Approval.Decision.REJECTED:
+        return
+    from serials.services import current_exceptions
+
+    undecided = [e for e in current_exceptions(batch) if e.status != e.Status.ACCEPTED]
+    if not undecided:
+        return
+    if decision == Approval.Decision.ACCEPTED:
+        names = "; ".join(e.summary for e in undecided[:5])
+        raise ValidationError(
+            f"{len(undecided)} exception(s) are not accepted ({names}). Decide them, or accept "
+            "with conditions that name them."
+        )
+    unnamed = [e for e in undecided if e.pk not in pinned_exceptions]
+    if unnamed:
+        names = "; ".join(e.summary for e in unnamed[:5])
+        raise ValidationError(
+            f"Accepting with conditions must name every open exception; not named: {names}."
+        )
+
+
+def _manifest(
+    order: PurchaseOrder,
+    batch: Batch | None,
+    fields: dict[str, str],
+    pins: list[Resolved],
+    gates: list[Gate],
+    based_on: Approval | None,
+) -> tuple[dict[str, Any], str]:
+    manifest = {
+        "order": {"id": order.pk, "number": order.number},
+        "batch": {"id": batch.pk, "code": batch.code} if batch else None,
+        **fields,
+        "pins": sorted(
+            (
+                {"kind": p.kind, "id": p.object_id, "label": p.label, "fingerprint": p.fingerprint}
+                for p in pins
+            ),
+            key=lambda pin: (pin["kind"], pin["id"]),
+        ),
+        "unlocks": sorted(
+            ({"id": g.pk, "gate": str(g)} for g in gates), key=lambda gate: gate["id"]
+        ),
+        "supersedes": based_on.pk if based_on else None,
+    }
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.loads(canonical), _sha(canonical)
+
+
+def manifest_sha256(approval: Approval) -> str:
+    """Recompute the hash of what the approval says it covers."""
+    canonical = json.dumps(
+        approval.manifest, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
+    )
+    return _sha(canonical)
+
+
+def signature_intact(approval: Approval) -> bool:
+    """The signature still binds exactly this manifest, these pins and this approval."""
+    signature = approval.signature
+    pins = sorted((p.kind, p.object_id, p.fingerprint) for p in approval.pins.all())
+    listed = sorted((p["kind"], p["id"], p["fingerprint"]) for p in approval.manifest["pins"])
+    return (
+        manifest_sha256(approval) == approval.manifest_sha256 == signature.manifest_sha256
+        and pins == listed
+        and signature.signature_sha256 == _signature_hash(approval, signature)
+    )
+
+
+def _signature_hash(approval: Approval, signature: Signature) -> str:
+    return _sha(
+        f"{approval.pk}|{signature.manifest_sha256}|{signature.signer_id}|"
+        f"{signature.signed_at.isoformat()}|{signature.meaning}"
+    )
+
+
+@transaction.atomic
+def approval_sign(
+    *,
+    user: User,
+    password: str,
+    order: PurchaseOrder,
+    decision: str,
+    sentence: str,
+    pins: Sequence[Pin],
+    unlocks: Iterable[Gate] = (),
+    batch: Batch | None = None,
+    conditions: str = "",
+    keep_unchanged: str = "",
+    inspector_checks: str = "",
+    based_on: Approval | None = None,
+) -> Approval:
+    """Record and sign one narrow decision. ``based_on`` is the approval the buyer saw as the
+    current one for these gates (None if none): if someone signed since, this raises Conflict."""
+    if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
+        raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
+    if not user.check_password(password):
+        raise ValidationError({"password": "That is not your password; nothing was signed."})
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    if decision not in Approval.Decision.values:
+        raise ValidationError({"decision": f"“{decision}” is not a decision."})
+    sentence = " ".join(sentence.split())
+    if not sentence:
+        raise ValidationError({"sentence": "State the decision in one sentence."})
+    if not pins:
+        raise ValidationError({"pins": "Pin what you reviewed: an approval covers only that."})
+    if decision == Approval.Decision.ACCEPTED_WITH_CONDITIONS and not conditions.strip():
+        raise ValidationError({"conditions": "Write the conditions."})
+
+    scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))
+    resolved = [_resolve(kind, int(object_id)) for kind, object_id in dict.fromkeys(pins)]
+    outside = [pin.label for pin in resolved if pin.batch_id not in scope]
+    if outside:
+        raise ValidationError(
+            {
+                "pins": f"An approval covers only its own {'batch' if batch else 'order'}; "
+                f"these belong elsewhere: {'; '.join(outside)}."
+            }
+        )
+    pinned_exceptions = {p.object_id for p in resolved if p.kind == ApprovalPin.Kind.EXCEPTION}
+    _check_exceptions(batch, decision, pinned_exceptions)
+
+    gate_ids = sorted({gate.pk for gate in unlocks})
+    if gate_ids and decision == Approval.Decision.REJECTED:
+        raise ValidationError({"unlocks": "A rejection opens no gate."})
+    # Lock the gates (in id order, so two signers never deadlock) before reading their state.
+    gates = list(Gate.objects.select_for_update().filter(pk__in=gate_ids).order_by("pk"))
+    wrong = [
+        g for g in gates if g.order_id != order.pk or g.batch_id != (batch.pk if batch else None)
+    ]
+    if wrong or len(gates) != len(gate_ids):
+        raise ValidationError(
+            {
+                "unlocks": "An approval opens only the gates of its own batch (or order); "
+                f"not: {', '.join(str(g) for g in wrong) or 'unknown gates'}."
+            }
+        )
+    for gate in gates:
+        current = current_approval(gate)
+        if (current.pk if current else None) != (based_on.pk if based_on else None):
+            raise Conflict(
+                f"Someone signed an approval for {gate} a moment ago; reload and review it first."
+            )
+
+    fields = {
+        "decision": decision,
+        "sentence": sentence,
+        "conditions": conditions.strip(),
+        "keep_unchanged": keep_unchanged.strip(),
+        "inspector_checks": inspector_checks.strip(),
+    }
+    manifest, manifest_hash = _manifest(order, batch, fields, resolved, gates, based_on)
+    try:
+        with transaction.atomic():
+            approval = Approval.objects.create(
+                order=order,
+                batch=batch,
+                based_on=based_on,
+                manifest=manifest,
+                manifest_sha256=manifest_hash,
+                **fields,
+            )
+    except IntegrityError:
+        raise Conflict("That approval was superseded a moment ago; reload and review.") from None
+    ApprovalPin.objects.bulk_create(
+        ApprovalPin(
+            approval=approval,
+            kind=p.kind,
+            object_id=p.object_id,
+            label=p.label[:300],
+            fingerprint=p.fingerprint,
+        )
+        for p in resolved
+    )
+    ApprovalGate.objects.bulk_create(ApprovalGate(approval=approval, gate=g) for g in gates)
+    signed_at = timezone.now()
+    meaning = (
+        f"I, {user.printed_name}, sign this decision for the buyer: "
+        f"{approval.get_decision_display()}."
+    )
+    signature = Signature(
+        approval=approval,
+        signer=user,
+        printed_name=user.printed_name,
+        meaning=meaning,
+        signed_at=signed_at,
+        manifest_sha256=manifest_hash,
+    )
+    signature.signature_sha256 = _signature_hash(approval, signature)
+    signature.save()
+    audit_log(
+        actor=user,
+        action="approval.signed",
+        obj=approval,
+        order=order,
+        payload={
+            "decision": decision,
+            "sentence": sentence,
+            "manifest_sha256": manifest_hash,
+            "gates": [str(g) for g in gates],
+            "supersedes": based_on.pk if based_on else None,
+        },
+    )
+    return approval
+
+
+def approvals_mark_stale(*, kind: str, object_ids: Iterable[int], reason: str) -> list[Approval]:
+    """Approvals pinning any of these objects turn stale (once), and say why."""
+    ids = list(object_ids)
+    if not ids:
+        return []
+    approvals = list(
+        Approval.objects.filter(pins__kind=kind, pins__object_id__in=ids, staleness__isnull=True)
+        .select_related("order")
+        .distinct()
+    )
+    for approval in approvals:
+        ApprovalStaleness.objects.create(approval=approval, reason=reason[:500])
+        audit_log(
+            actor=None,
+            action="approval.stale",
+            obj=approval,
+            order=approval.order,
+            payload={"reason": reason},
+        )
+    return approvals
+
+
+@transaction.atomic
+def gate_create(*, user: User, order: PurchaseOrder, kind: str, batch: Batch | None = None) -> Gate:
+    if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
+        raise PermissionDenied("Only the buyer's buyers and admins set up gates.")
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    gate = Gate(order=order, batch=batch, kind=kind)
+    gate.full_clean()
+    gate.save()
+    audit_log(actor=user, action="gate.created", obj=gate, order=order, payload={"gate": str(gate)})
+    return gate
+
+
+@transaction.atomic
+def gate_release(*, gate: Gate, user: User, reason: str = "") -> GateRelease:
+    """Finance releases a gate. An open gate needs nothing more; a blocked one needs a written
+    reason and is recorded as released with exception. Exactly one release per gate."""
+    if role_of(user) not in {Role.FINANCE, Role.ADMIN}:
+        raise PermissionDenied("Only finance releases gates.")
+    if not orders_visible_to(user).filter(pk=gate.order_id).exists():
+        raise PermissionDenied("This gate is not yours.")
+    gate = Gate.objects.select_for_update().get(pk=gate.pk)
+    state = gate_state(gate)
+    if state.state.startswith("released"):
+        raise Conflict(f"{gate} was released a moment ago.")
+    with_exception = state.state == "blocked"
+    if with_exception and not reason.strip():
+        raise ValidationError(
+            {"reason": f"{gate} is blocked ({state.reason}) — write why it is released anyway."}
+        )
+    try:
+        with transaction.atomic():
+            release = GateRelease.objects.create(
+                gate=gate, released_by=user, with_exception=with_exception, reason=reason.strip()
+            )
+    except IntegrityError:
+        raise Conflict(f"{gate} was released a moment ago.") from None
+    audit_log(
+        actor=user,
+        action="gate.released",
+        obj=gate,
+        order=gate.order,
+        payload={
+            "with_exception": with_exception,
+            "reason": reason.strip(),
+            "state_before": state.state,
+        },
+    )
+    return release

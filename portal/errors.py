@@ -1,0 +1,2 @@
+class Conflict(Exception):
+    """Someone else changed the same thing a moment ago: reload and decide again (HTTP 409)."""

@@ -1,0 +1,319 @@
+"""Narrow signed approvals and the gates they open."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pgtrigger
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+
+from evidence import services as evidence_services
+from evidence.selectors import freshness_flags
+from orders import approvals
+from orders.models import Approval, Gate, Signature
+from portal.errors import Conflict
+from portal.models import AuditEvent
+from serials import services as serial_services
+from tests.conftest import PASSWORD, Cast
+from tests.evidence.conftest import jpeg
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only"
+)
+
+
+@pytest.fixture
+def setup(cast: Cast) -> dict[str, Any]:
+    buyer = cast.users["buyer"]
+    photo = evidence_services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label.jpg", captured="2026:11:03 09:00:00"),
+    )
+    gate = approvals.gate_create(
+        user=buyer, order=cast.orders["own"], batch=cast.batches["own"], kind="shipment_release"
+    )
+    other_gate = approvals.gate_create(
+        user=buyer, order=cast.orders["b_order"], batch=cast.batches["b_order"], kind="balance"
+    )
+    return {"photo": photo, "gate": gate, "other_gate": other_gate}
+
+
+def _sign(cast: Cast, setup: dict[str, Any], **overrides: Any) -> Approval:
+    values: dict[str, Any] = {
+        "user": cast.users["buyer"],
+        "password": PASSWORD,
+        "order": cast.orders["own"],
+        "batch": cast.batches["own"],
+        "decision": "accepted",
+        "sentence": "Batch OWN-B1's labels as photographed may ship.",
+        "pins": [("evidence", setup["photo"].pk)],
+        "unlocks": [setup["gate"]],
+    }
+    values.update(overrides)
+    return approvals.approval_sign(**values)
+
+
+def test_a_signed_approval_opens_its_gate(cast: Cast, setup: dict[str, Any]) -> None:
+    assert approvals.gate_state(setup["gate"]).state == "blocked"
+    approval = _sign(cast, setup)
+    state = approvals.gate_state(setup["gate"])
+    assert (state.state, state.approval) == ("open", approval)
+    signature = approval.signature
+    assert signature.printed_name == "Buyer" and "Accepted" in signature.meaning
+    assert signature.manifest_sha256 == approval.manifest_sha256
+    assert approvals.signature_intact(approval)
+    assert approval.manifest["pins"][0]["fingerprint"] == f"sha256:{setup['photo'].sha256}"
+    assert AuditEvent.objects.filter(action="approval.signed", object_id=approval.pk).exists()
+
+
+def test_signing_needs_the_password(cast: Cast, setup: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="not your password"):
+        _sign(cast, setup, password="guess")
+    assert not Approval.objects.exists() and not Signature.objects.exists()
+
+
+def test_only_the_buyer_signs(cast: Cast, setup: dict[str, Any]) -> None:
+    for role in ("supplier_a", "finance", "inspector"):
+        with pytest.raises(PermissionDenied):
+            _sign(cast, setup, user=cast.users[role])
+
+
+def test_an_approval_cannot_widen_past_what_it_pins(cast: Cast, setup: dict[str, Any]) -> None:
+    foreign_photo = evidence_services.evidence_upload(
+        batch=cast.batches["b_order"],
+        user=cast.users["supplier_b"],
+        kind="photo",
+        uploaded_file=jpeg("other.jpg", colour="red"),
+    )
+    with pytest.raises(ValidationError, match="belong elsewhere"):
+        _sign(cast, setup, pins=[("evidence", foreign_photo.pk)])
+    with pytest.raises(ValidationError, match="only the gates of its own batch"):
+        _sign(cast, setup, unlocks=[setup["gate"], setup["other_gate"]])
+    order_gate = approvals.gate_create(
+        user=cast.users["buyer"], order=cast.orders["own"], kind="balance"
+    )
+    with pytest.raises(ValidationError, match="only the gates of its own batch"):
+        _sign(cast, setup, unlocks=[order_gate])  # an order's gate is wider than a batch
+    with pytest.raises(ValidationError, match="Pin what you reviewed"):
+        _sign(cast, setup, pins=[])
+    with pytest.raises(ValidationError, match="A rejection opens no gate"):
+        _sign(cast, setup, decision="rejected")
+    assert not Approval.objects.exists()
+
+
+def test_open_exceptions_block_accepted_unless_named(cast: Cast, setup: dict[str, Any]) -> None:
+    serial_services.numbering_rule_save(
+        user=cast.users["buyer"],
+        product="05012345678900",
+        prefix="VLT",
+        width=6,
+        check_digit="none",
+    )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    serial_list = serial_services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("s.csv", b"serial\nVLT000001\nVLT000004\n"),
+    )
+    serial_services.serial_list_validate(serial_list_id=serial_list.pk)
+    gap = serial_list.exceptions.get()
+    pins = [("evidence", setup["photo"].pk), ("serial_list", serial_list.pk)]
+    with pytest.raises(ValidationError, match="not accepted"):
+        _sign(cast, setup, pins=pins)
+    with pytest.raises(ValidationError, match="must name every open exception"):
+        _sign(
+            cast,
+            setup,
+            pins=pins,
+            decision="accepted_with_conditions",
+            conditions="Ship; the gap is explained before the balance.",
+        )
+    approval = _sign(
+        cast,
+        setup,
+        pins=[*pins, ("exception", gap.pk)],
+        decision="accepted_with_conditions",
+        conditions="Ship; the supplier explains the gap VLT000002–3 before balance.",
+    )
+    assert approvals.gate_state(setup["gate"]).state == "open"
+    # A new serial list for the batch makes the approval stale.
+    serial_services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("s2.csv", b"serial\nVLT000001\n"),
+    )
+    assert approval.staleness.exists()
+
+
+def test_replacing_a_pinned_photo_makes_the_approval_stale(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    approval = _sign(cast, setup)
+    evidence_services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label-v2.jpg", colour="blue"),
+        replaces=setup["photo"],
+    )
+    state = approvals.gate_state(setup["gate"])
+    assert state.state == "blocked"
+    assert "label.jpg (v1) was replaced by version 2" in state.reason
+    assert approval.staleness.count() == 1
+    assert AuditEvent.objects.filter(action="approval.stale", object_id=approval.pk).exists()
+
+
+def test_a_new_approval_supersedes_the_stale_one(cast: Cast, setup: dict[str, Any]) -> None:
+    first = _sign(cast, setup)
+    new_photo = evidence_services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label-v2.jpg", colour="blue"),
+        replaces=setup["photo"],
+    )
+    with pytest.raises(Conflict):  # it must say which approval it supersedes
+        _sign(cast, setup, pins=[("evidence", new_photo.pk)])
+    with pytest.raises(ValidationError, match="newer version"):
+        _sign(cast, setup, based_on=first)  # the old photo can no longer be pinned
+    second = _sign(cast, setup, pins=[("evidence", new_photo.pk)], based_on=first)
+    assert approvals.gate_state(setup["gate"]).approval == second
+    assert approvals.gate_state(setup["gate"]).state == "open"
+
+
+def test_finance_releases_open_gates_and_blocked_ones_only_with_a_reason(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    finance = cast.users["finance"]
+    with pytest.raises(PermissionDenied):
+        approvals.gate_release(gate=setup["gate"], user=cast.users["buyer"])
+    with pytest.raises(ValidationError, match="write why"):
+        approvals.gate_release(gate=setup["other_gate"], user=finance)
+    approvals.gate_release(
+        gate=setup["other_gate"],
+        user=finance,
+        reason="Rush: the forwarder's slot is tomorrow; labels checked on site.",
+    )
+    assert approvals.gate_state(setup["other_gate"]).state == "released_with_exception"
+    _sign(cast, setup)
+    approvals.gate_release(gate=setup["gate"], user=finance)
+    assert approvals.gate_state(setup["gate"]).state == "released"
+    with pytest.raises(Conflict):
+        approvals.gate_release(gate=setup["gate"], user=finance)
+
+
+def test_evidence_after_a_release_is_flagged(cast: Cast, setup: dict[str, Any]) -> None:
+    _sign(cast, setup)
+    approvals.gate_release(gate=setup["gate"], user=cast.users["finance"])
+    late = evidence_services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        kind="photo",
+        uploaded_file=jpeg("late.jpg", colour="purple"),
+    )
+    flags = freshness_flags([late, setup["photo"]], cast.users["buyer"])
+    assert "after_gate_released" in [flag.code for flag in flags[late.pk]]
+    assert "after_gate_released" not in [flag.code for flag in flags.get(setup["photo"].pk, [])]
+
+
+def test_a_tampered_manifest_breaks_the_signature(cast: Cast, setup: dict[str, Any]) -> None:
+    approval = _sign(cast, setup)
+    with pgtrigger.ignore("orders.Approval:append_only"):
+        manifest = {**approval.manifest, "sentence": "All future batches may ship."}
+        Approval.objects.filter(pk=approval.pk).update(manifest=manifest)
+    approval.refresh_from_db()
+    assert not approvals.signature_intact(approval)
+
+
+@postgres_only
+def test_a_signed_approval_cannot_be_changed_in_the_database(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    approval = _sign(cast, setup)
+    for statement in (
+        lambda: Approval.objects.filter(pk=approval.pk).update(sentence="All future batches."),
+        lambda: Signature.objects.filter(approval=approval).update(printed_name="Someone"),
+        lambda: approval.pins.all().delete(),
+        lambda: Signature.objects.filter(approval=approval).delete(),
+    ):
+        with pytest.raises(Exception, match="Cannot update or delete"), transaction.atomic():
+            statement()
+    with (
+        pytest.raises(Exception, match="Cannot update or delete"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE orders_approval SET sentence = 'forged'")
+
+
+def test_the_admin_cannot_change_approvals(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    approval = _sign(cast, setup)
+    admin = cast.client("admin")
+    url = reverse("admin:orders_approval_change", args=[approval.pk])
+    assert admin.get(url).status_code == 200  # visible, read-only
+    admin.post(url, {"sentence": "All future batches may ship.", "decision": "accepted"})
+    approval.refresh_from_db()
+    assert approval.sentence == "Batch OWN-B1's labels as photographed may ship."
+    delete = admin.post(reverse("admin:orders_approval_delete", args=[approval.pk]))
+    assert delete.status_code == 403 and Approval.objects.filter(pk=approval.pk).exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_signatures_at_once_end_with_one(cast: Cast, setup: dict[str, Any]) -> None:
+    _race(lambda: _sign(cast, setup), Approval, 1)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_releases_at_once_end_with_one(cast: Cast, setup: dict[str, Any]) -> None:
+    _sign(cast, setup)
+    from orders.models import GateRelease
+
+    _race(
+        lambda: approvals.gate_release(gate=setup["gate"], user=cast.users["finance"]),
+        GateRelease,
+        1,
+    )
+
+
+def _race(action: Any, model: Any, expected: int) -> None:
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            action()
+            outcomes.append("done")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "done"]
+    assert model.objects.count() == expected
+
+
+def test_gates_are_one_per_kind(cast: Cast, setup: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        approvals.gate_create(
+            user=cast.users["buyer"],
+            order=cast.orders["own"],
+            batch=cast.batches["own"],
+            kind="shipment_release",
+        )
+    assert Gate.objects.count() == 2
