@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import approval_views, views
 
 urlpatterns = [
     path("orders/", views.order_list, name="order-list"),
@@ -11,4 +11,9 @@ urlpatterns = [
     path("orders/<int:pk>/batches/new/", views.batch_create, name="batch-create"),
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/edit/", views.batch_edit, name="batch-edit"),
+    path("batches/<int:pk>/approvals/", approval_views.batch_approvals, name="batch-approvals"),
+    path("batches/<int:pk>/gates/", approval_views.batch_gate_create, name="batch-gate-create"),
+    path("approvals/<int:pk>/", approval_views.approval_detail, name="approval-detail"),
+    path("finance/", approval_views.finance_board, name="finance-board"),
+    path("gates/<int:pk>/release/", approval_views.gate_release, name="gate-release"),
 ]

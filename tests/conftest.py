@@ -53,6 +53,8 @@ class Cast:
     evidence: dict[str, Any] = field(default_factory=dict)
     requests: dict[str, Any] = field(default_factory=dict)
     statements: dict[str, Any] = field(default_factory=dict)
+    gates: dict[str, Any] = field(default_factory=dict)
+    approvals: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
         client = Client()
@@ -189,6 +191,7 @@ def cast_with_lists(cast: Cast) -> Cast:
 def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
     """A processed photo, a request and a statement on each batch."""
     from evidence import services as evidence_services
+    from orders import approvals
     from tests.evidence.conftest import jpeg
 
     buyers = {"own": "buyer", "b_order": "buyer", "foreign": "other_buyer"}
@@ -210,6 +213,24 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
         )
         cast.statements[key] = evidence_services.statement_write(
             request=cast.requests[key], user=cast.users[uploaders[key]], text="Line 2."
+        )
+        buyer = cast.users[buyers[key]]
+        cast.gates[key] = approvals.gate_create(
+            user=buyer, order=batch.order, batch=batch, kind="shipment_release"
+        )
+        cast.approvals[key] = approvals.approval_sign(
+            user=buyer,
+            password=PASSWORD,
+            order=batch.order,
+            batch=batch,
+            decision="accepted_with_conditions",
+            sentence=f"Batch {batch.code} may ship as photographed.",
+            conditions="The gap and the duplicate are explained before the balance.",
+            pins=[
+                ("evidence", item.pk),
+                *(("exception", pk) for pk in batch.serial_exceptions.values_list("pk", flat=True)),
+            ],
+            unlocks=[cast.gates[key]],
         )
 
 

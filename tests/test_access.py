@@ -39,6 +39,8 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "batch-requests": ("batch", set(ROLES), 403),
     "request-detail": ("request", set(ROLES), 403),
     "order-responsibilities": ("order", set(ROLES), 403),
+    "batch-approvals": ("batch", set(ROLES), 403),
+    "approval-detail": ("approval", set(ROLES), 403),
 }
 # Per-object actions (POST only): who may use them among those who see the object.
 OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
@@ -50,6 +52,8 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "evidence-requirements": ("batch", MANAGERS),
     "evidence-replace": ("evidence", BATCH_EDITORS),
     "statement-review": ("statement", MANAGERS),
+    "batch-gate-create": ("batch", MANAGERS),
+    "gate-release": ("gate", {"finance", "admin"}),
 }
 OBJECT_API = {
     "api-order-detail": "order",
@@ -78,6 +82,7 @@ PLAIN_URLS = {
     "api-numbering-rules",
     "api-exception-answers",
     "api-exception-decisions",
+    "finance-board",
 }
 
 
@@ -106,6 +111,8 @@ def _objects(cast: Cast, kind: str) -> dict:
         "evidence": cast.evidence,
         "request": cast.requests,
         "statement": cast.statements,
+        "gate": cast.gates,
+        "approval": cast.approvals,
     }[kind]
 
 
@@ -342,3 +349,16 @@ def test_it_scopes_exception_answers_and_decisions(cast_with_lists: Cast, role: 
         # Managers may decide, but nothing is answered yet (only suppliers answer): 400.
         expected = 400 if role in MANAGERS else 403
         assert decision.status_code == expected, (role, key, decision.content)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_buyer_s_staff_see_the_finance_board(cast_with_lists: Cast, role: str) -> None:
+    cast = cast_with_lists
+    response = cast.client(role).get(reverse("finance-board"))
+    assert response.status_code == (200 if role in BUYER_SIDE else 403)
+    if response.status_code == 200:
+        page = response.content.decode()
+        for key in ORDER_KEYS:
+            assert (cast.orders[key].number in page) == (key in VISIBLE[role]), (role, key)
+        csv = cast.client(role).get(reverse("finance-board"), {"format": "csv"}).content.decode()
+        assert ("PO-FOREIGN" in csv) == ("foreign" in VISIBLE[role])

@@ -92,6 +92,12 @@ class Command(BaseCommand):
         order = PurchaseOrder.objects.get(
             buyer=buyer.membership.organisation, number="PO-2026-0141"
         )
+        from orders.approvals import gate_create
+        from orders.models import Gate
+
+        for batch in order.batches.all():
+            if not Gate.objects.filter(batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE).exists():
+                gate_create(user=buyer, order=order, batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE)
         if not AllocatedRange.objects.filter(order=order).exists():
             allocated_range_set(
                 user=buyer, order=order, first_serial="VLT000100001", last_serial="VLT000112000"

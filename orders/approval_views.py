@@ -1,0 +1,263 @@
+"""Approval and gate pages: the buyer drafts and signs on one page, finance sees every gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from orders import approvals
+from orders.models import Approval, ApprovalPin, Batch, Gate
+from orders.selectors import batch_for, orders_visible_to
+from portal.errors import Conflict
+from portal.exports import csv_response
+from portal.forms import BootstrapFormMixin
+from portal.models import Role
+from portal.roles import can_manage_orders, is_buyer_side, role_of
+
+
+def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
+    """What a buyer may pin on this batch: current evidence versions, the latest serial
+    report, the newest statement of each request, the current exceptions."""
+    from evidence.models import EvidenceItem
+    from serials.services import current_exceptions, latest_production_list
+
+    K = ApprovalPin.Kind
+    choices: list[tuple[str, str]] = []
+    for item in EvidenceItem.objects.filter(batch=batch, replaced_by__isnull=True):
+        choices.append((f"{K.EVIDENCE}:{item.pk}", f"Evidence: {item}"))
+    serial_list = latest_production_list(batch)
+    if serial_list is not None and serial_list.status == "done":
+        choices.append((f"{K.SERIAL_LIST}:{serial_list.pk}", f"Serial report: {serial_list}"))
+    for asked in batch.evidence_requests.prefetch_related("statements"):
+        statements = list(asked.statements.all())
+        if statements:
+            latest = statements[-1]
+            choices.append(
+                (f"{K.STATEMENT}:{latest.pk}", f"Statement v{latest.version} on “{asked}”")
+            )
+    for exception in current_exceptions(batch):
+        label = f"Exception ({exception.get_status_display().lower()}): {exception.summary}"
+        choices.append((f"{K.EXCEPTION}:{exception.pk}", label))
+    return choices
+
+
+class ApprovalForm(BootstrapFormMixin, forms.Form):
+    decision = forms.ChoiceField(choices=Approval.Decision.choices)
+    sentence = forms.CharField(max_length=300, label="The decision in one sentence")
+    conditions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    keep_unchanged = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="What the supplier must keep unchanged",
+    )
+    inspector_checks = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="What the inspector must check",
+    )
+    pins = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        label="What you reviewed (the approval covers only this)",
+    )
+    unlocks = forms.ModelMultipleChoiceField(
+        queryset=Gate.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Gates this decision opens",
+    )
+    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        label="Your password, to sign",
+        help_text="Signing records your printed name, the time and the meaning of the signature.",
+    )
+
+    def __init__(self, *args: Any, batch: Batch, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pins"].choices = pin_candidates(batch)
+        self.fields["unlocks"].queryset = batch.gates.all()
+
+
+class GateForm(BootstrapFormMixin, forms.Form):
+    kind = forms.ChoiceField(choices=Gate.Kind.choices)
+
+
+def _message(error: ValidationError | PermissionDenied | Conflict) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+def _current_for_batch(batch: Batch) -> Approval | None:
+    return batch.approvals.order_by("-id").first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    current = _current_for_batch(batch)
+    form = ApprovalForm(
+        request.POST or None, batch=batch, initial={"based_on": current.pk if current else None}
+    )
+    if request.method == "POST":
+        if not can_manage_orders(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            based_on = (
+                batch.approvals.filter(pk=data["based_on"]).first() if data["based_on"] else None
+            )
+            try:
+                approval = approvals.approval_sign(
+                    user=request.user,
+                    password=data["password"],
+                    order=batch.order,
+                    batch=batch,
+                    decision=data["decision"],
+                    sentence=data["sentence"],
+                    conditions=data["conditions"],
+                    keep_unchanged=data["keep_unchanged"],
+                    inspector_checks=data["inspector_checks"],
+                    pins=[(pin.split(":")[0], int(pin.split(":")[1])) for pin in data["pins"]],
+                    unlocks=data["unlocks"],
+                    based_on=based_on,
+                )
+            except (ValidationError, Conflict) as error:
+                form.add_error(None, _message(error))
+            else:
+                messages.success(request, "Approval signed.")
+                return redirect("approval-detail", pk=approval.pk)
+    gates = [(gate, approvals.gate_state(gate)) for gate in batch.gates.all()]
+    return render(
+        request,
+        "orders/batch_approvals.html",
+        {
+            "batch": batch,
+            "order": batch.order,
+            "history": batch.approvals.select_related("signature").prefetch_related("staleness"),
+            "gates": gates,
+            "form": form,
+            "gate_form": GateForm(),
+            "can_sign": can_manage_orders(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def batch_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    form = GateForm(request.POST)
+    if form.is_valid():
+        try:
+            approvals.gate_create(
+                user=request.user, order=batch.order, batch=batch, kind=form.cleaned_data["kind"]
+            )
+        except ValidationError as error:
+            messages.error(request, f"That gate exists already. {_message(error)}"[:300])
+        else:
+            messages.success(request, "Gate added; it stays blocked until an approval opens it.")
+    return redirect("batch-approvals", pk=batch.pk)
+
+
+def _approvals_visible_to(request: HttpRequest) -> QuerySet[Approval]:
+    return Approval.objects.filter(order__in=orders_visible_to(request.user))
+
+
+@login_required
+@require_http_methods(["GET"])
+def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    approval = get_object_or_404(
+        _approvals_visible_to(request).select_related("signature", "order", "batch"), pk=pk
+    )
+    return render(
+        request,
+        "orders/approval_detail.html",
+        {
+            "approval": approval,
+            "crumb": f"Approval #{approval.pk}",
+            "order": approval.order,
+            "batch": approval.batch,
+            "pins": approval.pins.all(),
+            "staleness": approval.staleness.all(),
+            "gates": [(gate, approvals.gate_state(gate)) for gate in approval.unlocks.all()],
+            "intact": approvals.signature_intact(approval),
+            "superseded_by": getattr(approval, "superseded_by", None),
+        },
+    )
+
+
+def _board_rows(request: HttpRequest) -> list[tuple[Gate, approvals.GateState]]:
+    gates = Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
+        "order", "batch", "order__supplier"
+    )
+    rows = [(gate, approvals.gate_state(gate)) for gate in gates]
+    state = request.GET.get("state", "")
+    if state:
+        rows = [(gate, found) for gate, found in rows if found.state == state]
+    query = request.GET.get("q", "").strip().lower()
+    if query:
+        rows = [row for row in rows if query in f"{row[0]} {row[0].order.supplier}".lower()]
+    return rows
+
+
+@login_required
+@require_http_methods(["GET"])
+def finance_board(request: HttpRequest) -> HttpResponse:
+    """Every gate across the buyer's orders, what it waits for, and its release."""
+    if not is_buyer_side(request.user):
+        raise PermissionDenied
+    rows = _board_rows(request)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            "gates.csv",
+            ["order", "batch", "gate", "supplier", "state", "waiting_for_or_reason"],
+            (
+                [
+                    gate.order.number,
+                    gate.batch.code if gate.batch else "",
+                    gate.get_kind_display(),
+                    gate.order.supplier,
+                    state.state,
+                    state.reason,
+                ]
+                for gate, state in rows
+            ),
+        )
+    return render(
+        request,
+        "orders/finance_board.html",
+        {
+            "rows": rows,
+            "state_filter": request.GET.get("state", ""),
+            "query": request.GET.get("q", ""),
+            "states": ["blocked", "open", "released", "released_with_exception"],
+            "can_release": role_of(request.user) in {Role.FINANCE, Role.ADMIN},
+        },
+    )
+
+
+@login_required
+@require_POST
+def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
+    gate = get_object_or_404(Gate.objects.filter(order__in=orders_visible_to(request.user)), pk=pk)
+    if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
+        raise PermissionDenied
+    try:
+        approvals.gate_release(gate=gate, user=request.user, reason=request.POST.get("reason", ""))
+    except (ValidationError, Conflict) as error:
+        messages.error(request, _message(error))
+    else:
+        messages.success(request, f"{gate} released.")
+    return redirect("finance-board")

@@ -1,0 +1,80 @@
+"""Buyer drafts and signs a narrow approval → finance sees the gate open → the supplier replaces
+the pinned photo → finance sees the gate blocked, with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from evidence import services as evidence_services
+from orders import approvals
+from tests.browser.test_browser_walk import _sign_in
+from tests.conftest import PASSWORD, Cast
+from tests.evidence.conftest import jpeg
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
+    jobs_run: None, live_server: Any, cast: Cast, page: Page, shot: Any, tmp_path: Path
+) -> None:
+    base = live_server.url
+    batch = cast.batches["own"]
+    evidence_services.evidence_upload(
+        batch=batch,
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label-B1.jpg", captured="2026:11:04 10:00:00"),
+    )
+    approvals.gate_create(
+        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
+    )
+
+    _sign_in(page, base, "buyer")
+    page.goto(f"{base}/batches/{batch.pk}/approvals/")
+    page.get_by_label("Decision", exact=True).select_option("accepted")
+    page.get_by_label("The decision in one sentence").fill(
+        "Batch OWN-B1 may ship with the label printed as in label-B1.jpg."
+    )
+    page.get_by_label("What the supplier must keep unchanged").fill("Label layout and printer.")
+    page.get_by_label("What the inspector must check").fill("20 labels against the photo.")
+    page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
+    page.get_by_label("Shipment release of batch OWN-B1").check()
+    page.get_by_label("Your password, to sign").fill("wrong password")
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_text("That is not your password; nothing was signed.")).to_be_visible()
+    shot(page, "20-approval-draft")
+    page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
+    page.get_by_label("Shipment release of batch OWN-B1").check()
+    page.get_by_label("Your password, to sign").fill(PASSWORD)
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_text("Signature binds this manifest")).to_be_visible()
+    shot(page, "21-approval-signed")
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, base, "finance")
+    page.get_by_role("link", name="Gates").click()
+    row = page.get_by_role("row").filter(has_text="Batch OWN-B1")
+    expect(row.get_by_text("Open", exact=True)).to_be_visible()
+    shot(page, "22-finance-gate-open")
+    page.get_by_role("button", name="Sign out").click()
+
+    replacement = tmp_path / "label-B1-v2.jpg"
+    replacement.write_bytes(jpeg("label-B1-v2.jpg", colour="red").read())
+    _sign_in(page, base, "supplier_a")
+    page.goto(f"{base}/batches/{batch.pk}/evidence/")
+    page.locator(".evidence-card").filter(has_text="label-B1.jpg").click()
+    page.get_by_label("New version").set_input_files(str(replacement))
+    page.get_by_role("button", name="Store as version 2").click()
+    expect(page.get_by_text("Version 2 stored")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in(page, base, "finance")
+    page.goto(f"{base}/finance/")
+    row = page.get_by_role("row").filter(has_text="Batch OWN-B1")
+    expect(row.get_by_text("Blocked", exact=True)).to_be_visible()
+    expect(row.get_by_text("label-B1.jpg (v1) was replaced by version 2")).to_be_visible()
+    shot(page, "23-finance-gate-blocked")
