@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -49,6 +50,26 @@ def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
     return choices
 
 
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Ids that cannot be database keys are a form error, not a database error."""
+
+    def _check_values(self, value: Any) -> Any:
+        if any(not str(pk).isascii() or not str(pk).isdigit() or len(str(pk)) > 18 for pk in value):
+            raise ValidationError("Choose gates from the list.", code="invalid_choice")
+        return super()._check_values(value)
+
+
+def _states(gates: Iterable[Gate], request: HttpRequest) -> list[tuple[Gate, Any]]:
+    """Each gate's state; the reasons (finance's notes among them) only for the buyer's staff."""
+    rows = []
+    for gate in gates:
+        state = approvals.gate_state(gate)
+        if not is_buyer_side(request.user):
+            state = approvals.GateState(state.state, "", state.approval)
+        rows.append((gate, state))
+    return rows
+
+
 class ApprovalForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=Approval.Decision.choices)
     sentence = forms.CharField(max_length=300, label="The decision in one sentence")
@@ -67,7 +88,7 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="What you reviewed (the approval covers only this)",
     )
-    unlocks = forms.ModelMultipleChoiceField(
+    unlocks = BoundedModelMultipleChoiceField(
         queryset=Gate.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -136,7 +157,7 @@ def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Approval signed.")
                 return redirect("approval-detail", pk=approval.pk)
-    gates = [(gate, approvals.gate_state(gate)) for gate in batch.gates.all()]
+    gates = _states(batch.gates.all(), request)
     return render(
         request,
         "orders/batch_approvals.html",
@@ -191,7 +212,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "batch": approval.batch,
             "pins": approval.pins.all(),
             "staleness": approval.staleness.all(),
-            "gates": [(gate, approvals.gate_state(gate)) for gate in approval.unlocks.all()],
+            "gates": _states(approval.unlocks.all(), request),
             "intact": approvals.signature_intact(approval),
             "superseded_by": getattr(approval, "superseded_by", None),
         },

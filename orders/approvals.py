@@ -59,7 +59,9 @@ def _resolve(kind: str, object_id: int) -> Resolved:
     K = ApprovalPin.Kind
     try:
         if kind == K.EVIDENCE:
-            item = EvidenceItem.objects.select_related("replaced_by").get(pk=object_id)
+            # Locked like the writers lock them, so nothing changes between pinning and commit.
+            item = EvidenceItem.objects.select_for_update().get(pk=object_id)
+            item = EvidenceItem.objects.select_related("replaced_by").get(pk=item.pk)
             if not item.is_current:
                 raise ValidationError(f"{item} has a newer version: pin the newest one.")
             return Resolved(kind, item.pk, item.batch_id, str(item), f"sha256:{item.sha256}")
@@ -67,6 +69,11 @@ def _resolve(kind: str, object_id: int) -> Resolved:
             serial_list = SerialList.objects.get(pk=object_id)
             if serial_list.status != SerialList.Status.DONE:
                 raise ValidationError(f"{serial_list} has no finished report to pin.")
+            newer = serial_list.batch.serial_lists.filter(
+                kind=serial_list.kind, pk__gt=serial_list.pk
+            )
+            if serial_list.kind != SerialList.Kind.PRODUCTION or newer.exists():
+                raise ValidationError(f"{serial_list} is not the batch's latest production list.")
             report = json.dumps(serial_list.report, sort_keys=True)
             return Resolved(
                 kind,
@@ -77,6 +84,7 @@ def _resolve(kind: str, object_id: int) -> Resolved:
             )
         if kind == K.STATEMENT:
             statement = Statement.objects.select_related("request").get(pk=object_id)
+            type(statement.request).objects.select_for_update().get(pk=statement.request_id)
             latest = statement.request.statements.order_by("-version").first()
             if latest is not None and latest.pk != statement.pk:
                 raise ValidationError(f"{statement} has a newer version: pin the newest one.")
@@ -88,7 +96,7 @@ def _resolve(kind: str, object_id: int) -> Resolved:
                 f"v{statement.version};sha256:{_sha(statement.text)}",
             )
         if kind == K.EXCEPTION:
-            exception = SerialException.objects.get(pk=object_id)
+            exception = SerialException.objects.select_for_update().get(pk=object_id)
             decision = exception.decisions.order_by("-id").first()
             return Resolved(
                 kind,
@@ -107,9 +115,19 @@ def _resolve(kind: str, object_id: int) -> Resolved:
     raise ValidationError(f"“{kind}” cannot be pinned.")
 
 
+def latest_approval(order: PurchaseOrder, batch: Batch | None) -> Approval | None:
+    """The newest approval of a batch (or of the order itself): the one that speaks for it.
+    Each approval supersedes the one before, so an older approval never opens anything."""
+    return (
+        Approval.objects.filter(order=order, batch=batch)
+        .select_related("signature")
+        .order_by("-id")
+        .first()
+    )
+
+
 def current_approval(gate: Gate) -> Approval | None:
-    """The newest signed approval that unlocks the gate."""
-    return gate.approvals.select_related("signature").order_by("-id").first()
+    return latest_approval(gate.order, gate.batch)
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,13 @@ def gate_state(gate: Gate) -> GateState:
         return GateState("blocked", "No signed approval opens this gate yet.", None)
     if not approval.opens_gates:
         return GateState("blocked", f"Rejected: {approval.sentence}", approval)
+    unlocked = {entry["id"] for entry in approval.manifest.get("unlocks", [])}
+    if gate.pk not in unlocked or not approval.unlocks.filter(pk=gate.pk).exists():
+        return GateState(
+            "blocked",
+            f"Approval #{approval.pk}, the current one, does not open this gate.",
+            approval,
+        )
     stale = approval.staleness.first()
     if stale is not None:
         return GateState("blocked", f"The approval is stale: {stale.reason}", approval)
@@ -139,8 +164,15 @@ def _check_exceptions(batch: Batch | None, decision: str, pinned_exceptions: set
     """Undecided exceptions block "accepted"; "accepted with conditions" must name them."""
     if batch is None or decision == Approval.Decision.REJECTED:
         return
-    from serials.services import current_exceptions
+    from serials.models import SerialList
+    from serials.services import current_exceptions, latest_production_list
 
+    serial_list = latest_production_list(batch)
+    if serial_list is not None and serial_list.status != SerialList.Status.DONE:
+        raise ValidationError(
+            f"The latest serial list ({serial_list.original_name}) is "
+            f"{serial_list.get_status_display().lower()}: wait for its report before accepting."
+        )
     undecided = [e for e in current_exceptions(batch) if e.status != e.Status.ACCEPTED]
     if not undecided:
         return
@@ -199,9 +231,13 @@ def signature_intact(approval: Approval) -> bool:
     signature = approval.signature
     pins = sorted((p.kind, p.object_id, p.fingerprint) for p in approval.pins.all())
     listed = sorted((p["kind"], p["id"], p["fingerprint"]) for p in approval.manifest["pins"])
+    gates = sorted(approval.unlocks.values_list("pk", flat=True))
+    fields = ("decision", "sentence", "conditions", "keep_unchanged", "inspector_checks")
     return (
         manifest_sha256(approval) == approval.manifest_sha256 == signature.manifest_sha256
         and pins == listed
+        and gates == sorted(entry["id"] for entry in approval.manifest["unlocks"])
+        and all(getattr(approval, name) == approval.manifest[name] for name in fields)
         and signature.signature_sha256 == _signature_hash(approval, signature)
     )
 
@@ -237,6 +273,11 @@ def approval_sign(
         raise ValidationError({"password": "That is not your password; nothing was signed."})
     if batch is not None and batch.order_id != order.pk:
         raise ValidationError({"batch": "That batch belongs to another order."})
+    if based_on is not None and (based_on.order_id, based_on.batch_id) != (
+        order.pk,
+        batch.pk if batch else None,
+    ):
+        raise ValidationError("An approval can only supersede one of the same batch (or order).")
     if decision not in Approval.Decision.values:
         raise ValidationError({"decision": f"“{decision}” is not a decision."})
     sentence = " ".join(sentence.split())
@@ -247,6 +288,11 @@ def approval_sign(
     if decision == Approval.Decision.ACCEPTED_WITH_CONDITIONS and not conditions.strip():
         raise ValidationError({"conditions": "Write the conditions."})
 
+    # Lock the batch (or order): signers, and uploads of new serial lists, queue up here.
+    if batch is not None:
+        Batch.objects.select_for_update().get(pk=batch.pk)
+    else:
+        PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))
     resolved = [_resolve(kind, int(object_id)) for kind, object_id in dict.fromkeys(pins)]
     outside = [pin.label for pin in resolved if pin.batch_id not in scope]
@@ -275,12 +321,12 @@ def approval_sign(
                 f"not: {', '.join(str(g) for g in wrong) or 'unknown gates'}."
             }
         )
-    for gate in gates:
-        current = current_approval(gate)
-        if (current.pk if current else None) != (based_on.pk if based_on else None):
-            raise Conflict(
-                f"Someone signed an approval for {gate} a moment ago; reload and review it first."
-            )
+    current = latest_approval(order, batch)
+    if (current.pk if current else None) != (based_on.pk if based_on else None):
+        target = f"batch {batch.code}" if batch else f"PO {order.number}"
+        raise Conflict(
+            f"Someone signed an approval for {target} a moment ago; reload and review it first."
+        )
 
     fields = {
         "decision": decision,
@@ -374,7 +420,11 @@ def gate_create(*, user: User, order: PurchaseOrder, kind: str, batch: Batch | N
         raise ValidationError({"batch": "That batch belongs to another order."})
     gate = Gate(order=order, batch=batch, kind=kind)
     gate.full_clean()
-    gate.save()
+    try:
+        with transaction.atomic():
+            gate.save()
+    except IntegrityError:
+        raise ValidationError(f"{gate} exists already.") from None
     audit_log(actor=user, action="gate.created", obj=gate, order=order, payload={"gate": str(gate)})
     return gate
 

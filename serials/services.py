@@ -206,6 +206,7 @@ def serial_list_upload(
                 f"{order.product_code} uses allocated codes, and none are allocated to this "
                 "order yet: the buyer uploads the allocated code list on the order page first."
             )
+    Batch.objects.select_for_update().get(pk=batch.pk)  # queue behind a signer of this batch
     storage_name, sha, size = store_by_hash(uploaded_file, folder="serial-lists")
     expected, expected_source = (None, "") if rule.uses_codes else expected_range_for(batch, rule)
     serial_list = SerialList.objects.create(
@@ -226,12 +227,21 @@ def serial_list_upload(
         expected_source=expected_source,
     )
     if kind == SerialList.Kind.PRODUCTION:
+        older = batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION).exclude(
+            pk=serial_list.pk
+        )
+        reason = f"A new serial list ({name}) was uploaded for batch {batch.code}."
         approvals_mark_stale(
             kind=ApprovalPin.Kind.SERIAL_LIST,
-            object_ids=batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION)
-            .exclude(pk=serial_list.pk)
-            .values_list("pk", flat=True),
-            reason=f"A new serial list ({name}) was uploaded for batch {batch.code}.",
+            object_ids=older.values_list("pk", flat=True),
+            reason=reason,
+        )
+        approvals_mark_stale(  # the old list's exceptions are history now
+            kind=ApprovalPin.Kind.EXCEPTION,
+            object_ids=SerialException.objects.filter(serial_list__in=older).values_list(
+                "pk", flat=True
+            ),
+            reason=reason,
         )
     audit_log(
         actor=user,

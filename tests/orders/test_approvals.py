@@ -317,3 +317,150 @@ def test_gates_are_one_per_kind(cast: Cast, setup: dict[str, Any]) -> None:
             kind="shipment_release",
         )
     assert Gate.objects.count() == 2
+
+
+def test_each_new_approval_speaks_for_the_batch(cast: Cast, setup: dict[str, Any]) -> None:
+    deposit = approvals.gate_create(
+        user=cast.users["buyer"],
+        order=cast.orders["own"],
+        batch=cast.batches["own"],
+        kind="deposit",
+    )
+    first = _sign(cast, setup, unlocks=[deposit])
+    assert approvals.gate_state(deposit).state == "open"
+    assert approvals.gate_state(setup["gate"]).state == "blocked"
+    second = _sign(cast, setup, unlocks=[deposit, setup["gate"]], based_on=first)
+    assert {approvals.gate_state(g).state for g in (deposit, setup["gate"])} == {"open"}
+    narrower = _sign(cast, setup, unlocks=[deposit], based_on=second)
+    state = approvals.gate_state(setup["gate"])
+    assert state.state == "blocked" and f"#{narrower.pk}" in state.reason
+    _sign(
+        cast,
+        setup,
+        decision="rejected",
+        unlocks=[],
+        based_on=narrower,
+        sentence="The labels do not match the approved sample.",
+    )
+    assert approvals.gate_state(deposit).reason.startswith("Rejected: The labels")
+
+
+def test_another_batch_s_approval_cannot_be_superseded_here(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    other_photo = evidence_services.evidence_upload(
+        batch=cast.batches["b_order"],
+        user=cast.users["supplier_b"],
+        kind="photo",
+        uploaded_file=jpeg("b.jpg", colour="red"),
+    )
+    other = _sign(
+        cast,
+        setup,
+        order=cast.orders["b_order"],
+        batch=cast.batches["b_order"],
+        pins=[("evidence", other_photo.pk)],
+        unlocks=[setup["other_gate"]],
+    )
+    with pytest.raises(ValidationError, match="same batch"):
+        _sign(cast, setup, based_on=other)
+
+
+def test_an_inserted_gate_link_neither_opens_nor_keeps_the_seal(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    from orders.models import ApprovalGate
+
+    deposit = approvals.gate_create(
+        user=cast.users["buyer"],
+        order=cast.orders["own"],
+        batch=cast.batches["own"],
+        kind="deposit",
+    )
+    approval = _sign(cast, setup)
+    ApprovalGate.objects.create(approval=approval, gate=deposit)  # inserts are not updates
+    assert approvals.gate_state(deposit).state == "blocked"
+    assert not approvals.signature_intact(approval)
+
+
+def test_accepting_waits_for_the_latest_serial_report(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    serial_services.numbering_rule_save(
+        user=cast.users["buyer"],
+        product="05012345678900",
+        prefix="VLT",
+        width=6,
+        check_digit="none",
+    )
+    serial_services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("s.csv", b"serial\nVLT000001\n"),
+    )  # queued: nobody has validated it yet
+    with pytest.raises(ValidationError, match="wait for its report"):
+        _sign(cast, setup)
+
+
+def test_a_new_list_makes_pinned_exceptions_stale(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    serial_services.numbering_rule_save(
+        user=cast.users["buyer"],
+        product="05012345678900",
+        prefix="VLT",
+        width=6,
+        check_digit="none",
+    )
+    first = serial_services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("s.csv", b"serial\nVLT000001\nVLT000003\n"),
+    )
+    serial_services.serial_list_validate(serial_list_id=first.pk)
+    gap = first.exceptions.get()
+    approval = _sign(
+        cast,
+        setup,
+        decision="accepted_with_conditions",
+        conditions="Explain VLT000002.",
+        pins=[("evidence", setup["photo"].pk), ("exception", gap.pk)],
+    )
+    serial_services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("s2.csv", b"serial\nVLT000001\nVLT000009\n"),
+    )
+    assert approval.staleness.exists()
+    assert approvals.gate_state(setup["gate"]).state == "blocked"
+
+
+def test_suppliers_do_not_read_finance_s_reasons(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    approvals.gate_release(
+        gate=setup["gate"],
+        user=cast.users["finance"],
+        reason="Supplier is on credit watch; released for the rush order.",
+    )
+    url = reverse("batch-approvals", args=[cast.batches["own"].pk])
+    assert "credit watch" not in cast.client("supplier_a").get(url).content.decode()
+    assert "credit watch" not in cast.client("inspector").get(url).content.decode()
+    assert "credit watch" in cast.client("buyer").get(url).content.decode()
+
+
+def test_huge_gate_ids_are_a_form_error(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    response = cast.client("buyer").post(
+        reverse("batch-approvals", args=[cast.batches["own"].pk]),
+        {
+            "decision": "accepted",
+            "sentence": "x",
+            "pins": [f"evidence:{setup['photo'].pk}"],
+            "unlocks": ["99999999999999999999999"],
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 200 and "Choose gates from the list" in response.content.decode()
+    assert not Approval.objects.exists()
