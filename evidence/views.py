@@ -32,14 +32,9 @@ from evidence.selectors import (
     word_diff,
 )
 from orders.selectors import batch_for, order_for
+from portal.errors import message_of
 from portal.models import Role
 from portal.roles import can_manage_orders, role_of
-
-
-def _message(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error) or "Your role cannot do this."
 
 
 def _can_upload(request: HttpRequest) -> bool:
@@ -98,7 +93,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied:
             raise
         except ValidationError as error:
-            refused.append(_message(error))
+            refused.append(message_of(error))
     if wants_json:
         if refused or not stored:
             return JsonResponse({"error": " ".join(refused) or "No file arrived."}, status=400)
@@ -178,7 +173,7 @@ def evidence_replace(request: HttpRequest, pk: int) -> HttpResponse:
             replaces=item,
         )
     except ValidationError as error:
-        messages.error(request, _message(error))
+        messages.error(request, message_of(error))
         return redirect("evidence-detail", pk=item.pk)
     messages.success(
         request, f"Version {new.version} stored; version {item.version} stays on file."
@@ -234,7 +229,7 @@ def batch_requests(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 asked = services.request_create(batch=batch, user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                form.add_error(None, _message(error))
+                form.add_error(None, message_of(error))
             else:
                 messages.success(request, "Request sent to the supplier.")
                 return redirect("request-detail", pk=asked.pk)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders import approvals
 from orders.models import Approval, ApprovalPin, Batch, Gate
 from orders.selectors import batch_for, orders_visible_to
-from portal.errors import Conflict
+from portal.errors import Conflict, message_of
 from portal.exports import csv_response
 from portal.forms import BootstrapFormMixin
 from portal.models import Role
@@ -111,12 +111,6 @@ class GateForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=Gate.Kind.choices)
 
 
-def _message(error: ValidationError | PermissionDenied | Conflict) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
-
-
 def _current_for_batch(batch: Batch) -> Approval | None:
     return batch.approvals.order_by("-id").first()
 
@@ -153,7 +147,7 @@ def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
                     based_on=based_on,
                 )
             except (ValidationError, Conflict) as error:
-                form.add_error(None, _message(error))
+                form.add_error(None, message_of(error))
             else:
                 messages.success(request, "Approval signed.")
                 return redirect("approval-detail", pk=approval.pk)
@@ -186,7 +180,7 @@ def batch_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user, order=batch.order, batch=batch, kind=form.cleaned_data["kind"]
             )
         except ValidationError as error:
-            messages.error(request, f"That gate exists already. {_message(error)}"[:300])
+            messages.error(request, f"That gate exists already. {message_of(error)}"[:300])
         else:
             messages.success(request, "Gate added; it stays blocked until an approval opens it.")
     return redirect("batch-approvals", pk=batch.pk)
@@ -278,7 +272,7 @@ def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         approvals.gate_release(gate=gate, user=request.user, reason=request.POST.get("reason", ""))
     except (ValidationError, Conflict) as error:
-        messages.error(request, _message(error))
+        messages.error(request, message_of(error))
     else:
         messages.success(request, f"{gate} released.")
     return redirect("finance-board")

@@ -1,2 +1,12 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+
+
 class Conflict(Exception):
     """Someone else changed the same thing a moment ago: reload and decide again (HTTP 409)."""
+
+
+def message_of(error: ValidationError | PermissionDenied | Conflict) -> str:
+    """One line for a page's message area, from any refusal a service raises."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "Your role cannot do this."

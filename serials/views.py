@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.selectors import batch_for, order_for
+from portal.errors import message_of
 from portal.exports import csv_response
 from portal.models import Role
 from portal.roles import can_manage_orders, is_buyer_side, role_of
@@ -29,12 +30,6 @@ from serials.forms import (
 )
 from serials.models import NumberingRule, SerialException, SerialList
 from serials.selectors import exceptions_visible_to, rules_visible_to, serial_list_for
-
-
-def _message(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error) or "Your role cannot do this."
 
 
 @login_required
@@ -56,10 +51,10 @@ def serial_list_upload(request: HttpRequest, pk: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         status = 403 if isinstance(error, PermissionDenied) else 400
         if wants_json:
-            return JsonResponse({"error": _message(error)}, status=status)
+            return JsonResponse({"error": message_of(error)}, status=status)
         if status == 403:
             raise
-        messages.error(request, _message(error))
+        messages.error(request, message_of(error))
         return redirect("batch-detail", pk=batch.pk)
     url = reverse("serial-list-detail", args=[serial_list.pk])
     if wants_json:
@@ -268,7 +263,7 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as error:
             if isinstance(error, PermissionDenied):
                 raise
-            messages.error(request, _message(error))
+            messages.error(request, message_of(error))
     status_filter = request.GET.get("status", "")
     kind_filter = request.GET.get("kind", "")
     shown = exceptions
@@ -307,7 +302,7 @@ def batch_serials_accept(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.batch_serials_accept(batch=batch, user=request.user)
     except ValidationError as error:
-        messages.error(request, _message(error))
+        messages.error(request, message_of(error))
     else:
         messages.success(request, f"The serials of batch {batch.code} are accepted and registered.")
     return redirect("batch-exceptions", pk=batch.pk)
@@ -368,7 +363,7 @@ def order_allocate(request: HttpRequest, pk: int) -> HttpResponse:
             user=request.user, order=order, **form.cleaned_data
         )
     except ValidationError as error:
-        messages.error(request, _message(error))
+        messages.error(request, message_of(error))
     else:
         messages.success(request, f"Allocated {allocation}.")
     return redirect("order-detail", pk=order.pk)
@@ -393,7 +388,7 @@ def order_allocated_codes(request: HttpRequest, pk: int) -> HttpResponse:
             batch=form.cleaned_data["batch"],
         )
     except ValidationError as error:
-        messages.error(request, _message(error))
+        messages.error(request, message_of(error))
     else:
         messages.success(request, f"Allocated {code_list}.")
     return redirect("order-detail", pk=order.pk)
