@@ -9,13 +9,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders import approvals
-from orders.models import Approval, ApprovalPin, Batch, Gate
+from orders.models import Approval, ApprovalPin, Batch, Gate, Payment
 from orders.selectors import batch_for, orders_visible_to
 from portal.errors import Conflict, message_of
 from portal.exports import csv_response
@@ -217,7 +218,7 @@ def _board_rows(request: HttpRequest) -> list[tuple[Gate, approvals.GateState]]:
     gates = Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
         "order", "batch", "order__supplier"
     )
-    rows = [(gate, approvals.gate_state(gate)) for gate in gates]
+    rows = [(gate, approvals.gate_state(gate)) for gate in gates.prefetch_related("payments")]
     state = request.GET.get("state", "")
     if state:
         rows = [(gate, found) for gate, found in rows if found.state == state]
@@ -276,3 +277,79 @@ def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{gate} released.")
     return redirect("finance-board")
+
+
+class PaymentForm(BootstrapFormMixin, forms.ModelForm):
+    document = forms.FileField(label="Proving document", allow_empty_file=True)
+
+    class Meta:
+        model = Payment
+        fields = ["kind", "amount", "currency", "payee", "paid_on", "reason"]
+        widgets = {
+            "paid_on": forms.DateInput(attrs={"type": "date"}),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"reason": "Reason (required while the gate is blocked)"}
+
+
+def _internal_gate(request: HttpRequest, pk: int) -> Gate:
+    """Payments are the buyer's internal business: anyone else gets 404, as for a foreign id."""
+    if not is_buyer_side(request.user):
+        raise Http404("No such gate.")
+    return get_object_or_404(
+        Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
+            "order", "batch"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gate_payments(request: HttpRequest, pk: int) -> HttpResponse:
+    gate = _internal_gate(request, pk)
+    form = PaymentForm(request.POST or None, request.FILES or None)
+    can_record = role_of(request.user) in {Role.FINANCE, Role.ADMIN}
+    if request.method == "POST":
+        if not can_record:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                approvals.payment_record(gate=gate, user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, message_of(error))
+            else:
+                messages.success(request, "Payment recorded.")
+                return redirect("gate-payments", pk=gate.pk)
+    return render(
+        request,
+        "orders/gate_payments.html",
+        {
+            "gate": gate,
+            "order": gate.order,
+            "batch": gate.batch,
+            "state": approvals.gate_state(gate),
+            "payments": gate.payments.select_related("recorded_by"),
+            "form": form,
+            "can_record": can_record,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def payment_document(request: HttpRequest, pk: int) -> FileResponse:
+    if not is_buyer_side(request.user):
+        raise Http404("No such payment.")
+    payment = get_object_or_404(
+        Payment.objects.filter(gate__order__in=orders_visible_to(request.user)), pk=pk
+    )
+    if not default_storage.exists(payment.document.name):
+        raise Http404("The document is not available.")
+    response = FileResponse(
+        default_storage.open(payment.document.name, "rb"),
+        as_attachment=True,
+        filename=payment.document_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

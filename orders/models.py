@@ -377,3 +377,50 @@ class GateRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gate} released{' with exception' if self.with_exception else ''}"
+
+
+class Payment(models.Model):
+    """Money that moved through a gate: who was paid, how much, and the document that proves
+    why. Never edited; a payment while its gate was blocked carries a written reason."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        BALANCE = "balance", "Balance"
+        EXTRA_FEE = "extra_fee", "Extra fee"
+        REWORK_CHARGE = "rework_charge", "Rework charge"
+        STORAGE_COST = "storage_cost", "Storage cost"
+        RUSH_PAYMENT = "rush_payment", "Rush payment"
+
+    # Charges for work beyond the order: the payee must be someone the file names.
+    EXTRA_KINDS = {Kind.EXTRA_FEE, Kind.REWORK_CHARGE, Kind.STORAGE_COST, Kind.RUSH_PAYMENT}
+
+    gate = models.ForeignKey(Gate, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    payee = models.CharField("payee company", max_length=200)
+    paid_on = models.DateField()
+    document = models.FileField(upload_to="payment-documents/", max_length=200)
+    document_name = models.CharField(max_length=255)
+    document_sha256 = models.CharField(max_length=64)
+    gate_state = models.CharField("gate state when paid", max_length=30)
+    reason = models.TextField(blank=True)
+    payee_named_in_file = models.BooleanField(default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        triggers = APPEND_ONLY
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} to {self.payee} ({self.get_kind_display()})"
+
+    @property
+    def paid_while_blocked(self) -> bool:
+        return self.gate_state == "blocked"

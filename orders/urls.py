@@ -16,4 +16,6 @@ urlpatterns = [
     path("approvals/<int:pk>/", approval_views.approval_detail, name="approval-detail"),
     path("finance/", approval_views.finance_board, name="finance-board"),
     path("gates/<int:pk>/release/", approval_views.gate_release, name="gate-release"),
+    path("gates/<int:pk>/payments/", approval_views.gate_payments, name="gate-payments"),
+    path("payments/<int:pk>/document/", approval_views.payment_document, name="payment-document"),
 ]

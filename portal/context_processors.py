@@ -15,6 +15,8 @@ FULL_WIDTH_FIELDS = {
     "conditions",
     "question",
     "text",
+    "reason",
+    "document",
 }
 
 

@@ -55,6 +55,7 @@ class Cast:
     statements: dict[str, Any] = field(default_factory=dict)
     gates: dict[str, Any] = field(default_factory=dict)
     approvals: dict[str, Any] = field(default_factory=dict)
+    payments: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
         client = Client()
@@ -232,6 +233,32 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
             ],
             unlocks=[cast.gates[key]],
         )
+        cast.payments[key] = _payment(cast.gates[key], key)
+
+
+def _payment(gate: Any, key: str) -> Any:
+    """A recorded payment on each gate (made directly: the other buyer has no finance clerk)."""
+    from django.core.files.base import ContentFile
+
+    from orders.models import Payment
+    from portal.storage import store_by_hash
+
+    name, sha, _ = store_by_hash(
+        ContentFile(b"%PDF-1.4 " + key.encode()), folder="payment-documents"
+    )
+    return Payment.objects.create(
+        gate=gate,
+        kind="deposit",
+        amount=100,
+        currency="USD",
+        payee="Supplier",
+        paid_on=datetime.date(2026, 11, 5),
+        document=name,
+        document_name=f"{key}.pdf",
+        document_sha256=sha,
+        gate_state="open",
+        recorded_by=gate.order.approvals.first().signature.signer,
+    )
 
 
 class WorkerProcess:

@@ -41,6 +41,8 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "order-responsibilities": ("order", set(ROLES), 403),
     "batch-approvals": ("batch", set(ROLES), 403),
     "approval-detail": ("approval", set(ROLES), 403),
+    "gate-payments": ("gate", BUYER_SIDE, 404),  # internal to the buyer
+    "payment-document": ("payment", BUYER_SIDE, 404),
 }
 # Per-object actions (POST only): who may use them among those who see the object.
 OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
@@ -113,6 +115,7 @@ def _objects(cast: Cast, kind: str) -> dict:
         "statement": cast.statements,
         "gate": cast.gates,
         "approval": cast.approvals,
+        "payment": cast.payments,
     }[kind]
 
 

@@ -78,3 +78,20 @@ def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
     expect(row.get_by_text("Blocked", exact=True)).to_be_visible()
     expect(row.get_by_text("label-B1.jpg (v1) was replaced by version 2")).to_be_visible()
     shot(page, "23-finance-gate-blocked")
+
+    # Money moves anyway: finance records it with the reason and the proving document.
+    proof = tmp_path / "swift-confirmation.pdf"
+    proof.write_bytes(b"%PDF-1.4 transfer confirmation")
+    row.get_by_role("link", name="0 payments").click()
+    page.get_by_label("Kind").select_option("balance")
+    page.get_by_label("Amount").fill("12500")
+    page.get_by_label("Currency").fill("usd")
+    page.get_by_label("Payee company").fill("Supplier A Co")
+    page.get_by_label("Paid on").fill("2026-11-20")
+    page.get_by_label("Reason (required while the gate is blocked)").fill(
+        "Balance due by contract; the new label photo is being reviewed."
+    )
+    page.get_by_label("Proving document").set_input_files(str(proof))
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.get_by_text("paid while the gate was blocked")).to_be_visible()
+    shot(page, "24-payment-while-blocked")

@@ -464,3 +464,67 @@ def test_huge_gate_ids_are_a_form_error(cast: Cast, setup: dict[str, Any]) -> No
     )
     assert response.status_code == 200 and "Choose gates from the list" in response.content.decode()
     assert not Approval.objects.exists()
+
+
+def _pay(cast: Cast, gate: Gate, **overrides: Any) -> Any:
+    import datetime
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    values: dict[str, Any] = {
+        "gate": gate,
+        "user": cast.users["finance"],
+        "kind": "balance",
+        "amount": Decimal("12500.00"),
+        "currency": "usd",
+        "payee": "Supplier A Co",
+        "paid_on": datetime.date(2026, 11, 20),
+        "document": SimpleUploadedFile("swift.pdf", b"%PDF-1.4 transfer confirmation"),
+    }
+    values.update(overrides)
+    return approvals.payment_record(**values)
+
+
+def test_money_that_moves_while_blocked_needs_a_reason(cast: Cast, setup: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="write why money moved"):
+        _pay(cast, setup["gate"])
+    payment = _pay(cast, setup["gate"], reason="Deposit due by contract before evidence.")
+    assert payment.paid_while_blocked and payment.currency == "USD"
+    _sign(cast, setup)
+    assert not _pay(cast, setup["gate"]).paid_while_blocked
+    with pytest.raises(PermissionDenied):
+        _pay(cast, setup["gate"], user=cast.users["buyer"])
+    with pytest.raises(ValidationError, match="Attach the document"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        _pay(cast, setup["gate"], document=SimpleUploadedFile("empty.pdf", b""))
+
+
+def test_an_extra_charge_to_a_stranger_is_flagged(cast: Cast, setup: dict[str, Any]) -> None:
+    from evidence import services as evidence_services_
+
+    _sign(cast, setup)
+    stranger = _pay(cast, setup["gate"], kind="rework_charge", payee="Quick Fix Trading Ltd")
+    assert not stranger.payee_named_in_file
+    evidence_services_.responsibility_record(
+        order=cast.orders["own"],
+        user=cast.users["supplier_a"],
+        role="repairs",
+        party_name="Quick Fix Trading Ltd",
+        party_type="repair_centre",
+        contact="qf@example.com",
+        accepts_responsibility=True,
+    )
+    named = _pay(cast, setup["gate"], kind="rework_charge", payee="quick fix trading ltd")
+    assert named.payee_named_in_file
+    assert _pay(cast, setup["gate"], kind="balance", payee="Someone Else").payee_named_in_file
+
+
+@postgres_only
+def test_payments_are_never_changed(cast: Cast, setup: dict[str, Any]) -> None:
+    from orders.models import Payment
+
+    payment = _pay(cast, setup["gate"], reason="Contractual deposit.")
+    with pytest.raises(Exception, match="Cannot update or delete"), transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(amount=1)
