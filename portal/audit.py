@@ -11,6 +11,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from portal.models import GENESIS_HASH, AuditEvent, User
+from portal.notifications import notification_queue
 
 # Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
 AUDIT_CHAIN_LOCK = 7_243_911
@@ -48,6 +49,7 @@ def audit_log(
         )
         event.hash = event.compute_hash()
         event.save(force_insert=True)
+    notification_queue(event)
     return event
 
 

@@ -186,3 +186,33 @@ class AuditEvent(models.Model):
         }
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class Notification(models.Model):
+    """One email sent about one audit event to one person. Written after the send, so a retried
+    job skips whoever already got it; the (event, recipient) pair is unique."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    email = models.EmailField()
+    subject = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "recipient"], name="notification_once_per_event"
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="notification_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.email}"

@@ -3,6 +3,9 @@ batches the caller may see (``orders.selectors``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -34,3 +37,27 @@ def rules_visible_to(user: User | AnonymousUser) -> QuerySet[NumberingRule]:
     if not is_buyer_side(user):
         return NumberingRule.objects.none()
     return NumberingRule.objects.filter(buyer=membership_of(user).organisation)
+
+
+ANOMALY_HEADER = ["kind", "serial_or_first", "last", "count", "lines", "detail"]
+
+
+def anomaly_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
+    """Every anomaly of a stored report, one row each (missing ranges as first..last)."""
+    for unknown in report.get("unknown", []):
+        yield ["unknown", unknown["code"], "", 1, unknown["line"], "never allocated"]
+    for code in report.get("unused", []):
+        yield ["unused", code, "", 1, "", "allocated, not used"]
+    for lo, hi in report.get("missing_ranges", []):
+        yield ["missing", lo, hi, hi - lo + 1, "", ""]
+    for duplicate in report.get("duplicates", []):
+        lines = " ".join(map(str, duplicate["lines"]))
+        value = duplicate.get("serial") or duplicate.get("code")
+        yield ["duplicate", value, "", duplicate["count"], lines, ""]
+    for bad in report.get("malformed", []):  # sequential rules only
+        yield ["malformed", bad["value"], "", 1, bad["line"], bad["reason"]]
+    for out in report.get("out_of_range", []):
+        yield ["out_of_range", out["serial"], "", 1, out["line"], ""]
+    for reused in report.get("reused", []):
+        where = f"PO {reused['order']} batch {reused['batch']}"
+        yield ["reused", reused["serial"], "", 1, "", where]

@@ -257,16 +257,23 @@ def serial_list_upload(
 
 
 def expected_range_for(batch: Batch, rule: NumberingRule) -> tuple[tuple[int, int] | None, str]:
-    """The counters a list is held against: the batch's allocation, else the order's, else what
-    the supplier declared for the batch; else none (the used range)."""
+    """The counters a list is held against: the batch's allocation; else the batch's declared
+    share of the order's allocation; else the order's allocation; else what the supplier declared
+    for the batch; else none (the used range).
+
+    A batch of a many-batch order cannot fill the order's whole allocation, so its declared range
+    is used when it lies inside the allocation; one outside it is not trusted."""
     allocation = (
         AllocatedRange.objects.filter(batch=batch).first()
         or AllocatedRange.objects.filter(order=batch.order_id, batch__isnull=True).first()
     )
-    if allocation is not None and allocation.hi < 10**rule.width:
-        target = "batch" if allocation.batch_id else "order"
-        return (allocation.lo, allocation.hi), f"allocated to the {target}"
     declared = _declared_counters(batch, rule)
+    if allocation is not None and allocation.hi < 10**rule.width:
+        if allocation.batch_id:
+            return (allocation.lo, allocation.hi), "allocated to the batch"
+        if declared and allocation.lo <= declared[0] and declared[1] <= allocation.hi:
+            return declared, "declared for the batch in the allocation"
+        return (allocation.lo, allocation.hi), "allocated to the order"
     return declared, "declared by the supplier" if declared else ""
 
 

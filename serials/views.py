@@ -29,7 +29,13 @@ from serials.forms import (
     SerialListUploadForm,
 )
 from serials.models import NumberingRule, SerialException, SerialList
-from serials.selectors import exceptions_visible_to, rules_visible_to, serial_list_for
+from serials.selectors import (
+    ANOMALY_HEADER,
+    anomaly_rows,
+    exceptions_visible_to,
+    rules_visible_to,
+    serial_list_for,
+)
 
 
 @login_required
@@ -185,31 +191,10 @@ def serial_list_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def serial_list_anomalies_csv(request: HttpRequest, pk: int) -> HttpResponse:
     serial_list = serial_list_for(request.user, pk)
-    report = serial_list.report or {}
-
-    def rows() -> Any:
-        for unknown in report.get("unknown", []):
-            yield ["unknown", unknown["code"], "", 1, unknown["line"], "never allocated"]
-        for code in report.get("unused", []):
-            yield ["unused", code, "", 1, "", "allocated, not used"]
-        for lo, hi in report.get("missing_ranges", []):
-            yield ["missing", lo, hi, hi - lo + 1, "", ""]
-        for duplicate in report.get("duplicates", []):
-            lines = " ".join(map(str, duplicate["lines"]))
-            value = duplicate.get("serial") or duplicate.get("code")
-            yield ["duplicate", value, "", duplicate["count"], lines, ""]
-        for bad in report.get("malformed", []):  # sequential rules only
-            yield ["malformed", bad["value"], "", 1, bad["line"], bad["reason"]]
-        for out in report.get("out_of_range", []):
-            yield ["out_of_range", out["serial"], "", 1, out["line"], ""]
-        for reused in report.get("reused", []):
-            where = f"PO {reused['order']} batch {reused['batch']}"
-            yield ["reused", reused["serial"], "", 1, "", where]
-
     return csv_response(
         f"serial-list-{serial_list.pk}-anomalies.csv",
-        ["kind", "serial_or_first", "last", "count", "lines", "detail"],
-        rows(),
+        ANOMALY_HEADER,
+        anomaly_rows(serial_list.report or {}),
     )
 
 

@@ -131,7 +131,10 @@ def cast(db: None) -> Cast:
     users = {}
     for username, (org_key, role) in PEOPLE.items():
         user = User.objects.create_user(
-            username=username, password=PASSWORD, first_name=username.title()
+            username=username,
+            password=PASSWORD,
+            first_name=username.title(),
+            email=f"{username}@example.com",
         )
         if org_key:
             Membership.objects.create(user=user, organisation=organisations[org_key], role=role)

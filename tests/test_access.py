@@ -25,6 +25,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "order-detail": ("order", set(ROLES), 403),
     "order-edit": ("order", MANAGERS, 403),
     "order-timeline": ("order", BUYER_SIDE, 404),  # internal to the buyer: suppliers get 404
+    "order-dossier": ("order", BUYER_SIDE, 404),
     "batch-create": ("order", MANAGERS, 403),
     "batch-detail": ("batch", set(ROLES), 403),
     "batch-edit": ("batch", BATCH_EDITORS, 403),

@@ -306,3 +306,25 @@ def test_the_exception_filter_does_not_tell_foreign_lists_from_missing_ones(
     missing = api.get(url, {"serial_list": 987654})
     assert foreign.status_code == missing.status_code == 200
     assert foreign.json()["count"] == missing.json()["count"] == 0
+
+
+def test_a_batch_is_held_against_its_declared_share_of_the_order_allocation(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    order, buyer, batch = cast.orders["own"], cast.users["buyer"], cast.batches["own"]
+    services.allocated_range_set(
+        user=buyer, order=order, first_serial="VLT000001", last_serial="VLT000200"
+    )
+    batch.declared_first_serial, batch.declared_last_serial = "VLT000001", "VLT000100"
+    batch.save()
+    serial_list = _upload_and_validate(cast, "own", [*range(1, 100), 150])
+    # The other batches' share (101–200) is not "missing" from this one.
+    assert serial_list.report["expected_range"] == [1, 100]
+    assert serial_list.report["missing_count"] == 1
+    out = serial_list.exceptions.get(kind="out_of_range")
+    assert "declared for the batch in the allocation" in out.summary
+    # A declared range reaching outside the allocation is not trusted.
+    batch.declared_last_serial = "VLT000300"
+    batch.save()
+    again = _upload_and_validate(cast, "own", [*range(1, 100), 150])
+    assert again.report["expected_range"] == [1, 200]

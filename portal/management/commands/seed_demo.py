@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders import services
 from orders.models import Batch, PurchaseOrder
+from portal.demo_story import demo_story
 from portal.models import Membership, Organisation, Role, User
 
 DEFAULT_PASSWORD = "demo-portal-2026"
@@ -69,6 +70,11 @@ class Command(BaseCommand):
             users[username] = user
         self._orders(users["buyer"], organisations)
         self._numbering(users["buyer"])
+        demo_story(
+            order=PurchaseOrder.objects.get(buyer=organisations["buyer"], number="2026-0141"),
+            users=users,
+            password=password,
+        )
 
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:"))
         for username, (_, _, org_key, role) in PEOPLE.items():
@@ -89,9 +95,7 @@ class Command(BaseCommand):
             check_digit="none",
             note="Printed on the charger's rating label and the gift box.",
         )
-        order = PurchaseOrder.objects.get(
-            buyer=buyer.membership.organisation, number="PO-2026-0141"
-        )
+        order = PurchaseOrder.objects.get(buyer=buyer.membership.organisation, number="2026-0141")
         from orders.approvals import gate_create
         from orders.models import Gate
 
@@ -107,12 +111,12 @@ class Command(BaseCommand):
         today = timezone.localdate()
         day = datetime.timedelta(days=1)
         if not PurchaseOrder.objects.filter(
-            buyer=organisations["buyer"], number="PO-2026-0141"
+            buyer=organisations["buyer"], number="2026-0141"
         ).exists():
             order = services.order_create(
                 user=buyer,
                 supplier=organisations["supplier_a"],
-                number="PO-2026-0141",
+                number="2026-0141",
                 product_name="Volta 65W USB-C charger",
                 gtin="05012345678900",
                 quantity=12_000,
@@ -141,12 +145,12 @@ class Command(BaseCommand):
                 status=Batch.Status.PRODUCED,
             )
         if not PurchaseOrder.objects.filter(
-            buyer=organisations["buyer"], number="PO-2026-0152"
+            buyer=organisations["buyer"], number="2026-0152"
         ).exists():
             order = services.order_create(
                 user=buyer,
                 supplier=organisations["supplier_b"],
-                number="PO-2026-0152",
+                number="2026-0152",
                 product_name="Torque 18V cordless drill",
                 sku="TQ-18V-DRL-EU",
                 quantity=3_000,
@@ -158,12 +162,12 @@ class Command(BaseCommand):
             )
             services.batch_create(order=order, user=buyer, code="L01", planned_quantity=1_500)
         if not PurchaseOrder.objects.filter(
-            buyer=organisations["buyer"], number="PO-2026-0160"
+            buyer=organisations["buyer"], number="2026-0160"
         ).exists():
             services.order_create(
                 user=buyer,
                 supplier=organisations["supplier_a"],
-                number="PO-2026-0160",
+                number="2026-0160",
                 product_name="Volta 30W travel charger",
                 gtin="05012345678917",
                 quantity=8_000,

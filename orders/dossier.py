@@ -1,0 +1,321 @@
+"""The dispute dossier: everything needed to explain an order's decisions months later, in one
+ZIP file that needs neither the portal nor the supplier to read.
+
+Inside: ``approval-record.pdf`` (every approval with its signature, pins, gates and staleness,
+then gates and payments), the serial reports (the stored report as JSON, its anomalies as CSV, and
+the uploaded list itself), every version of every evidence file, the statements with all their
+versions and reviews, the payments' proving documents, the order's timeline from the audit log
+(CSV, with each event's chained hash), and ``manifest.json`` + ``SHA256SUMS`` listing the SHA-256
+of every file. A stored file whose bytes no longer match the hash recorded at upload is still
+included, and the manifest says so: the dossier must show tampering, not hide it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from orders.approvals import gate_state, signature_intact
+from orders.models import Approval, Gate, Payment, PurchaseOrder
+from portal.exports import spreadsheet_safe
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class _Entry:
+    path: str
+    sha256: str
+    size: int
+    source: str  # what the file is, in words
+    recorded_sha256: str = ""  # the hash the portal recorded when the file was stored
+
+    @property
+    def intact(self) -> bool | None:
+        return None if not self.recorded_sha256 else self.recorded_sha256 == self.sha256
+
+
+@dataclass
+class _Writer:
+    archive: zipfile.ZipFile
+    entries: list[_Entry] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+
+    def _unique(self, path: str) -> str:
+        stem, dot, ext = path.rpartition(".")
+        candidate, n = path, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{stem}-{n}.{ext}" if dot else f"{path}-{n}"
+        self.taken.add(candidate)
+        return candidate
+
+    def add_bytes(self, path: str, data: bytes, source: str) -> None:
+        path = self._unique(path)
+        self.archive.writestr(path, data)
+        self.entries.append(_Entry(path, hashlib.sha256(data).hexdigest(), len(data), source))
+
+    def add_stored(
+        self,
+        path: str,
+        storage_name: str,
+        source: str,
+        recorded_sha256: str,
+        stored_at: datetime.datetime,
+    ) -> None:
+        """Copy a stored file in chunks, hashing what was actually copied."""
+        path = self._unique(path)
+        info = zipfile.ZipInfo(path, date_time=stored_at.utctimetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        digest, size = hashlib.sha256(), 0
+        try:
+            stored = default_storage.open(storage_name, "rb")
+        except (FileNotFoundError, OSError):
+            self.entries.append(
+                _Entry(path, "", 0, f"{source} — MISSING from storage", recorded_sha256)
+            )
+            return
+        with stored, self.archive.open(info, "w", force_zip64=True) as target:
+            while chunk := stored.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                target.write(chunk)
+        self.entries.append(_Entry(path, digest.hexdigest(), size, source, recorded_sha256))
+
+
+def safe_name(name: str) -> str:
+    """A file name that is safe inside a ZIP on any system."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rsplit("/", 1)[-1]).strip("._")
+    return cleaned[:120] or "file"
+
+
+def _csv(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(value) for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _approvals(order: PurchaseOrder) -> list[Approval]:
+    return list(
+        order.approvals.select_related("batch", "signature", "based_on")
+        .prefetch_related("pins", "staleness", "unlocks")
+        .order_by("id")
+    )
+
+
+def approval_record_pdf(order: PurchaseOrder) -> bytes:
+    """The order's approvals, gates and payments as one PDF (WeasyPrint)."""
+    from weasyprint import HTML
+
+    gates: list[Gate] = list(order.gates.select_related("batch").order_by("id"))
+    html = render_to_string(
+        "orders/approval_record_pdf.html",
+        {
+            "order": order,
+            "approvals": [
+                (approval, signature_intact(approval), approval.unlocks.all())
+                for approval in _approvals(order)
+            ],
+            "gates": [(gate, gate_state(gate)) for gate in gates],
+            "payments": Payment.objects.filter(gate__order=order)
+            .select_related("gate__batch", "recorded_by")
+            .order_by("paid_on", "id"),
+            "generated_at": timezone.now(),
+        },
+    )
+    return HTML(string=html).write_pdf()
+
+
+def _timeline_rows(order: PurchaseOrder) -> Iterator[list[Any]]:
+    for event in order.audit_events.order_by("id").iterator(chunk_size=2000):
+        yield [
+            event.pk,
+            event.created_at.isoformat(),
+            event.actor_label,
+            event.action,
+            event.object_label,
+            json.dumps(event.payload, sort_keys=True, cls=DjangoJSONEncoder),
+            event.prev_hash,
+            event.hash,
+        ]
+
+
+def _statements_text(order: PurchaseOrder) -> Iterator[tuple[str, str]]:
+    from evidence.models import EvidenceRequest
+
+    requests = (
+        EvidenceRequest.objects.filter(batch__order=order)
+        .select_related("batch", "asked_by")
+        .prefetch_related("statements__reviews__reviewed_by", "statements__written_by")
+        .order_by("id")
+    )
+    for request in requests:
+        lines = [
+            f"Request #{request.pk} on batch {request.batch.code} of PO {order.number}",
+            f"Subject: {request.subject}",
+            f"Asked by {request.asked_by.printed_name} on {request.asked_at:%Y-%m-%d %H:%M} UTC, "
+            f"due {request.due_on:%Y-%m-%d}",
+            "",
+            request.question,
+            "",
+        ]
+        statements = sorted(request.statements.all(), key=lambda s: s.version)
+        if not statements:
+            lines.append("No statement written yet.")
+        for statement in statements:
+            lines += [
+                "-" * 72,
+                f"Statement version {statement.version}, written by "
+                f"{statement.written_by.printed_name} on {statement.written_at:%Y-%m-%d %H:%M} UTC",
+                "",
+                statement.text,
+                "",
+            ]
+            for review in statement.reviews.all():
+                lines.append(
+                    f"Reviewed by {review.reviewed_by.printed_name} on "
+                    f"{review.reviewed_at:%Y-%m-%d %H:%M} UTC"
+                )
+        yield f"statements/request-{request.pk}-{safe_name(request.subject)}.txt", "\n".join(lines)
+
+
+def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
+    """Write the order's dossier as a ZIP into ``target``; return what it holds."""
+    from evidence.models import EvidenceItem
+    from serials.models import SerialList
+    from serials.selectors import ANOMALY_HEADER, anomaly_rows
+
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        writer = _Writer(archive)
+        writer.add_bytes(
+            "approval-record.pdf", approval_record_pdf(order), "approvals, gates and payments"
+        )
+        writer.add_bytes(
+            "timeline.csv",
+            _csv(
+                ["event", "at_utc", "actor", "action", "object", "facts", "prev_hash", "hash"],
+                _timeline_rows(order),
+            ),
+            "the order's audit log, in order, with its hash chain",
+        )
+        serial_lists = (
+            SerialList.objects.filter(batch__order=order).select_related("batch").order_by("id")
+        )
+        for serial_list in serial_lists:
+            folder = (
+                f"serial-reports/batch-{safe_name(serial_list.batch.code)}/list-{serial_list.pk}"
+            )
+            writer.add_stored(
+                f"{folder}/{safe_name(serial_list.original_name)}",
+                serial_list.file.name,
+                f"{serial_list} as uploaded",
+                serial_list.sha256,
+                serial_list.uploaded_at,
+            )
+            if serial_list.report is not None:
+                writer.add_bytes(
+                    f"{folder}/report.json",
+                    json.dumps(serial_list.report, indent=1, cls=DjangoJSONEncoder).encode(),
+                    f"validation report of {serial_list}",
+                )
+                writer.add_bytes(
+                    f"{folder}/anomalies.csv",
+                    _csv(ANOMALY_HEADER, anomaly_rows(serial_list.report)),
+                    f"anomalies of {serial_list}",
+                )
+        evidence = EvidenceItem.objects.filter(batch__order=order).select_related("batch")
+        for item in evidence.order_by("id"):
+            writer.add_stored(
+                f"evidence/batch-{safe_name(item.batch.code)}/"
+                f"{item.pk}-v{item.version}-{safe_name(item.original_name)}",
+                item.file.name,
+                f"{item.get_kind_display()} evidence #{item.pk}, version {item.version}, "
+                f"uploaded {item.uploaded_at:%Y-%m-%d %H:%M} UTC",
+                item.sha256,
+                item.uploaded_at,
+            )
+        for path, text in _statements_text(order):
+            writer.add_bytes(path, text.encode("utf-8"), "a request with every statement version")
+        payments = Payment.objects.filter(gate__order=order).order_by("id")
+        for payment in payments:
+            writer.add_stored(
+                f"payments/{payment.pk}-{safe_name(payment.document_name)}",
+                payment.document.name,
+                f"proof of payment #{payment.pk}: {payment.amount} {payment.currency} "
+                f"to {payment.payee}",
+                payment.document_sha256,
+                payment.recorded_at,
+            )
+        manifest = {
+            "order": order.number,
+            "buyer": str(order.buyer),
+            "supplier": str(order.supplier),
+            "generated_at": timezone.now().isoformat(),
+            "files": [
+                {
+                    "path": entry.path,
+                    "sha256": entry.sha256,
+                    "size": entry.size,
+                    "what": entry.source,
+                    "sha256_recorded_at_upload": entry.recorded_sha256 or None,
+                    "matches_recorded": entry.intact,
+                }
+                for entry in writer.entries
+            ],
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+        archive.writestr(
+            "SHA256SUMS",
+            "".join(f"{e.sha256}  {e.path}\n" for e in writer.entries if e.sha256),
+        )
+        archive.writestr("README.txt", _readme(order, writer.entries))
+    return writer.entries
+
+
+def _readme(order: PurchaseOrder, entries: list[_Entry]) -> str:
+    broken = [e for e in entries if e.intact is False or not e.sha256]
+    lines = [
+        f"Dispute dossier of PO {order.number} ({order.product_name})",
+        f"Buyer: {order.buyer}",
+        f"Supplier: {order.supplier}",
+        f"Generated {timezone.now():%Y-%m-%d %H:%M} UTC by the Serial Evidence Portal.",
+        "",
+        "approval-record.pdf  every approval, its signature and what it pinned; gates; payments",
+        "timeline.csv         every event on the order from the hash-chained audit log",
+        "serial-reports/      each uploaded serial list, its validation report and anomalies",
+        "evidence/            every version of every evidence file, as uploaded",
+        "statements/          each request with all statement versions and reviews",
+        "payments/            the documents that prove each payment",
+        "manifest.json        the SHA-256 of every file, and the hash recorded at upload",
+        "",
+        "Check the files with:  sha256sum -c SHA256SUMS",
+    ]
+    if broken:
+        lines += ["", "WARNING: these stored files no longer match the hash recorded at upload:"]
+        lines += [f"  {e.path}" for e in broken]
+    return "\n".join(lines) + "\n"
+
+
+def dossier_file(*, order: PurchaseOrder) -> IO[bytes]:
+    """The dossier in a temporary file (spooled in memory while small), rewound for reading."""
+    target = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    dossier_write(order=order, target=target)
+    target.seek(0)
+    return target

@@ -1,0 +1,200 @@
+"""The demo's worked example: batch B1 of PO 2026-0141 from serial list to signed approval.
+
+The supplier uploads 6,000 serials with a printer skip and one label printed twice, photos of the
+rating label and the packed cartons, and answers the buyer's request; the buyer decides the two
+exceptions, signs an approval that opens the shipment release, and finance records the deposit.
+Every step goes through the same services the pages use, so the audit log, the timeline, the
+finance board and the dossier all have something real to show.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
+
+from orders.models import Gate, PurchaseOrder
+from portal.models import User
+
+FIRST, LAST = 100_001, 106_000
+SKIPPED = range(102_401, 102_411)  # ten labels the printer skipped
+PRINTED_TWICE = 104_077
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default()
+
+
+def label_photo(serial: str, gtin: str) -> SimpleUploadedFile:
+    """A rating label: GS1 DataMatrix with GTIN and serial, and the same in print beside it."""
+    import zxingcpp
+
+    symbol = zxingcpp.create_barcode(
+        f"(01){gtin}(21){serial}", zxingcpp.BarcodeFormat.DataMatrix, options="gs1"
+    )
+    code = Image.fromarray(zxingcpp.write_barcode_to_image(symbol, scale=8)).convert("RGB")
+    photo = Image.new("RGB", (900, 600), (214, 210, 200))
+    draw = ImageDraw.Draw(photo)
+    draw.rounded_rectangle((60, 70, 840, 530), radius=18, fill="white", outline=(60, 60, 60))
+    photo.paste(code, (100, 130))
+    text = _font(30)
+    draw.text((100 + code.width + 40, 140), "Volta 65W USB-C", fill="black", font=_font(36))
+    draw.text((100 + code.width + 40, 200), f"GTIN {gtin}", fill="black", font=text)
+    draw.text((100 + code.width + 40, 250), f"S/N {serial}", fill="black", font=text)
+    draw.text((100 + code.width + 40, 300), "100–240V~ 50/60Hz 1.5A", fill="black", font=_font(24))
+    return _jpeg(photo, f"label-{serial}.jpg", "2026:10:28 09:14:05")
+
+
+def carton_photo() -> SimpleUploadedFile:
+    photo = Image.new("RGB", (900, 600), (190, 160, 120))
+    draw = ImageDraw.Draw(photo)
+    for row in range(2):
+        for col in range(3):
+            x, y = 70 + col * 270, 60 + row * 270
+            draw.rectangle(
+                (x, y, x + 240, y + 240), fill=(170, 135, 90), outline=(90, 70, 40), width=4
+            )
+            draw.text(
+                (x + 20, y + 20), f"CTN-{row * 3 + col + 1:03d}", fill="black", font=_font(28)
+            )
+    return _jpeg(photo, "packed-cartons.jpg", "2026:10:30 16:40:00")
+
+
+def _jpeg(image: Image.Image, name: str, captured: str) -> SimpleUploadedFile:
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: captured}  # Exif IFD → DateTimeOriginal
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=exif)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def _serial_csv() -> bytes:
+    lines = ["serial,carton"]
+    for n in range(FIRST, LAST + 1):
+        if n in SKIPPED:
+            continue
+        lines.append(f"VLT{n:09d},CTN-{(n - FIRST) // 50 + 1:03d}")
+        if n == PRINTED_TWICE:
+            lines.append(f"VLT{n:09d},CTN-{(n - FIRST) // 50 + 1:03d}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def payment_proof(order: PurchaseOrder, amount: str) -> SimpleUploadedFile:
+    """A remittance advice as PDF, as a bank would send it."""
+    from weasyprint import HTML
+
+    html = (
+        "<h1 style='font-family:sans-serif'>Remittance advice</h1>"
+        f"<p style='font-family:sans-serif'>Payment of USD {amount} to {order.supplier} "
+        f"for PO {order.number} (deposit).</p>"
+    )
+    return SimpleUploadedFile("remittance-advice.pdf", HTML(string=html).write_pdf())
+
+
+def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -> None:
+    """Play the story once; does nothing if batch B1 already has a serial list."""
+    from evidence import services as evidence_services
+    from orders import approvals
+    from serials import services as serial_services
+
+    batch = order.batches.get(code="B1")
+    if batch.serial_lists.exists():
+        return
+    buyer, supplier, finance = users["buyer"], users["supplier_a"], users["finance"]
+
+    serial_list = serial_services.serial_list_upload(
+        batch=batch,
+        user=supplier,
+        uploaded_file=SimpleUploadedFile("B1-production-serials.csv", _serial_csv()),
+    )
+    serial_services.serial_list_validate(serial_list_id=serial_list.pk)
+    serial_list.refresh_from_db()
+
+    evidence_services.requirements_set(batch=batch, user=buyer, kinds=["photo", "label_print"])
+    label = evidence_services.evidence_upload(
+        batch=batch,
+        user=supplier,
+        kind="photo",
+        description="Rating label of the first unit off line 2",
+        uploaded_file=label_photo(f"VLT{FIRST:09d}", order.gtin),
+    )
+    cartons = evidence_services.evidence_upload(
+        batch=batch,
+        user=supplier,
+        kind="photo",
+        description="Cartons CTN-001 to CTN-006 packed and sealed",
+        uploaded_file=carton_photo(),
+    )
+    for item in (label, cartons):
+        evidence_services.evidence_process(item_id=item.pk)
+
+    request = evidence_services.request_create(
+        batch=batch,
+        user=buyer,
+        subject="Ten serials missing after VLT000102400",
+        question="The list skips VLT000102401–VLT000102410 and has VLT000104077 twice. "
+        "What happened to those labels, and which unit carries VLT000104077?",
+        due_on=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    statement = evidence_services.statement_write(
+        request=request,
+        user=supplier,
+        text="The label printer jammed on line 2 on 14 October; ten labels were torn and "
+        "destroyed with the roll, never applied. VLT000104077 was entered twice by the "
+        "packing scanner; only one unit carries it (carton CTN-082).",
+    )
+    evidence_services.statement_review(statement=statement, user=buyer)
+
+    exceptions = list(serial_list.exceptions.all())
+    serial_services.exception_answer(
+        exceptions=exceptions,
+        user=supplier,
+        reason="printer_skip",
+        note="Printer jam on line 2: labels destroyed with the roll; the duplicate is a "
+        "double scan at packing.",
+    )
+    serial_services.exception_decide(
+        exceptions=exceptions,
+        user=buyer,
+        decision="accepted",
+        note="Explained in the supplier's statement of the same day.",
+    )
+
+    gate = Gate.objects.get(batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE)
+    deposit = approvals.gate_create(user=buyer, order=order, batch=batch, kind=Gate.Kind.DEPOSIT)
+    approvals.approval_sign(
+        user=buyer,
+        password=password,
+        order=order,
+        batch=batch,
+        decision="accepted",
+        sentence="Batch B1 (5,990 chargers, VLT000100001–VLT000106000 less ten destroyed "
+        "labels) may ship and its deposit may be paid.",
+        keep_unchanged="The rating label artwork and the serial printer settings of line 2.",
+        inspector_checks="Carton CTN-082 holds exactly one VLT000104077.",
+        pins=[
+            ("evidence", label.pk),
+            ("evidence", cartons.pk),
+            ("serial_list", serial_list.pk),
+            ("statement", statement.pk),
+            *(("exception", e.pk) for e in exceptions),
+        ],
+        unlocks=[gate, deposit],
+    )
+    approvals.payment_record(
+        gate=deposit,
+        user=finance,
+        kind="deposit",
+        amount=Decimal("18000.00"),
+        currency="USD",
+        payee=str(order.supplier),
+        paid_on=timezone.localdate(),
+        document=payment_proof(order, "18,000.00"),
+    )

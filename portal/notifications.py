@@ -1,0 +1,208 @@
+"""Email notifications, derived from the audit log.
+
+Every state change is already an audit event, so notifications are rules over event actions:
+who hears about what. The buyer hears of new evidence, serial reports, statements and answers;
+the supplier of requests, reviews and decisions; finance of gate changes and payments. A job per
+event sends the emails after the change commits. Bulk actions (hundreds of exceptions answered
+at once) end in one email per person, not hundreds.
+
+Emails say what happened and link to the page; the page, not the email, shows the details the
+reader may see. Facts from the event are copied into the email only where the rule names them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from portal.models import AuditEvent, Membership, Notification, Role, User
+
+# Events of one bulk action (same action, order and actor) this close together share one email.
+COALESCE_WINDOW = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Rule:
+    audience: str  # "buyer", "supplier" or "finance"
+    subject: str  # formatted with {order} and {object}
+    facts: tuple[str, ...] = ()  # payload keys copied into the email
+    coalesce: bool = False
+
+
+BUYER, SUPPLIER, FINANCE = "buyer", "supplier", "finance"
+DECISIONS = ("accepted", "rejected")
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "evidence.uploaded": (Rule(BUYER, "PO {order}: new evidence — {object}"),),
+    "evidence.replaced": (Rule(BUYER, "PO {order}: evidence replaced — {object}"),),
+    "serial_list.validated": (
+        Rule(BUYER, "PO {order}: serial report ready — {object}", ("rows", "unique")),
+    ),
+    "serial_list.failed": (
+        Rule(BUYER, "PO {order}: a serial list could not be read — {object}", ("error",)),
+        Rule(SUPPLIER, "PO {order}: your serial list could not be read — {object}", ("error",)),
+    ),
+    "statement.written": (Rule(BUYER, "PO {order}: the supplier wrote a statement"),),
+    "serial_exception.answered": (
+        Rule(BUYER, "PO {order}: the supplier answered serial exceptions", coalesce=True),
+    ),
+    "evidence_request.sent": (Rule(SUPPLIER, "PO {order}: the buyer asks for — {object}"),),
+    "statement.reviewed": (
+        Rule(SUPPLIER, "PO {order}: the buyer reviewed your statement", ("version",)),
+    ),
+    **{
+        f"serial_exception.{decision}": (
+            Rule(SUPPLIER, "PO {order}: the buyer decided serial exceptions", coalesce=True),
+        )
+        for decision in DECISIONS
+    },
+    "batch.serials_accepted": (Rule(SUPPLIER, "PO {order}: serials accepted — {object}"),),
+    "approval.signed": (
+        Rule(SUPPLIER, "PO {order}: the buyer's decision — {object}", ("decision", "sentence")),
+        Rule(FINANCE, "PO {order}: approval signed — {object}", ("decision", "gates")),
+    ),
+    "approval.stale": (
+        Rule(BUYER, "PO {order}: your approval went stale — {object}", ("reason",)),
+        Rule(FINANCE, "PO {order}: gates closed, approval stale — {object}", ("reason",)),
+    ),
+    "gate.created": (Rule(FINANCE, "PO {order}: new gate — {object}"),),
+    "gate.released": (
+        Rule(FINANCE, "PO {order}: gate released — {object}", ("with_exception", "reason")),
+    ),
+    "payment.recorded": (
+        Rule(
+            FINANCE,
+            "PO {order}: payment recorded — {object}",
+            ("amount", "currency", "payee", "gate_state", "payee_named_in_file"),
+        ),
+    ),
+}
+
+
+def notification_queue(event: AuditEvent) -> None:
+    """Send this event's emails once the current transaction commits (if any rule wants it)."""
+    if event.action not in RULES or event.order_id is None:
+        return
+    from portal.tasks import send_notifications
+
+    event_id = event.pk
+    transaction.on_commit(lambda: send_notifications.delay(event_id))
+
+
+def _audience(rule: Rule, event: AuditEvent) -> list[User]:
+    order = event.order
+    if rule.audience == SUPPLIER:
+        memberships = Membership.objects.filter(organisation_id=order.supplier_id)
+    else:
+        role = Role.BUYER if rule.audience == BUYER else Role.FINANCE
+        memberships = Membership.objects.filter(organisation_id=order.buyer_id, role=role)
+    return [
+        m.user
+        for m in memberships.select_related("user").order_by("user_id")
+        if m.user.is_active and m.user.email and m.user_id != event.actor_id
+    ]
+
+
+def _bulk_siblings(event: AuditEvent):
+    return AuditEvent.objects.filter(
+        action=event.action, order_id=event.order_id, actor_id=event.actor_id
+    )
+
+
+def _link(event: AuditEvent) -> str:
+    """The page that shows the event's object, or the order's page."""
+    model = apps.get_model(event.object_type)
+    obj = model._default_manager.filter(pk=event.object_id).first()
+    routes = {
+        "evidence.EvidenceItem": lambda o: reverse("evidence-detail", args=[o.pk]),
+        "evidence.EvidenceRequest": lambda o: reverse("request-detail", args=[o.pk]),
+        "evidence.Statement": lambda o: reverse("request-detail", args=[o.request_id]),
+        "serials.SerialList": lambda o: reverse("serial-list-detail", args=[o.pk]),
+        "serials.SerialException": lambda o: reverse("batch-exceptions", args=[o.batch_id]),
+        "orders.Batch": lambda o: reverse("batch-detail", args=[o.pk]),
+        "orders.Approval": lambda o: reverse("approval-detail", args=[o.pk]),
+        "orders.Gate": lambda o: reverse("gate-payments", args=[o.pk]),
+        "orders.Payment": lambda o: reverse("gate-payments", args=[o.gate_id]),
+    }
+    route = routes.get(event.object_type)
+    path = (
+        route(obj) if obj is not None and route else reverse("order-detail", args=[event.order_id])
+    )
+    return settings.PORTAL_BASE_URL + path
+
+
+def _body(rule: Rule, event: AuditEvent, recipient: User, bulk_count: int) -> str:
+    membership = recipient.membership
+    what = f"{event.object_label}"
+    if bulk_count > 1:
+        what = f"{event.object_label} and {bulk_count - 1} more like it"
+    lines = [
+        f"Hello {recipient.printed_name},",
+        "",
+        f"{event.actor_label} — {event.action.replace('_', ' ').replace('.', ': ')}",
+        what,
+        "",
+    ]
+    for key in rule.facts:
+        if key in event.payload and event.payload[key] not in ("", None, []):
+            value = event.payload[key]
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {shown}")
+    lines += [
+        "",
+        f"Open it: {_link(event)}",
+        "",
+        f"You get this email as {membership.get_role_display().lower()} at "
+        f"{membership.organisation}. Time of the change: "
+        f"{event.created_at:%d %b %Y %H:%M} UTC (audit event #{event.pk}).",
+    ]
+    return "\n".join(lines)
+
+
+def notifications_send(*, event_id: int) -> list[Notification]:
+    """Email everyone the event's rules name, each person once, however often this runs."""
+    event = AuditEvent.objects.select_related("order").filter(pk=event_id).first()
+    if event is None or event.order is None:
+        return []
+    sent: list[Notification] = []
+    for rule in RULES.get(event.action, ()):
+        bulk_count = 1
+        if rule.coalesce:
+            window = _bulk_siblings(event).filter(
+                created_at__gte=event.created_at - COALESCE_WINDOW, pk__lt=event.pk
+            )
+            if window.exists():
+                continue  # an earlier event of the same bulk action carries the email
+            bulk_count = (
+                _bulk_siblings(event)
+                .filter(pk__gte=event.pk, created_at__lte=event.created_at + COALESCE_WINDOW)
+                .count()
+            )
+        subject = rule.subject.format(order=event.order.number, object=event.object_label)[:200]
+        already = set(event.notifications.values_list("recipient_id", flat=True))
+        for recipient in _audience(rule, event):
+            if recipient.pk in already:
+                continue
+            send_mail(
+                subject,
+                _body(rule, event, recipient, bulk_count),
+                settings.DEFAULT_FROM_EMAIL,
+                [recipient.email],
+            )
+            try:
+                with transaction.atomic():
+                    sent.append(
+                        Notification.objects.create(
+                            event=event, recipient=recipient, email=recipient.email, subject=subject
+                        )
+                    )
+            except IntegrityError:
+                pass  # a parallel run of the same job sent it too; at-least-once, recorded once
+            already.add(recipient.pk)
+    return sent
