@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders import approvals
-from orders.models import Approval, ApprovalPin, Batch, Gate, Payment
-from orders.selectors import batch_for, orders_visible_to
+from orders.models import Approval, ApprovalPin, Batch, Gate, Payment, PurchaseOrder
+from orders.selectors import batch_for, order_for, orders_visible_to
 from portal.errors import Conflict, message_of
 from portal.exports import csv_response
 from portal.forms import BootstrapFormMixin
@@ -102,41 +102,47 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
         help_text="Signing records your printed name, the time and the meaning of the signature.",
     )
 
-    def __init__(self, *args: Any, batch: Batch, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        candidates: list[tuple[str, str]],
+        gates: QuerySet[Gate],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pins"].choices = pin_candidates(batch)
-        self.fields["unlocks"].queryset = batch.gates.all()
+        self.fields["pins"].choices = candidates
+        self.fields["unlocks"].queryset = gates
 
 
 class GateForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=Gate.Kind.choices)
 
 
-def _current_for_batch(batch: Batch) -> Approval | None:
-    return batch.approvals.order_by("-id").first()
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = batch_for(request.user, pk)
-    current = _current_for_batch(batch)
+def _approvals_page(
+    request: HttpRequest, order: PurchaseOrder, batch: Batch | None
+) -> HttpResponse:
+    """Draft, sign and list the approvals of one batch, or of the order as a whole (batch None).
+    The form offers only what this scope may pin and only this scope's gates."""
+    history = order.approvals.filter(batch=batch)
+    gates = order.gates.filter(batch=batch)
+    current = history.order_by("-id").first()
     form = ApprovalForm(
-        request.POST or None, batch=batch, initial={"based_on": current.pk if current else None}
+        request.POST or None,
+        candidates=_candidates(order, batch),
+        gates=gates,
+        initial={"based_on": current.pk if current else None},
     )
     if request.method == "POST":
         if not can_manage_orders(request.user):
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
-            based_on = (
-                batch.approvals.filter(pk=data["based_on"]).first() if data["based_on"] else None
-            )
+            based_on = history.filter(pk=data["based_on"]).first() if data["based_on"] else None
             try:
                 approval = approvals.approval_sign(
                     user=request.user,
                     password=data["password"],
-                    order=batch.order,
+                    order=order,
                     batch=batch,
                     decision=data["decision"],
                     sentence=data["sentence"],
@@ -152,15 +158,14 @@ def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Approval signed.")
                 return redirect("approval-detail", pk=approval.pk)
-    gates = _states(batch.gates.all(), request)
     return render(
         request,
         "orders/batch_approvals.html",
         {
             "batch": batch,
-            "order": batch.order,
-            "history": batch.approvals.select_related("signature").prefetch_related("staleness"),
-            "gates": gates,
+            "order": order,
+            "history": history.select_related("signature").prefetch_related("staleness"),
+            "gates": _states(gates, request),
             "form": form,
             "gate_form": GateForm(),
             "can_sign": can_manage_orders(request.user),
@@ -168,23 +173,59 @@ def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _candidates(order: PurchaseOrder, batch: Batch | None) -> list[tuple[str, str]]:
+    if batch is not None:
+        return pin_candidates(batch)
+    return [
+        (value, f"Batch {each.code} · {label}")
+        for each in order.batches.order_by("code")
+        for value, label in pin_candidates(each)
+    ]
+
+
 @login_required
-@require_POST
-def batch_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
+    return _approvals_page(request, batch.order, batch)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_approvals(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for(request.user, pk)
+    return _approvals_page(request, order, None)
+
+
+def _gate_create(request: HttpRequest, order: PurchaseOrder, batch: Batch | None) -> None:
     if not can_manage_orders(request.user):
         raise PermissionDenied
     form = GateForm(request.POST)
     if form.is_valid():
         try:
             approvals.gate_create(
-                user=request.user, order=batch.order, batch=batch, kind=form.cleaned_data["kind"]
+                user=request.user, order=order, batch=batch, kind=form.cleaned_data["kind"]
             )
         except ValidationError as error:
             messages.error(request, f"That gate exists already. {message_of(error)}"[:300])
         else:
             messages.success(request, "Gate added; it stays blocked until an approval opens it.")
+
+
+@login_required
+@require_POST
+def batch_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    _gate_create(request, batch.order, batch)
     return redirect("batch-approvals", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def order_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
+    order = order_for(request.user, pk)
+    _gate_create(request, order, None)
+    return redirect("order-approvals", pk=order.pk)
 
 
 def _approvals_visible_to(request: HttpRequest) -> QuerySet[Approval]:

@@ -41,6 +41,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "request-detail": ("request", set(ROLES), 403),
     "order-responsibilities": ("order", set(ROLES), 403),
     "batch-approvals": ("batch", set(ROLES), 403),
+    "order-approvals": ("order", set(ROLES), 403),
     "approval-detail": ("approval", set(ROLES), 403),
     "gate-payments": ("gate", BUYER_SIDE, 404),  # internal to the buyer
     "payment-document": ("payment", BUYER_SIDE, 404),
@@ -56,6 +57,7 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "evidence-replace": ("evidence", BATCH_EDITORS),
     "statement-review": ("statement", MANAGERS),
     "batch-gate-create": ("batch", MANAGERS),
+    "order-gate-create": ("order", MANAGERS),
     "gate-release": ("gate", {"finance", "admin"}),
 }
 OBJECT_API = {
