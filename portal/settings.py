@@ -195,7 +195,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Serial Evidence Portal API",
-    "DESCRIPTION": "Purchase orders, batches, serial lists and evidence. "
+    "DESCRIPTION": "Purchase orders, batches, serial lists, evidence, approvals, gates and "
+    "payments. "
     "Authenticate with `Authorization: Token <token>` from `POST /api/auth/token/`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -206,6 +207,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.PurchaseOrder.Status",
         "BatchStatusEnum": "orders.models.Batch.Status",
+        "ApprovalDecisionEnum": "orders.models.Approval.Decision",
+        "GateKindEnum": "orders.models.Gate.Kind",
+        "PaymentKindEnum": "orders.models.Payment.Kind",
         "SerialListKindEnum": "serials.models.SerialList.Kind",
         "SerialListStatusEnum": "serials.models.SerialList.Status",
         "SerialExceptionKindEnum": "serials.models.SerialException.Kind",

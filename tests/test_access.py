@@ -70,6 +70,14 @@ OBJECT_API = {
     "api-order-allocated-codes": "order",
     "api-batch-evidence": "batch",
     "api-evidence-detail": "evidence",
+    "api-approval-detail": "approval",
+    "api-gate-detail": "gate",
+    # Payments are internal to the buyer: everyone else gets 404, as for a foreign id.
+    "api-gate-payments": ("gate", BUYER_SIDE),
+}
+# API actions (POST): who may use them among those who see the object; others get 403.
+OBJECT_API_ACTIONS: dict[str, tuple[str, set[str]]] = {
+    "api-gate-release": ("gate", {"finance", "admin"}),
 }
 # Pages without an object id, tested below one by one.
 PLAIN_URLS = {
@@ -88,6 +96,8 @@ PLAIN_URLS = {
     "api-exception-answers",
     "api-exception-decisions",
     "finance-board",
+    "api-approval-list",
+    "api-gate-list",
 }
 
 
@@ -104,7 +114,9 @@ def _names(patterns: list, prefix: str = "") -> set[str]:
 
 
 def test_it_covers_every_url() -> None:
-    covered = set(OBJECT_PAGES) | set(OBJECT_ACTIONS) | set(OBJECT_API) | PLAIN_URLS
+    covered = (
+        set(OBJECT_PAGES) | set(OBJECT_ACTIONS) | set(OBJECT_API) | set(OBJECT_API_ACTIONS)
+    ) | PLAIN_URLS
     assert _names(get_resolver().url_patterns) == covered
 
 
@@ -150,7 +162,7 @@ def test_it_scopes_object_pages(cast_with_lists: Cast, url_name: str, role: str)
 @pytest.mark.parametrize("url_name", list(OBJECT_PAGES) + list(OBJECT_API))
 def test_it_sends_anonymous_visitors_away(cast_with_lists: Cast, url_name: str) -> None:
     cast = cast_with_lists
-    kind = OBJECT_PAGES[url_name][0] if url_name in OBJECT_PAGES else OBJECT_API[url_name]
+    kind = OBJECT_PAGES[url_name][0] if url_name in OBJECT_PAGES else _api_kind(url_name)
     response = cast.client(None).get(reverse(url_name, args=[_target(cast, kind, "own")]))
     if url_name.startswith("api-"):
         assert response.status_code in (401, 403)
@@ -159,14 +171,21 @@ def test_it_sends_anonymous_visitors_away(cast_with_lists: Cast, url_name: str) 
         assert response["Location"].startswith(reverse("login"))
 
 
+def _api_kind(url_name: str) -> str:
+    rule = OBJECT_API[url_name]
+    return rule if isinstance(rule, str) else rule[0]
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url_name", list(OBJECT_API))
 def test_it_scopes_api_reads(cast_with_lists: Cast, url_name: str, role: str) -> None:
     cast = cast_with_lists
     api = cast.api(role)
+    rule = OBJECT_API[url_name]
+    allowed = set(ROLES) if isinstance(rule, str) else rule[1]
     for key in ORDER_KEYS:
-        response = api.get(reverse(url_name, args=[_target(cast, OBJECT_API[url_name], key)]))
-        expected = 200 if key in VISIBLE[role] else 404
+        response = api.get(reverse(url_name, args=[_target(cast, _api_kind(url_name), key)]))
+        expected = 200 if key in VISIBLE[role] and role in allowed else 404
         assert response.status_code == expected, (url_name, role, key)
         if expected == 404:
             assert cast.orders[key].number not in response.content.decode()
@@ -302,6 +321,23 @@ def test_it_scopes_object_actions(cast_with_lists: Cast, url_name: str, role: st
             assert response.status_code == 404, (url_name, role, key)
         elif role in allowed:
             assert response.status_code == 302, (url_name, role, key)
+        else:
+            assert response.status_code == 403, (url_name, role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", list(OBJECT_API_ACTIONS))
+def test_it_scopes_api_actions(cast_with_lists: Cast, url_name: str, role: str) -> None:
+    cast = cast_with_lists
+    kind, allowed = OBJECT_API_ACTIONS[url_name]
+    api = cast.api(role)
+    for key in ORDER_KEYS:
+        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), {}, format="json")
+        if key not in VISIBLE[role]:
+            assert response.status_code == 404, (url_name, role, key)
+            assert cast.orders[key].number not in response.content.decode()
+        elif role in allowed:
+            assert response.status_code == 200, (url_name, role, key, response.content)
         else:
             assert response.status_code == 403, (url_name, role, key)
 

@@ -1,0 +1,371 @@
+"""Approvals, gates and payments over the API. Reads start from the caller's scope; writes go
+through ``orders.approvals`` (the same checks, locks and audit as the pages). Approvals have no
+update or delete: a signed approval is superseded by signing a new one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import approvals
+from orders.models import Approval, ApprovalPin, Batch, Gate, Payment
+from orders.selectors import orders_visible_to
+from portal.models import Role
+from portal.roles import can_manage_orders, is_buyer_side, role_of
+
+
+class SignatureSerializer(serializers.Serializer):
+    printed_name = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    meaning = serializers.CharField()
+    signature_sha256 = serializers.CharField()
+
+
+class PinSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApprovalPin
+        fields = ["kind", "object_id", "label", "fingerprint"]
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    """A signed approval as it stands: what it pinned, what it opens, whether it went stale."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api-approval-detail")
+    pins = PinSerializer(many=True, read_only=True)
+    unlocks = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    signature = SignatureSerializer(read_only=True)
+    stale_reasons = serializers.SerializerMethodField()
+    signature_intact = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Approval
+        fields = [
+            "id",
+            "url",
+            "order",
+            "batch",
+            "decision",
+            "sentence",
+            "conditions",
+            "keep_unchanged",
+            "inspector_checks",
+            "pins",
+            "unlocks",
+            "based_on",
+            "manifest_sha256",
+            "signature",
+            "stale_reasons",
+            "signature_intact",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_stale_reasons(self, approval: Approval) -> list[str]:
+        return [stale.reason for stale in approval.staleness.all()]
+
+    def get_signature_intact(self, approval: Approval) -> bool:
+        return approvals.signature_intact(approval)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PinField(serializers.Field):
+    """A pin as "kind:id" (e.g. "evidence:12") or {"kind": ..., "object_id": ...}."""
+
+    def to_internal_value(self, data: Any) -> tuple[str, int]:
+        if isinstance(data, str) and ":" in data:
+            kind, _, raw = data.partition(":")
+        elif isinstance(data, dict):
+            kind, raw = data.get("kind", ""), data.get("object_id", "")
+        else:
+            raise serializers.ValidationError('Write a pin as "kind:id", e.g. "evidence:12".')
+        if kind not in ApprovalPin.Kind.values:
+            kinds = ", ".join(ApprovalPin.Kind.values)
+            raise serializers.ValidationError(f"“{kind}” is not a kind of pin ({kinds}).")
+        if not str(raw).isdigit() or len(str(raw)) > 18:
+            raise serializers.ValidationError(f"“{raw}” is not an id.")
+        return kind, int(raw)
+
+    def to_representation(self, value: tuple[str, int]) -> str:
+        return f"{value[0]}:{value[1]}"
+
+
+class ApprovalSignSerializer(serializers.Serializer):
+    order = serializers.IntegerField(min_value=1)
+    batch = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    decision = serializers.ChoiceField(choices=Approval.Decision.choices)
+    sentence = serializers.CharField(max_length=300)
+    conditions = serializers.CharField(required=False, allow_blank=True, default="")
+    keep_unchanged = serializers.CharField(required=False, allow_blank=True, default="")
+    inspector_checks = serializers.CharField(required=False, allow_blank=True, default="")
+    pins = serializers.ListField(child=PinField(), allow_empty=False)
+    unlocks = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62), required=False, default=list
+    )
+    based_on = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+def approvals_visible_to(user: Any) -> QuerySet[Approval]:
+    return Approval.objects.filter(order__in=orders_visible_to(user))
+
+
+class ApprovalList(generics.ListAPIView):
+    """Approvals on the orders the caller may see; filter with ?order= and ?batch=.
+    POST signs a new one (buyers and admins, with their password)."""
+
+    serializer_class = ApprovalSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Approval]:
+        approvals_qs = (
+            approvals_visible_to(self.request.user)
+            .select_related("signature")
+            .prefetch_related("pins", "staleness", "unlocks")
+            .order_by("-id")
+        )
+        for name in ("order", "batch"):
+            value = self.request.query_params.get(name, "")
+            if value.isdigit() and len(value) < 19:
+                approvals_qs = approvals_qs.filter(**{f"{name}_id": int(value)})
+            elif value:
+                return approvals_qs.none()
+        return approvals_qs
+
+    @extend_schema(request=ApprovalSignSerializer, responses={201: ApprovalSerializer})
+    def post(self, request: Request) -> Response:
+        if not can_manage_orders(request.user):
+            raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
+        incoming = ApprovalSignSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        order = get_object_or_404(orders_visible_to(request.user), pk=data["order"])
+        batch = None
+        if data.get("batch"):
+            batch = get_object_or_404(Batch.objects.filter(order=order), pk=data["batch"])
+        based_on = None
+        if data.get("based_on"):
+            based_on = get_object_or_404(
+                Approval.objects.filter(order=order, batch=batch), pk=data["based_on"]
+            )
+        gates = list(gates_visible_to(request.user).filter(pk__in=data["unlocks"]))
+        unknown = sorted(set(data["unlocks"]) - {gate.pk for gate in gates})
+        if unknown:
+            raise serializers.ValidationError(
+                {"unlocks": f"No gate with id {', '.join(map(str, unknown))} on your orders."}
+            )
+        approval = approvals.approval_sign(
+            user=request.user,
+            password=data["password"],
+            order=order,
+            batch=batch,
+            decision=data["decision"],
+            sentence=data["sentence"],
+            conditions=data["conditions"],
+            keep_unchanged=data["keep_unchanged"],
+            inspector_checks=data["inspector_checks"],
+            pins=data["pins"],
+            unlocks=gates,
+            based_on=based_on,
+        )
+        body = ApprovalSerializer(approval, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApprovalDetail(generics.RetrieveAPIView):
+    """One approval. There is no PUT, PATCH or DELETE: sign a new one to supersede it."""
+
+    serializer_class = ApprovalSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Approval]:
+        return approvals_visible_to(self.request.user).prefetch_related("pins", "staleness")
+
+
+class GateSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api-gate-detail")
+    state = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
+    approval = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Gate
+        fields = ["id", "url", "order", "batch", "kind", "state", "reason", "approval"]
+        read_only_fields = fields
+
+    def _state(self, gate: Gate) -> approvals.GateState:
+        cache = self.context.setdefault("states", {})
+        if gate.pk not in cache:
+            cache[gate.pk] = approvals.gate_state(gate)
+        return cache[gate.pk]
+
+    def get_state(self, gate: Gate) -> str:
+        return self._state(gate).state
+
+    def get_reason(self, gate: Gate) -> str:
+        """What it waits for, or why it was released; the buyer's staff only."""
+        return self._state(gate).reason if is_buyer_side(self.context["request"].user) else ""
+
+    def get_approval(self, gate: Gate) -> int | None:
+        approval = self._state(gate).approval
+        return approval.pk if approval else None
+
+
+class GateCreateSerializer(serializers.Serializer):
+    order = serializers.IntegerField(min_value=1)
+    batch = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=Gate.Kind.choices)
+
+
+def gates_visible_to(user: Any) -> QuerySet[Gate]:
+    return Gate.objects.filter(order__in=orders_visible_to(user)).order_by("id")
+
+
+class GateList(generics.ListAPIView):
+    """Gates on the orders the caller may see, with their state; ?order=, ?batch=, ?state=.
+    POST adds a gate (buyers and admins); it stays blocked until an approval opens it."""
+
+    serializer_class = GateSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Gate]:
+        gates = gates_visible_to(self.request.user)
+        for name in ("order", "batch"):
+            value = self.request.query_params.get(name, "")
+            if value.isdigit() and len(value) < 19:
+                gates = gates.filter(**{f"{name}_id": int(value)})
+            elif value:
+                return gates.none()
+        return gates
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        wanted = request.query_params.get("state", "")
+        if not wanted:
+            return super().list(request, *args, **kwargs)
+        rows = [gate for gate in self.get_queryset() if approvals.gate_state(gate).state == wanted]
+        page = self.paginate_queryset(rows)
+        serializer = self.get_serializer(page if page is not None else rows, many=True)
+        return (
+            self.get_paginated_response(serializer.data)
+            if page is not None
+            else Response(serializer.data)
+        )
+
+    @extend_schema(request=GateCreateSerializer, responses={201: GateSerializer})
+    def post(self, request: Request) -> Response:
+        if not can_manage_orders(request.user):
+            raise PermissionDenied("Only the buyer's buyers and admins set up gates.")
+        incoming = GateCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        order = get_object_or_404(orders_visible_to(request.user), pk=data["order"])
+        batch = None
+        if data.get("batch"):
+            batch = get_object_or_404(Batch.objects.filter(order=order), pk=data["batch"])
+        gate = approvals.gate_create(user=request.user, order=order, batch=batch, kind=data["kind"])
+        body = GateSerializer(gate, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class GateDetail(generics.RetrieveAPIView):
+    serializer_class = GateSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[Gate]:
+        return gates_visible_to(self.request.user)
+
+
+class GateReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GateRelease(APIView):
+    """Finance releases a gate; a blocked one needs a reason. A second release answers 409."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=GateReleaseSerializer, responses={200: GateSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        gate = get_object_or_404(gates_visible_to(request.user), pk=pk)
+        if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
+            raise PermissionDenied("Only finance releases gates.")
+        incoming = GateReleaseSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        approvals.gate_release(
+            gate=gate, user=request.user, reason=incoming.validated_data["reason"]
+        )
+        return Response(GateSerializer(gate, context={"request": request}).data)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    document = serializers.FileField(write_only=True)
+    paid_while_blocked = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "gate",
+            "kind",
+            "amount",
+            "currency",
+            "payee",
+            "paid_on",
+            "document",
+            "document_name",
+            "document_sha256",
+            "gate_state",
+            "reason",
+            "payee_named_in_file",
+            "paid_while_blocked",
+            "recorded_at",
+        ]
+        read_only_fields = [
+            "id",
+            "gate",
+            "document_name",
+            "document_sha256",
+            "gate_state",
+            "payee_named_in_file",
+            "paid_while_blocked",
+            "recorded_at",
+        ]
+        extra_kwargs = {"currency": {"max_length": 3}}
+
+
+class GatePayments(generics.ListAPIView):
+    """Payments on one gate: internal to the buyer (anyone else gets 404). Finance records one
+    with a multipart POST that carries the proving document."""
+
+    serializer_class = PaymentSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_gate(self) -> Gate:
+        if not is_buyer_side(self.request.user):
+            raise Http404("No such gate.")
+        return get_object_or_404(gates_visible_to(self.request.user), pk=self.kwargs["pk"])
+
+    def get_queryset(self) -> QuerySet[Payment]:
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        return self.get_gate().payments.order_by("id")
+
+    def post(self, request: Request, pk: int) -> Response:
+        gate = self.get_gate()
+        if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
+            raise PermissionDenied("Only finance records payments.")
+        incoming = PaymentSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        payment = approvals.payment_record(gate=gate, user=request.user, **incoming.validated_data)
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
