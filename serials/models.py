@@ -46,6 +46,12 @@ class NumberingRule(models.Model):
     )
     check_digit = models.CharField(max_length=8, choices=Check.choices, default=Check.NONE)
     note = models.CharField(max_length=300, blank=True)
+    warranty_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(600)],
+        help_text="How long this product's warranty runs, counted from the shipment date.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -381,3 +387,30 @@ class ExceptionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.decided_by}"
+
+
+class SerialPlacement(models.Model):
+    """Where one serial of a list went: its carton (from a carton list, or a production list
+    with a carton column) and, from a distribution list, the customer and the shipment date.
+
+    Rows belong to their list and are never edited. For each batch and kind of list, the
+    newest validated list is the one that speaks; older lists' rows stay as history."""
+
+    serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="placements")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(max_length=100)
+    serial = models.CharField(max_length=100)
+    line = models.PositiveIntegerField()
+    carton = models.CharField(max_length=64, blank=True)
+    customer_reference = models.CharField(max_length=200, blank=True)
+    shipped_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope", "serial"]),
+            models.Index(fields=["serial_list", "carton"]),
+        ]
+
+    def __str__(self) -> str:
+        where = f"carton {self.carton}" if self.carton else self.customer_reference
+        return f"{self.serial} → {where}"

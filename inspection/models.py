@@ -1,0 +1,171 @@
+"""Inspection plans: an ISO 2859-1 sample of a batch's serials, the inspector's reading of each
+sampled label, carton scans held against the carton list, and the steps someone blocked.
+
+Everything here is append-only (a PostgreSQL trigger refuses UPDATE and DELETE): a corrected
+reading is a new result for the same unit, and the newest result counts."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from orders.models import Batch
+from serials.models import SerialList
+
+
+def _append_only(name: str) -> list[pgtrigger.Protect]:
+    return [pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)]
+
+
+class InspectionPlan(models.Model):
+    """A single sampling plan (normal inspection) for one batch, drawn from one production list
+    with a stored seed: the same seed and list always give the same sample."""
+
+    class Level(models.TextChoices):
+        S1 = "S-1", "S-1 (special)"
+        S2 = "S-2", "S-2 (special)"
+        S3 = "S-3", "S-3 (special)"
+        S4 = "S-4", "S-4 (special)"
+        I = "I", "I (general, reduced discrimination)"  # noqa: E741
+        II = "II", "II (general, the usual level)"
+        III = "III", "III (general, more discrimination)"
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="inspection_plans")
+    serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="+")
+    level = models.CharField("inspection level", max_length=4, choices=Level.choices)
+    aql = models.CharField("AQL", max_length=8)
+    lot_size = models.PositiveIntegerField()
+    code_letter = models.CharField(max_length=1)
+    plan_letter = models.CharField(max_length=1)
+    sample_size = models.PositiveIntegerField()
+    accept = models.PositiveIntegerField("acceptance number (Ac)")
+    reject = models.PositiveIntegerField("rejection number (Re)")
+    seed = models.BigIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reject__gt=models.F("accept")), name="plan_reject_above_accept"
+            ),
+            models.CheckConstraint(condition=Q(seed__gte=0), name="plan_seed_not_negative"),
+        ]
+        triggers = _append_only("inspection_plan_append_only")
+
+    def __str__(self) -> str:
+        return (
+            f"Inspection #{self.pk} of batch {self.batch.code}: "
+            f"{self.sample_size} of {self.lot_size} at AQL {self.aql}"
+        )
+
+
+class SampledUnit(models.Model):
+    """One serial the sample chose, with the carton the lists put it in."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="units")
+    position = models.PositiveIntegerField(help_text="Its row in the production list (from 1).")
+    serial = models.CharField(max_length=100)
+    carton = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["carton", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="sampled_once_per_plan")
+        ]
+        indexes = [models.Index(fields=["serial"])]
+        triggers = _append_only("sampled_unit_append_only")
+
+    def __str__(self) -> str:
+        return f"{self.serial}" + (f" (carton {self.carton})" if self.carton else "")
+
+
+class UnitResult(models.Model):
+    """What the inspector found on one sampled unit. The newest result of a unit counts."""
+
+    class Method(models.TextChoices):
+        TYPED = "typed", "Typed"
+        SCANNED = "scanned", "Scanned"
+        PHOTO = "photo", "Decoded from a label photo"
+
+    unit = models.ForeignKey(SampledUnit, on_delete=models.PROTECT, related_name="results")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    label_text = models.CharField("label as read", max_length=500)
+    read_serial = models.CharField(max_length=100, blank=True)
+    read_gtin = models.CharField(max_length=14, blank=True)
+    matches = models.BooleanField(help_text="The label's serial (and GTIN) match the list.")
+    carton_found = models.CharField(max_length=64, blank=True)
+    in_right_carton = models.BooleanField(null=True)
+    defects = models.TextField(blank=True)
+    defective = models.BooleanField()
+    photo = models.FileField(upload_to="label-photos/", max_length=200, blank=True)
+    photo_sha256 = models.CharField(max_length=64, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        triggers = _append_only("unit_result_append_only")
+
+    def __str__(self) -> str:
+        return f"{self.unit.serial}: {'defective' if self.defective else 'conforming'}"
+
+
+class BlockedStep(models.Model):
+    """A step of the inspection someone prevented: which step, who blocked it, and why."""
+
+    class Step(models.TextChoices):
+        SAMPLING = "sampling", "Pulling the sampled units"
+        OPEN_CARTONS = "open_cartons", "Opening cartons"
+        READ_LABELS = "read_labels", "Reading serial labels"
+        SCAN_CARTONS = "scan_cartons", "Scanning carton contents"
+        PHOTOGRAPH = "photograph", "Photographing labels"
+        TEST = "test", "Functional test"
+        OTHER = "other", "Other"
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="blocked_steps")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    blocked_by = models.CharField(
+        max_length=200, help_text="Who stopped it: a name, a role, a company."
+    )
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        triggers = _append_only("blocked_step_append_only")
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} blocked by {self.blocked_by}"
+
+
+class CartonScan(models.Model):
+    """One label scanned inside an opened carton, for holding the carton list against."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="carton_scans")
+    carton = models.CharField(max_length=64)
+    label_text = models.CharField(max_length=500)
+    serial = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["plan", "carton"])]
+        triggers = _append_only("carton_scan_append_only")
+
+    def __str__(self) -> str:
+        return f"{self.serial or self.label_text} in carton {self.carton}"
