@@ -29,6 +29,7 @@ def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
     """What a buyer may pin on this batch: current evidence versions, the latest serial
     report, the newest statement of each request, the current exceptions."""
     from evidence.models import EvidenceItem
+    from inspection.selectors import plan_outcome
     from serials.services import current_exceptions, latest_production_list
 
     K = ApprovalPin.Kind
@@ -48,6 +49,10 @@ def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
     for exception in current_exceptions(batch):
         label = f"Exception ({exception.get_status_display().lower()}): {exception.summary}"
         choices.append((f"{K.EXCEPTION}:{exception.pk}", label))
+    for plan in batch.inspection_plans.all():
+        outcome = plan_outcome(plan)
+        label = f"Inspection #{plan.pk} ({outcome.label.lower()}): {outcome.reason}"
+        choices.append((f"{K.INSPECTION}:{plan.pk}", label))
     return choices
 
 

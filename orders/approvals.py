@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from orders.models import (
@@ -111,14 +111,35 @@ def _resolve(kind: str, object_id: int) -> Resolved:
                 exception.summary,
                 f"{exception.status};decision:{decision.pk if decision else '-'}",
             )
+        if kind == K.INSPECTION:
+            from inspection.models import InspectionPlan
+
+            plan = InspectionPlan.objects.select_for_update().get(pk=object_id)
+            return Resolved(kind, plan.pk, plan.batch_id, str(plan), _inspection_fingerprint(plan))
     except (
         EvidenceItem.DoesNotExist,
         SerialList.DoesNotExist,
         Statement.DoesNotExist,
         SerialException.DoesNotExist,
+        ObjectDoesNotExist,
     ):
         raise ValidationError(f"There is no {kind} #{object_id}.") from None
     raise ValidationError(f"“{kind}” cannot be pinned.")
+
+
+def _inspection_fingerprint(plan: Any) -> str:
+    """Changes whenever a result, a blocked step or a carton scan is added to the plan."""
+    from inspection.selectors import plan_outcome
+
+    newest = [
+        plan.units.aggregate(n=models.Max("results__id"))["n"],
+        plan.blocked_steps.aggregate(n=models.Max("id"))["n"],
+        plan.carton_scans.aggregate(n=models.Max("id"))["n"],
+    ]
+    outcome = plan_outcome(plan)
+    return f"{outcome.state};{outcome.defective}/{outcome.recorded};" + ",".join(
+        str(n or "-") for n in newest
+    )
 
 
 def latest_approval(order: PurchaseOrder, batch: Batch | None) -> Approval | None:
@@ -144,6 +165,30 @@ class GateState:
 
 
 def gate_state(gate: Gate) -> GateState:
+    state = _gate_state(gate)
+    if state.state.startswith("released"):
+        return state
+    blocked = _inspection_blocks(gate)
+    return GateState(state.state, f"{state.reason} {blocked}".strip(), state.approval)
+
+
+def _inspection_blocks(gate: Gate) -> str:
+    """Blocked inspection steps of the gate's batch (or any batch of an order-level gate)."""
+    from inspection.models import BlockedStep
+
+    steps = BlockedStep.objects.filter(plan__batch__order=gate.order_id).select_related(
+        "plan__batch"
+    )
+    if gate.batch_id:
+        steps = steps.filter(plan__batch=gate.batch_id)
+    return " ".join(
+        f"Inspection #{s.plan_id} of batch {s.plan.batch.code}: "
+        f"{s.get_step_display().lower()} was blocked by {s.blocked_by} ({s.reason})."
+        for s in steps.order_by("id")[:5]
+    )
+
+
+def _gate_state(gate: Gate) -> GateState:
     release = GateRelease.objects.filter(gate=gate).first()
     approval = current_approval(gate)
     if release is not None:

@@ -32,6 +32,7 @@ from django.utils import timezone
 from orders.approvals import gate_state, signature_intact
 from orders.models import Approval, Gate, Payment, PurchaseOrder
 from portal.exports import spreadsheet_safe
+from portal.pdf import html_to_pdf
 
 CHUNK = 1024 * 1024
 
@@ -122,8 +123,6 @@ def _approvals(order: PurchaseOrder) -> list[Approval]:
 
 def approval_record_pdf(order: PurchaseOrder) -> bytes:
     """The order's approvals, gates and payments as one PDF (WeasyPrint)."""
-    from weasyprint import HTML
-
     gates: list[Gate] = list(order.gates.select_related("batch").order_by("id"))
     html = render_to_string(
         "orders/approval_record_pdf.html",
@@ -140,7 +139,7 @@ def approval_record_pdf(order: PurchaseOrder) -> bytes:
             "generated_at": timezone.now(),
         },
     )
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def _timeline_rows(order: PurchaseOrder) -> Iterator[list[Any]]:

@@ -311,6 +311,7 @@ class ApprovalPin(models.Model):
         SERIAL_LIST = "serial_list", "Serial report"
         STATEMENT = "statement", "Statement version"
         EXCEPTION = "exception", "Exception and its decision"
+        INSPECTION = "inspection", "Inspection results"
 
     approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="pins")
     kind = models.CharField(max_length=20, choices=Kind.choices)

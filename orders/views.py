@@ -154,6 +154,7 @@ def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from evidence.selectors import batch_evidence_summary
+    from inspection.selectors import can_see_inspections
     from serials.views import batch_serials_context
 
     batch = batch_for(request.user, pk)
@@ -167,6 +168,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **batch_serials_context(batch, request.user),
             "evidence": batch_evidence_summary(batch, request.user),
             "open_requests": batch.evidence_requests.filter(statements__isnull=True).count(),
+            "can_see_inspections": can_see_inspections(request.user),
         },
     )
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from orders.models import Gate, PurchaseOrder
 from portal.models import User
+from portal.pdf import html_to_pdf
 
 FIRST, LAST = 100_001, 106_000
 SKIPPED = range(102_401, 102_411)  # ten labels the printer skipped
@@ -88,14 +89,12 @@ def _serial_csv() -> bytes:
 
 def payment_proof(order: PurchaseOrder, amount: str) -> SimpleUploadedFile:
     """A remittance advice as PDF, as a bank would send it."""
-    from weasyprint import HTML
-
     html = (
         "<h1 style='font-family:sans-serif'>Remittance advice</h1>"
         f"<p style='font-family:sans-serif'>Payment of USD {amount} to {order.supplier} "
         f"for PO {order.number} (deposit).</p>"
     )
-    return SimpleUploadedFile("remittance-advice.pdf", HTML(string=html).write_pdf())
+    return SimpleUploadedFile("remittance-advice.pdf", html_to_pdf(html))
 
 
 def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -> None:

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("serials.urls")),
     path("", include("evidence.urls")),
+    path("", include("inspection.urls")),
 ]

@@ -56,6 +56,8 @@ class Cast:
     gates: dict[str, Any] = field(default_factory=dict)
     approvals: dict[str, Any] = field(default_factory=dict)
     payments: dict[str, Any] = field(default_factory=dict)
+    inspections: dict[str, Any] = field(default_factory=dict)
+    sampled_units: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
         client = Client()
@@ -87,6 +89,10 @@ ORDER_KEYS = ["own", "b_order", "foreign"]
 MANAGERS = {"buyer", "admin", "other_buyer"}
 BUYER_SIDE = {"buyer", "finance", "service", "admin", "other_buyer"}
 BATCH_EDITORS = {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}
+# Who sees inspections: the buyer's staff and the assigned inspectors, never a supplier.
+INSPECTION_VIEWERS = BUYER_SIDE | {"inspector"}
+INSPECTION_RECORDERS = {"inspector", "admin"}
+SUPPLIERS = {"supplier_a", "supplier_b"}
 
 
 def make_order(user: User, supplier: Organisation, number: str, **extra: object) -> PurchaseOrder:
@@ -195,6 +201,7 @@ def cast_with_lists(cast: Cast) -> Cast:
 def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
     """A processed photo, a request and a statement on each batch."""
     from evidence import services as evidence_services
+    from inspection import services as inspection_services
     from orders import approvals
     from tests.evidence.conftest import jpeg
 
@@ -237,6 +244,10 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
             unlocks=[cast.gates[key]],
         )
         cast.payments[key] = _payment(cast.gates[key], key)
+        cast.inspections[key] = inspection_services.inspection_plan_create(
+            batch=batch, user=buyer, level="II", aql="1.0", seed=7
+        )
+        cast.sampled_units[key] = cast.inspections[key].units.first()
 
 
 def _payment(gate: Any, key: str) -> Any:

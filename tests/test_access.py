@@ -12,9 +12,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.conftest import (
     BATCH_EDITORS,
     BUYER_SIDE,
+    INSPECTION_RECORDERS,
+    INSPECTION_VIEWERS,
     MANAGERS,
     ORDER_KEYS,
     ROLES,
+    SUPPLIERS,
     VISIBLE,
     Cast,
 )
@@ -45,8 +48,14 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "approval-detail": ("approval", set(ROLES), 403),
     "gate-payments": ("gate", BUYER_SIDE, 404),  # internal to the buyer
     "payment-document": ("payment", BUYER_SIDE, 404),
+    # Inspections are hidden from suppliers: a sample known in advance can be prepared.
+    "batch-inspections": ("batch", INSPECTION_VIEWERS, 404),
+    "inspection-detail": ("inspection", INSPECTION_VIEWERS, 404),
+    "inspection-checklist": ("inspection", INSPECTION_VIEWERS, 404),
+    "sampled-unit": ("sampled_unit", INSPECTION_VIEWERS, 404),
 }
-# Per-object actions (POST only): who may use them among those who see the object.
+# Per-object actions (POST only): who may use them among those who see the object; the roles
+# in HIDDEN_ACTIONS get 404 instead of 403 (the object is hidden from them altogether).
 OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "serial-list-upload": ("batch", {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}),
     "batch-serials-accept": ("batch", MANAGERS),
@@ -59,6 +68,12 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "batch-gate-create": ("batch", MANAGERS),
     "order-gate-create": ("order", MANAGERS),
     "gate-release": ("gate", {"finance", "admin"}),
+    "inspection-blocked-step": ("inspection", INSPECTION_RECORDERS),
+    "inspection-carton-scans": ("inspection", INSPECTION_RECORDERS),
+}
+HIDDEN_ACTIONS = {
+    "inspection-blocked-step": SUPPLIERS,
+    "inspection-carton-scans": SUPPLIERS,
 }
 OBJECT_API = {
     "api-order-detail": "order",
@@ -131,6 +146,8 @@ def _objects(cast: Cast, kind: str) -> dict:
         "gate": cast.gates,
         "approval": cast.approvals,
         "payment": cast.payments,
+        "inspection": cast.inspections,
+        "sampled_unit": cast.sampled_units,
     }[kind]
 
 
@@ -317,7 +334,7 @@ def test_it_scopes_object_actions(cast_with_lists: Cast, url_name: str, role: st
             reverse(url_name, args=[_target(cast, kind, key)]),
             {"file": upload, "kind": "production"},
         )
-        if key not in VISIBLE[role]:
+        if key not in VISIBLE[role] or role in HIDDEN_ACTIONS.get(url_name, set()):
             assert response.status_code == 404, (url_name, role, key)
         elif role in allowed:
             assert response.status_code == 302, (url_name, role, key)

@@ -141,3 +141,13 @@ def test_the_supplier_cannot_download_it(cast_with_lists: Cast) -> None:
     response = cast_with_lists.client("supplier_a").get(reverse("order-dossier", args=[order.pk]))
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="order.dossier_downloaded").exists()
+
+
+def test_making_a_pdf_leaves_pillow_strict_about_truncated_images() -> None:
+    from PIL import ImageFile
+
+    from portal.pdf import html_to_pdf
+
+    assert html_to_pdf("<p>x</p>").startswith(b"%PDF-")
+    # WeasyPrint's import turns this on for the whole process; uploads must stay strict.
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

@@ -1,0 +1,183 @@
+"""Scoped reads for inspections, each plan's outcome, and carton reconciliation."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from inspection.models import InspectionPlan, SampledUnit, UnitResult
+from orders.models import Batch
+from orders.selectors import batches_visible_to
+from portal.models import Role, User
+from portal.roles import is_buyer_side, role_of
+from serials.models import SerialPlacement
+
+
+def can_see_inspections(user: User | AnonymousUser) -> bool:
+    """The buyer's staff and the assigned inspectors. Never the supplier: a sample known in
+    advance is a sample that can be prepared."""
+    return is_buyer_side(user) or role_of(user) == Role.INSPECTOR
+
+
+def can_plan_inspections(user: User | AnonymousUser) -> bool:
+    return role_of(user) in {Role.BUYER, Role.ADMIN, Role.INSPECTOR}
+
+
+def can_record_results(user: User | AnonymousUser) -> bool:
+    return role_of(user) in {Role.INSPECTOR, Role.ADMIN}
+
+
+def plans_visible_to(user: User | AnonymousUser) -> QuerySet[InspectionPlan]:
+    if not can_see_inspections(user):
+        return InspectionPlan.objects.none()
+    return InspectionPlan.objects.filter(batch__in=batches_visible_to(user))
+
+
+def plan_for(user: User | AnonymousUser, pk: int) -> InspectionPlan:
+    return get_object_or_404(
+        plans_visible_to(user).select_related("batch__order", "serial_list"), pk=pk
+    )
+
+
+def unit_for(user: User | AnonymousUser, pk: int) -> SampledUnit:
+    return get_object_or_404(
+        SampledUnit.objects.filter(plan__in=plans_visible_to(user)).select_related(
+            "plan__batch__order"
+        ),
+        pk=pk,
+    )
+
+
+def inspection_batch_for(user: User | AnonymousUser, pk: int) -> Batch:
+    """A batch whose inspections the caller may see; anyone else gets 404, as for a foreign id."""
+    if not can_see_inspections(user):
+        raise Http404("No such batch.")
+    return get_object_or_404(batches_visible_to(user).select_related("order"), pk=pk)
+
+
+def cartons_of(batch: Batch) -> dict[str, str]:
+    """serial → carton, from the newest validated list of the batch that names cartons."""
+    newest = (
+        SerialPlacement.objects.filter(batch=batch)
+        .exclude(carton="")
+        .order_by("-serial_list_id")
+        .values_list("serial_list_id", flat=True)
+        .first()
+    )
+    if newest is None:
+        return {}
+    rows = SerialPlacement.objects.filter(serial_list_id=newest).exclude(carton="")
+    return dict(rows.values_list("serial", "carton"))
+
+
+def latest_results(plan: InspectionPlan) -> dict[int, UnitResult]:
+    """unit id → its newest result."""
+    latest: dict[int, UnitResult] = {}
+    for result in UnitResult.objects.filter(unit__plan=plan).order_by("id"):
+        latest[result.unit_id] = result
+    return latest
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # in_progress, passed, failed, blocked
+    recorded: int
+    defective: int
+    sample_size: int
+    accept: int
+    reject: int
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return {
+            "in_progress": "In progress",
+            "passed": "Passed",
+            "failed": "Failed",
+            "blocked": "Blocked",
+        }[self.state]
+
+
+def plan_outcome(plan: InspectionPlan, results: dict[int, UnitResult] | None = None) -> Outcome:
+    """Pass or fail against the acceptance number: fail as soon as defects reach Re; pass once
+    every sampled unit has a result and defects stay at or below Ac."""
+    results = latest_results(plan) if results is None else results
+    defective = sum(1 for r in results.values() if r.defective)
+    size = plan.units.count()
+    recorded = len(results)
+    blocked = list(plan.blocked_steps.all())
+    base = dict(
+        recorded=recorded,
+        defective=defective,
+        sample_size=size,
+        accept=plan.accept,
+        reject=plan.reject,
+    )
+    if defective >= plan.reject:
+        reason = f"{defective} defective of {recorded} read: the rejection number is {plan.reject}."
+        return Outcome("failed", reason=reason, **base)
+    if recorded >= size:
+        reason = f"All {size} units read, {defective} defective (acceptance number {plan.accept})."
+        return Outcome("passed", reason=reason, **base)
+    if blocked:
+        steps = "; ".join(
+            f"{b.get_step_display()} blocked by {b.blocked_by}: {b.reason}" for b in blocked
+        )
+        return Outcome("blocked", reason=f"{recorded} of {size} read. {steps}", **base)
+    return Outcome("in_progress", reason=f"{recorded} of {size} units read.", **base)
+
+
+@dataclass
+class Reconciliation:
+    """The carton list held against the inspector's scans, for the cartons that were opened."""
+
+    cartons: list[str] = field(default_factory=list)
+    missing_from_carton: list[tuple[str, str]] = field(default_factory=list)  # (serial, carton)
+    not_on_list: list[tuple[str, str]] = field(default_factory=list)  # (serial, carton scanned)
+    wrong_carton: list[tuple[str, str, str]] = field(default_factory=list)  # serial, found, listed
+    seen_twice: list[tuple[str, int]] = field(default_factory=list)  # (serial, times)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (label text, carton)
+    matched: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.missing_from_carton
+            or self.not_on_list
+            or self.wrong_carton
+            or self.seen_twice
+            or self.unreadable
+        )
+
+
+def carton_reconciliation(plan: InspectionPlan) -> Reconciliation:
+    listed = cartons_of(plan.batch)
+    scans = list(plan.carton_scans.order_by("id"))
+    result = Reconciliation(cartons=sorted({scan.carton for scan in scans}))
+    found: dict[str, set[str]] = defaultdict(set)
+    counts = Counter(scan.serial for scan in scans if scan.serial)
+    for scan in scans:
+        if not scan.serial:
+            result.unreadable.append((scan.label_text, scan.carton))
+            continue
+        if scan.serial in found[scan.carton]:
+            continue  # counted once per carton; the second sighting is reported as seen twice
+        found[scan.carton].add(scan.serial)
+        expected = listed.get(scan.serial)
+        if expected is None:
+            result.not_on_list.append((scan.serial, scan.carton))
+        elif expected != scan.carton:
+            result.wrong_carton.append((scan.serial, scan.carton, expected))
+        else:
+            result.matched += 1
+    result.seen_twice = sorted((serial, n) for serial, n in counts.items() if n > 1)
+    scanned_anywhere = {serial for serials in found.values() for serial in serials}
+    for serial, carton in sorted(listed.items(), key=lambda item: (item[1], item[0])):
+        if carton in found and serial not in found[carton] and serial not in scanned_anywhere:
+            result.missing_from_carton.append((serial, carton))
+    return result

@@ -1,0 +1,309 @@
+"""Inspection workflows: plan a sample, record what each sampled label says, scan cartons,
+record blocked steps. Every change is a new row and an audit event; a change to a plan an
+approval pinned makes that approval stale."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from inspection import sampling
+from inspection.labels import LabelReading, label_decode, label_parse
+from inspection.models import (
+    BlockedStep,
+    CartonScan,
+    InspectionPlan,
+    SampledUnit,
+    UnitResult,
+)
+from inspection.selectors import (
+    can_plan_inspections,
+    can_record_results,
+    can_see_inspections,
+    cartons_of,
+)
+from orders.models import ApprovalPin, Batch
+from orders.selectors import batches_visible_to
+from portal.audit import audit_log
+from portal.models import User
+from portal.storage import store_by_hash
+
+MAX_LABEL_PHOTO_BYTES = 15 * 1024 * 1024
+MAX_SCANS_AT_ONCE = 5000
+
+
+def _visible(user: User, batch: Batch) -> None:
+    if not can_see_inspections(user) or not batches_visible_to(user).filter(pk=batch.pk).exists():
+        raise PermissionDenied("This batch is not yours to inspect.")
+
+
+def _production_serials(batch: Batch) -> tuple[object, list[str]]:
+    """The batch's latest validated production list and its serial cells, in file order."""
+    from serials.engine import read_serial_cells
+    from serials.models import SerialList
+    from serials.services import _local_copy, latest_production_list
+
+    serial_list = latest_production_list(batch)
+    if serial_list is None:
+        raise ValidationError(f"Batch {batch.code} has no production serial list to sample from.")
+    if serial_list.status != SerialList.Status.DONE:
+        raise ValidationError(
+            f"The latest serial list ({serial_list.original_name}) is "
+            f"{serial_list.get_status_display().lower()}: wait for its report."
+        )
+    with _local_copy(serial_list.file.name, serial_list.original_name) as path:
+        _, serials = read_serial_cells(path)
+    if not serials:
+        raise ValidationError(f"{serial_list.original_name} holds no serials to sample.")
+    return serial_list, serials
+
+
+@transaction.atomic
+def inspection_plan_create(
+    *,
+    batch: Batch,
+    user: User,
+    level: str,
+    aql: str,
+    lot_size: int | None = None,
+    note: str = "",
+    seed: int | None = None,
+) -> InspectionPlan:
+    """Size the sample by ISO 2859-1 (single sampling, normal inspection) and draw it from the
+    batch's latest production list, spread across cartons, from a stored seed."""
+    if not can_plan_inspections(user):
+        raise PermissionDenied("Only the buyer's buyers and admins, and inspectors, plan samples.")
+    _visible(user, batch)
+    serial_list, serials = _production_serials(batch)
+    lot = lot_size or len(serials)
+    try:
+        plan = sampling.sampling_plan(lot_size=lot, level=level, aql=aql)
+    except (TypeError, ValueError) as error:
+        raise ValidationError(str(error)) from None
+    seed = sampling.new_seed() if seed is None else seed
+    placed = cartons_of(batch)
+    cartons = [placed.get(serial) for serial in serials] if placed else None
+    indices = sampling.draw_sample(
+        serials=serials, cartons=cartons, size=min(plan.sample_size, len(serials)), seed=seed
+    )
+    inspection = InspectionPlan.objects.create(
+        batch=batch,
+        serial_list=serial_list,
+        level=plan.level,
+        aql=plan.aql,
+        lot_size=lot,
+        code_letter=plan.code_letter,
+        plan_letter=plan.plan_letter,
+        sample_size=len(indices),
+        accept=plan.accept,
+        reject=plan.reject,
+        seed=seed,
+        note=note.strip()[:300],
+        created_by=user,
+    )
+    SampledUnit.objects.bulk_create(
+        SampledUnit(
+            plan=inspection,
+            position=index + 1,
+            serial=serials[index],
+            carton=(cartons[index] or "") if cartons else "",
+        )
+        for index in indices
+    )
+    audit_log(
+        actor=user,
+        action="inspection.planned",
+        obj=inspection,
+        order=batch.order,
+        payload={
+            "batch": batch.code,
+            "lot_size": lot,
+            "level": plan.level,
+            "aql": plan.aql,
+            "code_letter": plan.code_letter,
+            "sample_size": len(indices),
+            "accept": plan.accept,
+            "reject": plan.reject,
+            "seed": seed,
+            "serial_list": serial_list.pk,
+        },
+    )
+    return inspection
+
+
+def _mark_pins_stale(plan: InspectionPlan, reason: str) -> None:
+    from orders.approvals import approvals_mark_stale
+
+    approvals_mark_stale(kind=ApprovalPin.Kind.INSPECTION, object_ids=[plan.pk], reason=reason)
+
+
+def _reading_for(unit: SampledUnit, readings: list[LabelReading]) -> LabelReading | None:
+    """Of the codes on a photo, the one naming this unit's serial, else the first with one."""
+    for reading in readings:
+        if reading.serial == unit.serial:
+            return reading
+    return next((r for r in readings if r.serial), readings[0] if readings else None)
+
+
+@transaction.atomic
+def unit_result_record(
+    *,
+    unit: SampledUnit,
+    user: User,
+    method: str,
+    label_text: str = "",
+    photo: UploadedFile | None = None,
+    carton_found: str = "",
+    defects: str = "",
+) -> UnitResult:
+    """Record what the inspector read on one sampled unit. A unit is defective when its label
+    does not match the list (serial, or GTIN where the label carries one), when it sits in
+    another carton than the list says, or when the inspector wrote a defect."""
+    if not can_record_results(user):
+        raise PermissionDenied("Only inspectors record inspection results.")
+    plan = unit.plan
+    _visible(user, plan.batch)
+    if method not in UnitResult.Method.values:
+        raise ValidationError({"method": f"“{method}” is not a way of reading a label."})
+    photo_name, photo_sha = "", ""
+    if photo is not None:
+        if photo.size > MAX_LABEL_PHOTO_BYTES:
+            raise ValidationError({"photo": "The photo is larger than 15 MB."})
+        try:
+            readings = label_decode(photo.read())
+        except ValueError as error:
+            raise ValidationError({"photo": f"{photo.name}: {error}"}) from None
+        reading = _reading_for(unit, readings)
+        if reading is None:
+            raise ValidationError(
+                {"photo": f"{photo.name}: no barcode could be read. Type the label instead."}
+            )
+        photo.seek(0)
+        photo_name, photo_sha, _ = store_by_hash(photo, folder="label-photos")
+        method = UnitResult.Method.PHOTO
+    else:
+        if not label_text.strip():
+            raise ValidationError({"label_text": "Type or scan what the label says."})
+        reading = label_parse(label_text)
+    gtin = plan.batch.order.gtin
+    gtin_ok = not reading.gtin or not gtin or reading.gtin == gtin
+    matches = reading.error is None and reading.serial == unit.serial and gtin_ok
+    carton_found = carton_found.strip()[:64]
+    in_right_carton = None
+    if carton_found and unit.carton:
+        in_right_carton = carton_found.casefold() == unit.carton.casefold()
+    defects = defects.strip()
+    result = UnitResult.objects.create(
+        unit=unit,
+        method=method,
+        label_text=(reading.text or label_text)[:500],
+        read_serial=(reading.serial or "")[:100],
+        read_gtin=reading.gtin or "",
+        matches=matches,
+        carton_found=carton_found,
+        in_right_carton=in_right_carton,
+        defects=defects,
+        defective=not matches or in_right_carton is False or bool(defects),
+        photo=photo_name,
+        photo_sha256=photo_sha,
+        recorded_by=user,
+    )
+    audit_log(
+        actor=user,
+        action="inspection.unit_recorded",
+        obj=plan,
+        order=plan.batch.order,
+        payload={
+            "serial": unit.serial,
+            "read": result.read_serial,
+            "method": method,
+            "matches": matches,
+            "carton_found": carton_found,
+            "in_right_carton": in_right_carton,
+            "defects": defects,
+            "defective": result.defective,
+        },
+    )
+    _mark_pins_stale(plan, f"A new result for {unit.serial} was recorded in {plan}.")
+    return result
+
+
+@transaction.atomic
+def blocked_step_record(
+    *, plan: InspectionPlan, user: User, step: str, blocked_by: str, reason: str
+) -> BlockedStep:
+    """The inspector writes down which step someone prevented, who, and why."""
+    if not can_record_results(user):
+        raise PermissionDenied("Only inspectors record blocked steps.")
+    _visible(user, plan.batch)
+    if step not in BlockedStep.Step.values:
+        raise ValidationError({"step": f"“{step}” is not an inspection step."})
+    if not blocked_by.strip():
+        raise ValidationError({"blocked_by": "Name who blocked the step."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Write why the step was blocked."})
+    blocked = BlockedStep.objects.create(
+        plan=plan,
+        step=step,
+        blocked_by=blocked_by.strip()[:200],
+        reason=reason.strip(),
+        recorded_by=user,
+    )
+    audit_log(
+        actor=user,
+        action="inspection.step_blocked",
+        obj=plan,
+        order=plan.batch.order,
+        payload={
+            "step": blocked.get_step_display(),
+            "blocked_by": blocked.blocked_by,
+            "reason": blocked.reason,
+        },
+    )
+    _mark_pins_stale(plan, f"{blocked.get_step_display()} was blocked in {plan}.")
+    return blocked
+
+
+@transaction.atomic
+def carton_scans_record(
+    *, plan: InspectionPlan, user: User, carton: str, labels: list[str]
+) -> list[CartonScan]:
+    """Record every label read in one opened carton (one line per label, as scanned)."""
+    if not can_record_results(user):
+        raise PermissionDenied("Only inspectors record carton scans.")
+    _visible(user, plan.batch)
+    carton = carton.strip()
+    if not carton:
+        raise ValidationError({"carton": "Name the carton these labels were found in."})
+    if len(carton) > 64:
+        raise ValidationError({"carton": "A carton name has at most 64 characters."})
+    lines = [line for line in labels if line.strip()]
+    if not lines:
+        raise ValidationError({"labels": "Scan or type at least one label, one per line."})
+    if len(lines) > MAX_SCANS_AT_ONCE:
+        raise ValidationError(
+            {"labels": f"At most {MAX_SCANS_AT_ONCE:,} labels at once; send the rest after."}
+        )
+    scans = []
+    for line in lines:
+        reading = label_parse(line)
+        scans.append(
+            CartonScan(
+                plan=plan,
+                carton=carton,
+                label_text=line.strip()[:500],
+                serial="" if reading.error else (reading.serial or "")[:100],
+                recorded_by=user,
+            )
+        )
+    CartonScan.objects.bulk_create(scans)
+    audit_log(
+        actor=user,
+        action="inspection.carton_scanned",
+        obj=plan,
+        order=plan.batch.order,
+        payload={"carton": carton, "labels": len(scans)},
+    )
+    _mark_pins_stale(plan, f"Carton {carton} was scanned in {plan}.")
+    return scans

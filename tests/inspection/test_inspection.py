@@ -1,0 +1,314 @@
+"""Inspection plans on real lists: ISO 2859-1 sizes, reproducible samples across cartons,
+results per unit (typed, scanned, decoded from a photo), pass/fail, blocked steps, carton
+reconciliation, and approvals that pin inspection results."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+import zxingcpp
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.db.utils import InternalError
+from django.urls import reverse
+from PIL import Image
+
+from inspection import services
+from inspection.models import InspectionPlan, UnitResult
+from inspection.selectors import carton_reconciliation, plan_outcome
+from orders import approvals
+from serials import services as serial_services
+from serials.models import SerialPlacement
+from tests.conftest import PASSWORD, Cast
+
+GTIN = "05012345678900"
+CARTONS = 10
+PER_CARTON = 50
+
+
+def _serial(n: int) -> str:
+    return f"VLT{n:06d}"
+
+
+@pytest.fixture
+def lot(cast: Cast) -> Cast:
+    """Batch "own" with a validated production list of 500 serials and a carton list putting
+    them 50 to a carton in CTN-01 … CTN-10."""
+    serial_services.numbering_rule_save(
+        user=cast.users["buyer"], product=GTIN, prefix="VLT", width=6, check_digit="none"
+    )
+    batch = cast.batches["own"]
+    content = "serial\n" + "\n".join(_serial(n) for n in range(1, 501)) + "\n"
+    production = serial_services.serial_list_upload(
+        batch=batch,
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("production.csv", content.encode()),
+    )
+    serial_services.serial_list_validate(serial_list_id=production.pk)
+    carton_csv = "serial,carton\n" + "\n".join(
+        f"{_serial(n)},CTN-{(n - 1) // PER_CARTON + 1:02d}" for n in range(1, 501)
+    )
+    carton_list = serial_services.serial_list_upload(
+        batch=batch,
+        user=cast.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("cartons.csv", carton_csv.encode()),
+        kind="carton",
+    )
+    serial_services.serial_list_validate(serial_list_id=carton_list.pk)
+    if not SerialPlacement.objects.filter(serial_list=carton_list).exists():
+        # Until carton lists are read at validation, place the serials as the list says.
+        SerialPlacement.objects.bulk_create(
+            SerialPlacement(
+                serial_list=carton_list,
+                batch=batch,
+                scope="x",
+                serial=_serial(n),
+                line=n + 1,
+                carton=f"CTN-{(n - 1) // PER_CARTON + 1:02d}",
+            )
+            for n in range(1, 501)
+        )
+    return cast
+
+
+def _plan(cast: Cast, **extra: object) -> InspectionPlan:
+    values = {"level": "II", "aql": "1.0"} | extra
+    return services.inspection_plan_create(
+        batch=cast.batches["own"], user=cast.users["inspector"], **values
+    )
+
+
+def test_it_sizes_the_sample_by_iso_2859_1(lot: Cast) -> None:
+    plan = _plan(lot)
+    # 500 units at level II → code letter H: n = 50; AQL 1.0 → Ac 1, Re 2.
+    assert (plan.lot_size, plan.code_letter, plan.sample_size) == (500, "H", 50)
+    assert (plan.accept, plan.reject) == (1, 2)
+    assert plan.units.count() == 50
+    assert plan.serial_list.kind == "production"
+
+
+def test_it_spreads_the_sample_across_cartons(lot: Cast) -> None:
+    plan = _plan(lot)
+    per_carton = Counter(plan.units.values_list("carton", flat=True))
+    assert set(per_carton) == {f"CTN-{n:02d}" for n in range(1, CARTONS + 1)}
+    assert set(per_carton.values()) == {5}
+    for unit in plan.units.all():
+        number = int(unit.serial[3:])
+        assert unit.carton == f"CTN-{(number - 1) // PER_CARTON + 1:02d}"
+        assert unit.position == number  # its row in the production list
+
+
+def test_the_sample_is_reproducible_from_its_seed(lot: Cast) -> None:
+    first = _plan(lot)
+    again = _plan(lot, seed=first.seed)
+    other = _plan(lot, seed=first.seed + 1)
+
+    def serials(plan: InspectionPlan) -> list[str]:
+        return sorted(plan.units.values_list("serial", flat=True))
+
+    assert serials(again) == serials(first)
+    assert serials(other) != serials(first)
+
+
+def test_it_refuses_bad_plans_with_a_clear_message(lot: Cast, cast: Cast) -> None:
+    with pytest.raises(ValidationError, match="not a valid AQL|AQL"):
+        _plan(lot, aql="3.3")
+    with pytest.raises(ValidationError, match="level"):
+        _plan(lot, level="IV")
+    with pytest.raises(ValidationError, match="no production serial list"):
+        services.inspection_plan_create(
+            batch=cast.batches["b_order"], user=cast.users["buyer"], level="II", aql="1.0"
+        )
+    with pytest.raises(PermissionDenied):
+        services.inspection_plan_create(
+            batch=cast.batches["own"], user=cast.users["supplier_a"], level="II", aql="1.0"
+        )
+    assert InspectionPlan.objects.count() == 0
+
+
+def _record(cast: Cast, unit: object, **values: object) -> UnitResult:
+    values.setdefault("method", "scanned")
+    return services.unit_result_record(unit=unit, user=cast.users["inspector"], **values)
+
+
+def test_it_judges_each_label_against_the_list(lot: Cast) -> None:
+    plan = _plan(lot)
+    units = list(plan.units.all())
+    typed = _record(lot, units[0], method="typed", label_text=f"  {units[0].serial} ")
+    assert typed.matches and not typed.defective
+    gs1 = _record(lot, units[1], label_text=f"(01){GTIN}(21){units[1].serial}")
+    assert gs1.matches and gs1.read_gtin == GTIN
+    link = _record(lot, units[2], label_text=f"https://id.gs1.org/01/{GTIN}/21/{units[2].serial}")
+    assert link.matches
+    other_product = _record(lot, units[3], label_text=f"(01)09506000134352(21){units[3].serial}")
+    assert not other_product.matches and other_product.defective
+    wrong_label = _record(lot, units[4], label_text=units[5].serial)
+    assert wrong_label.defective
+    wrong_box = _record(lot, units[6], label_text=units[6].serial, carton_found="CTN-99")
+    assert wrong_box.in_right_carton is False and wrong_box.defective
+    scratched = _record(lot, units[7], label_text=units[7].serial, defects="Label scratched")
+    assert scratched.matches and scratched.defective
+
+
+def test_it_decodes_a_label_photo(lot: Cast) -> None:
+    plan = _plan(lot)
+    unit = plan.units.first()
+    symbol = zxingcpp.create_barcode(
+        f"(01){GTIN}(21){unit.serial}", zxingcpp.BarcodeFormat.DataMatrix, options="gs1"
+    )
+    label = Image.fromarray(zxingcpp.write_barcode_to_image(symbol, scale=8)).convert("RGB")
+    photo = Image.new("RGB", (label.width + 200, label.height + 200), (200, 200, 190))
+    photo.paste(label, (100, 100))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90)
+    result = _record(
+        lot,
+        unit,
+        method="typed",
+        photo=SimpleUploadedFile("label.jpg", buffer.getvalue(), content_type="image/jpeg"),
+    )
+    assert result.method == "photo" and result.matches and not result.defective
+    assert result.read_gtin == GTIN and len(result.photo_sha256) == 64
+    blank = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(blank, "PNG")
+    with pytest.raises(ValidationError, match="no barcode could be read"):
+        _record(lot, unit, photo=SimpleUploadedFile("blank.png", blank.getvalue()))
+    with pytest.raises(ValidationError, match="notes.txt"):
+        _record(lot, unit, photo=SimpleUploadedFile("notes.txt", b"not an image"))
+
+
+def test_it_passes_and_fails_on_the_acceptance_number(lot: Cast) -> None:
+    plan = _plan(lot)
+    units = list(plan.units.all())
+    assert plan_outcome(plan).state == "in_progress"
+    _record(lot, units[0], label_text="VLT999999")  # one defective: Ac is 1, still fine
+    for unit in units[1:]:
+        _record(lot, unit, label_text=unit.serial)
+    outcome = plan_outcome(plan)
+    assert (outcome.state, outcome.defective, outcome.recorded) == ("passed", 1, 50)
+    _record(lot, units[1], label_text=units[1].serial, defects="Cracked housing")
+    failed = plan_outcome(plan)
+    assert failed.state == "failed" and "rejection number is 2" in failed.reason
+    # A corrected reading is a new row; the newest counts.
+    _record(lot, units[1], label_text=units[1].serial)
+    assert plan_outcome(plan).state == "passed"
+    assert units[1].results.count() == 3
+
+
+def test_a_blocked_step_shows_on_the_plan_and_the_batch_gates(lot: Cast) -> None:
+    plan = _plan(lot)
+    gate = approvals.gate_create(
+        user=lot.users["buyer"], order=lot.orders["own"], batch=lot.batches["own"], kind="balance"
+    )
+    services.blocked_step_record(
+        plan=plan,
+        user=lot.users["inspector"],
+        step="open_cartons",
+        blocked_by="Factory QA manager",
+        reason="Cartons already sealed for the forwarder.",
+    )
+    outcome = plan_outcome(plan)
+    assert outcome.state == "blocked" and "Factory QA manager" in outcome.reason
+    reason = approvals.gate_state(gate).reason
+    assert "opening cartons was blocked by Factory QA manager" in reason
+    assert "already sealed" in reason
+    with pytest.raises(ValidationError, match="Name who blocked"):
+        services.blocked_step_record(
+            plan=plan, user=lot.users["inspector"], step="other", blocked_by=" ", reason="x"
+        )
+
+
+def test_it_reconciles_cartons_with_the_scans(lot: Cast) -> None:
+    plan = _plan(lot)
+    scan = services.carton_scans_record
+    inspector = lot.users["inspector"]
+    # CTN-01 holds VLT000001–050. Scanned: 1–47 as listed, 51 (listed in CTN-02), 9999 (not
+    # listed anywhere), 5 again, and one unreadable Digital Link.
+    labels = [_serial(n) for n in range(1, 48)]
+    labels += [_serial(51), "VLT009999", _serial(5), "https://id.gs1.org/01/12345678901234/21/X"]
+    scan(plan=plan, user=inspector, carton="CTN-01", labels=labels)
+    found = carton_reconciliation(plan)
+    assert found.cartons == ["CTN-01"]
+    assert found.matched == 47
+    assert found.missing_from_carton == [
+        (_serial(48), "CTN-01"),
+        (_serial(49), "CTN-01"),
+        (_serial(50), "CTN-01"),
+    ]
+    assert found.wrong_carton == [(_serial(51), "CTN-01", "CTN-02")]
+    assert found.not_on_list == [("VLT009999", "CTN-01")]
+    assert found.seen_twice == [(_serial(5), 2)]
+    assert len(found.unreadable) == 1 and not found.clean
+    # Opening CTN-02 too: 51 is no longer "missing" there, it was found in CTN-01.
+    scan(plan=plan, user=inspector, carton="CTN-02", labels=[_serial(n) for n in range(52, 101)])
+    again = carton_reconciliation(plan)
+    assert (_serial(51), "CTN-02") not in again.missing_from_carton
+    assert again.matched == 47 + 49
+    with pytest.raises(ValidationError, match="at least one label"):
+        scan(plan=plan, user=inspector, carton="CTN-03", labels=["", "  "])
+
+
+def test_an_approval_pinning_the_inspection_goes_stale_on_a_new_result(lot: Cast) -> None:
+    plan = _plan(lot)
+    for unit in plan.units.all():
+        _record(lot, unit, label_text=unit.serial)
+    batch = lot.batches["own"]
+    gate = approvals.gate_create(
+        user=lot.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
+    )
+    approval = approvals.approval_sign(
+        user=lot.users["buyer"],
+        password=PASSWORD,
+        order=batch.order,
+        batch=batch,
+        decision="accepted",
+        sentence="Batch OWN-B1 passed inspection and may ship.",
+        pins=[("inspection", plan.pk)],
+        unlocks=[gate],
+    )
+    assert "passed;0/50" in approval.pins.get().fingerprint
+    assert approvals.gate_state(gate).state == "open"
+    _record(lot, plan.units.first(), label_text="VLT999999")
+    assert approvals.gate_state(gate).state == "blocked"
+    assert "new result for" in approvals.gate_state(gate).reason
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers are PostgreSQL's")
+def test_results_cannot_be_changed_even_by_raw_sql(lot: Cast) -> None:
+    plan = _plan(lot)
+    result = _record(lot, plan.units.first(), label_text="VLT999999")
+    for statement in (
+        "UPDATE inspection_unitresult SET defective = false WHERE id = %s",
+        "DELETE FROM inspection_unitresult WHERE id = %s",
+    ):
+        with pytest.raises(InternalError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [result.pk])
+    result.refresh_from_db()
+    assert result.defective
+
+
+def test_the_inspector_records_through_the_phone_page(lot: Cast) -> None:
+    plan = _plan(lot)
+    units = list(plan.units.all())
+    client = lot.client("inspector")
+    page = client.get(reverse("sampled-unit", args=[units[0].pk]))
+    assert page.status_code == 200 and units[0].serial in page.content.decode()
+    response = client.post(
+        reverse("sampled-unit", args=[units[0].pk]),
+        {"method": "scanned", "label_text": units[0].serial, "carton_found": units[0].carton},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sampled-unit", args=[units[1].pk])
+    empty = client.post(reverse("sampled-unit", args=[units[1].pk]), {"method": "typed"})
+    assert empty.status_code == 200 and "Type or scan what the label says" in empty.content.decode()
+    detail = client.get(reverse("inspection-detail", args=[plan.pk])).content.decode()
+    assert "1/50" in detail
+    checklist = lot.client("buyer").get(reverse("inspection-checklist", args=[plan.pk]))
+    assert checklist.status_code == 200 and units[1].serial in checklist.content.decode()
+    assert (
+        lot.client("supplier_a").get(reverse("inspection-detail", args=[plan.pk])).status_code
+        == 404
+    )
