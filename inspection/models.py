@@ -28,9 +28,9 @@ class InspectionPlan(models.Model):
         S2 = "S-2", "S-2 (special)"
         S3 = "S-3", "S-3 (special)"
         S4 = "S-4", "S-4 (special)"
-        I = "I", "I (general, reduced discrimination)"  # noqa: E741
-        II = "II", "II (general, the usual level)"
-        III = "III", "III (general, more discrimination)"
+        I = "I", "I (general, fewer units)"  # noqa: E741
+        II = "II", "II (general, usual)"
+        III = "III", "III (general, more units)"
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="inspection_plans")
     serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="+")

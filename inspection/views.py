@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -125,16 +126,34 @@ def batch_inspections(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+UNIT_FILTERS = {
+    "": "All",
+    "pending": "Not read yet",
+    "defective": "Defective",
+    "conforming": "Conforming",
+}
+
+
 def _plan_context(request: HttpRequest, plan: InspectionPlan) -> dict:
     results = latest_results(plan)
     units = list(plan.units.all())
     rows = [(unit, results.get(unit.pk)) for unit in units]
     next_unit = next((unit for unit in units if unit.pk not in results), None)
+    shown = request.GET.get("show", "")
+    if shown == "pending":
+        rows = [(unit, result) for unit, result in rows if result is None]
+    elif shown == "defective":
+        rows = [(unit, result) for unit, result in rows if result and result.defective]
+    elif shown == "conforming":
+        rows = [(unit, result) for unit, result in rows if result and not result.defective]
     return {
         "plan": plan,
         "batch": plan.batch,
         "order": plan.batch.order,
         "rows": rows,
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "filters": UNIT_FILTERS,
+        "shown": shown if shown in UNIT_FILTERS else "",
         "outcome": plan_outcome(plan, results),
         "next_unit": next_unit,
         "blocked_steps": plan.blocked_steps.select_related("recorded_by"),

@@ -97,6 +97,48 @@ def payment_proof(order: PurchaseOrder, amount: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("remittance-advice.pdf", html_to_pdf(html))
 
 
+def demo_inspection(*, order: PurchaseOrder, users: dict[str, User]) -> None:
+    """The inspector's visit to batch B1: a level II sample at AQL 1.0, the first dozen labels
+    read (one scratched), one carton opened and scanned, and one step the factory blocked."""
+    from inspection import services as inspection_services
+
+    batch = order.batches.get(code="B1")
+    if batch.inspection_plans.exists():
+        return
+    inspector = users["inspector"]
+    plan = inspection_services.inspection_plan_create(
+        batch=batch, user=inspector, level="II", aql="1.0", seed=20261124
+    )
+    for number, unit in enumerate(plan.units.order_by("position")[:12]):
+        inspection_services.unit_result_record(
+            unit=unit,
+            user=inspector,
+            method="scanned",
+            label_text=f"]d201{order.gtin}21{unit.serial}",
+            carton_found=unit.carton,
+            defects="Label scratched: serial unreadable by eye, barcode still scans"
+            if number == 4
+            else "",
+        )
+    opened = plan.units.order_by("position").first()
+    if opened is not None and opened.carton:
+        first = (int(opened.serial[3:]) - FIRST) // 50 * 50 + FIRST
+        inspection_services.carton_scans_record(
+            plan=plan,
+            user=inspector,
+            carton=opened.carton,
+            labels=[f"VLT{n:09d}" for n in range(first, first + 50)],
+        )
+    inspection_services.blocked_step_record(
+        plan=plan,
+        user=inspector,
+        step="open_cartons",
+        blocked_by="Factory logistics supervisor (Mr. Chen)",
+        reason="Cartons CTN-090 to CTN-120 were already palletised and shrink-wrapped for the "
+        "forwarder; opening them was refused until the buyer pays the re-packing fee.",
+    )
+
+
 def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -> None:
     """Play the story once; does nothing if batch B1 already has a serial list."""
     from evidence import services as evidence_services

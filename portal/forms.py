@@ -10,7 +10,7 @@ class BootstrapFormMixin:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
+            if isinstance(widget, forms.RadioSelect):  # and CheckboxSelectMultiple: styled by CSS
                 continue
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input d-block"

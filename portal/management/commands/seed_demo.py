@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orders import services
 from orders.models import Batch, PurchaseOrder
-from portal.demo_story import demo_story
+from portal.demo_story import demo_inspection, demo_story
 from portal.models import Membership, Organisation, Role, User
 
 DEFAULT_PASSWORD = "demo-portal-2026"
@@ -70,11 +70,9 @@ class Command(BaseCommand):
             users[username] = user
         self._orders(users["buyer"], organisations)
         self._numbering(users["buyer"])
-        demo_story(
-            order=PurchaseOrder.objects.get(buyer=organisations["buyer"], number="2026-0141"),
-            users=users,
-            password=password,
-        )
+        story_order = PurchaseOrder.objects.get(buyer=organisations["buyer"], number="2026-0141")
+        demo_story(order=story_order, users=users, password=password)
+        demo_inspection(order=story_order, users=users)
 
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:"))
         for username, (_, _, org_key, role) in PEOPLE.items():
