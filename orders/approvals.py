@@ -183,7 +183,7 @@ def _inspection_blocks(gate: Gate) -> str:
         steps = steps.filter(plan__batch=gate.batch_id)
     return " ".join(
         f"Inspection #{s.plan_id} of batch {s.plan.batch.code}: "
-        f"{s.get_step_display().lower()} was blocked by {s.blocked_by} ({s.reason})."
+        f"{s.get_step_display().lower()} was blocked by {s.blocked_by} ({s.reason.rstrip('.')})."
         for s in steps.order_by("id")[:5]
     )
 
