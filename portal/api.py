@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("serials.api.urls")),
     path("", include("evidence.api.urls")),
+    path("", include("inspection.api.urls")),
 ]

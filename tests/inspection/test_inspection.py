@@ -312,3 +312,35 @@ def test_the_inspector_records_through_the_phone_page(lot: Cast) -> None:
         lot.client("supplier_a").get(reverse("inspection-detail", args=[plan.pk])).status_code
         == 404
     )
+
+
+def test_the_api_plans_records_and_reports(lot: Cast) -> None:
+    batch = lot.batches["own"]
+    api = lot.api("inspector")
+    created = api.post(
+        reverse("api-batch-inspections", args=[batch.pk]),
+        {"level": "II", "aql": "0.65"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    plan = created.json()
+    # 500 at level II → H (n = 50); AQL 0.65 at H is an arrow down to J: n = 80, Ac 1, Re 2.
+    assert (plan["code_letter"], plan["plan_letter"], plan["sample_size"]) == ("H", "J", 80)
+    unit = plan["units"][0]
+    recorded = api.post(
+        reverse("api-unit-results", args=[unit["id"]]),
+        {"label_text": f"]d201{GTIN}21{unit['serial']}", "carton_found": unit["carton"]},
+        format="json",
+    )
+    assert recorded.status_code == 201, recorded.json()
+    assert recorded.json()["results"][0]["matches"] is True
+    refused = api.post(reverse("api-unit-results", args=[unit["id"]]), {}, format="json")
+    assert refused.status_code == 400 and "Type or scan" in str(refused.json())
+    detail = lot.api("buyer").get(reverse("api-inspection-detail", args=[plan["id"]])).json()
+    assert detail["outcome"]["recorded"] == 1 and detail["outcome"]["state"] == "in_progress"
+    assert (
+        lot.api("supplier_a").get(reverse("api-inspection-detail", args=[plan["id"]])).status_code
+        == 404
+    )
+    bad = api.post(reverse("api-batch-inspections", args=[batch.pk]), {"aql": "3.3"}, format="json")
+    assert bad.status_code == 400
