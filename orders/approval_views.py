@@ -117,6 +117,10 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["pins"].choices = candidates
         self.fields["unlocks"].queryset = gates
+        if not gates.exists():
+            self.fields["unlocks"].help_text = (
+                "No gates here yet: add one on the left, or sign a decision that opens nothing."
+            )
 
 
 class GateForm(BootstrapFormMixin, forms.Form):
