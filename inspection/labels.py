@@ -250,10 +250,14 @@ def _with_element_strings(
     return replace(reading, serial=values.get("21"), batch_lot=values.get("10"))
 
 
+# Photos and scans only; never EPS or other formats that hand bytes to outside programs.
+LABEL_PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
 def _load_image(image_bytes: bytes) -> Image.Image:
     """Open image bytes as an upright, opaque greyscale image, or raise ValueError."""
     try:
-        image = Image.open(io.BytesIO(image_bytes))
+        image = Image.open(io.BytesIO(image_bytes), formats=LABEL_PHOTO_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValueError(f"Image is too large to decode safely: {exc}") from exc
     except _IMAGE_ERRORS as exc:

@@ -6,6 +6,8 @@ reading is a new result for the same unit, and the newest result counts."""
 
 from __future__ import annotations
 
+import uuid
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -34,6 +36,14 @@ class InspectionPlan(models.Model):
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="inspection_plans")
     serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="+")
+    carton_list = models.ForeignKey(
+        SerialList,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The list that said which carton each serial is in when the sample was drawn.",
+    )
     level = models.CharField("inspection level", max_length=4, choices=Level.choices)
     aql = models.CharField("AQL", max_length=8)
     lot_size = models.PositiveIntegerField()
@@ -151,9 +161,12 @@ class BlockedStep(models.Model):
 
 
 class CartonScan(models.Model):
-    """One label scanned inside an opened carton, for holding the carton list against."""
+    """One label scanned inside an opened carton, for holding the carton list against. The
+    labels of one carton sent together share a session; a carton scanned again is judged by its
+    newest session (the earlier one stays as history)."""
 
     plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="carton_scans")
+    session = models.UUIDField(default=uuid.uuid4)
     carton = models.CharField(max_length=64)
     label_text = models.CharField(max_length=500)
     serial = models.CharField(max_length=100, blank=True)

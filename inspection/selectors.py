@@ -60,25 +60,30 @@ def inspection_batch_for(user: User | AnonymousUser, pk: int) -> Batch:
     return get_object_or_404(batches_visible_to(user).select_related("order"), pk=pk)
 
 
-def cartons_of(batch: Batch) -> dict[str, str]:
-    """serial → carton, from the newest validated list of the batch that names cartons."""
-    newest = (
+def carton_list_of(batch: Batch) -> int | None:
+    """The newest validated list of the batch that names cartons (its id), if any."""
+    return (
         SerialPlacement.objects.filter(batch=batch)
         .exclude(carton="")
         .order_by("-serial_list_id")
         .values_list("serial_list_id", flat=True)
         .first()
     )
-    if newest is None:
+
+
+def cartons_in(serial_list_id: int | None) -> dict[str, str]:
+    """serial → carton, as one list says."""
+    if serial_list_id is None:
         return {}
-    rows = SerialPlacement.objects.filter(serial_list_id=newest).exclude(carton="")
+    rows = SerialPlacement.objects.filter(serial_list_id=serial_list_id).exclude(carton="")
     return dict(rows.values_list("serial", "carton"))
 
 
 def latest_results(plan: InspectionPlan) -> dict[int, UnitResult]:
     """unit id → its newest result."""
     latest: dict[int, UnitResult] = {}
-    for result in UnitResult.objects.filter(unit__plan=plan).order_by("id"):
+    results = UnitResult.objects.filter(unit__plan=plan).select_related("recorded_by")
+    for result in results.order_by("id"):
         latest[result.unit_id] = result
     return latest
 
@@ -121,13 +126,14 @@ def plan_outcome(plan: InspectionPlan, results: dict[int, UnitResult] | None = N
     if defective >= plan.reject:
         reason = f"{defective} defective of {recorded} read: the rejection number is {plan.reject}."
         return Outcome("failed", reason=reason, **base)
-    if recorded >= size:
+    steps = "; ".join(
+        f"{b.get_step_display()} blocked by {b.blocked_by}: {b.reason}" for b in blocked
+    )
+    if recorded >= size and not blocked:
         reason = f"All {size} units read, {defective} defective (acceptance number {plan.accept})."
         return Outcome("passed", reason=reason, **base)
     if blocked:
-        steps = "; ".join(
-            f"{b.get_step_display()} blocked by {b.blocked_by}: {b.reason}" for b in blocked
-        )
+        # A blocked step keeps the inspection from passing, even with every label read.
         return Outcome("blocked", reason=f"{recorded} of {size} read. {steps}", **base)
     return Outcome("in_progress", reason=f"{recorded} of {size} units read.", **base)
 
@@ -156,28 +162,42 @@ class Reconciliation:
 
 
 def carton_reconciliation(plan: InspectionPlan) -> Reconciliation:
-    listed = cartons_of(plan.batch)
-    scans = list(plan.carton_scans.order_by("id"))
-    result = Reconciliation(cartons=sorted({scan.carton for scan in scans}))
+    """The carton list the sample was drawn with, held against each opened carton's newest
+    scan. Carton names compare without case (labels and lists disagree on it)."""
+    listed = {
+        serial: carton.casefold() for serial, carton in cartons_in(plan.carton_list_id).items()
+    }
+    newest: dict[str, object] = {}
+    for carton, session in plan.carton_scans.order_by("id").values_list("carton", "session"):
+        newest[carton.casefold()] = session
+    scans = [
+        scan
+        for scan in plan.carton_scans.order_by("id")
+        if newest.get(scan.carton.casefold()) == scan.session
+    ]
+    shown = {scan.carton.casefold(): scan.carton for scan in scans}
+    shown.update({carton.casefold(): carton for carton in cartons_in(plan.carton_list_id).values()})
+    result = Reconciliation(cartons=sorted({shown[scan.carton.casefold()] for scan in scans}))
     found: dict[str, set[str]] = defaultdict(set)
     counts = Counter(scan.serial for scan in scans if scan.serial)
     for scan in scans:
+        carton = scan.carton.casefold()
         if not scan.serial:
-            result.unreadable.append((scan.label_text, scan.carton))
+            result.unreadable.append((scan.label_text, shown[carton]))
             continue
-        if scan.serial in found[scan.carton]:
+        if scan.serial in found[carton]:
             continue  # counted once per carton; the second sighting is reported as seen twice
-        found[scan.carton].add(scan.serial)
+        found[carton].add(scan.serial)
         expected = listed.get(scan.serial)
         if expected is None:
-            result.not_on_list.append((scan.serial, scan.carton))
-        elif expected != scan.carton:
-            result.wrong_carton.append((scan.serial, scan.carton, expected))
+            result.not_on_list.append((scan.serial, shown[carton]))
+        elif expected != carton:
+            result.wrong_carton.append((scan.serial, shown[carton], shown[expected]))
         else:
             result.matched += 1
     result.seen_twice = sorted((serial, n) for serial, n in counts.items() if n > 1)
     scanned_anywhere = {serial for serials in found.values() for serial in serials}
     for serial, carton in sorted(listed.items(), key=lambda item: (item[1], item[0])):
         if carton in found and serial not in found[carton] and serial not in scanned_anywhere:
-            result.missing_from_carton.append((serial, carton))
+            result.missing_from_carton.append((serial, shown[carton]))
     return result

@@ -4,6 +4,8 @@ approval pinned makes that approval stale."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -21,7 +23,8 @@ from inspection.selectors import (
     can_plan_inspections,
     can_record_results,
     can_see_inspections,
-    cartons_of,
+    carton_list_of,
+    cartons_in,
 )
 from orders.models import ApprovalPin, Batch
 from orders.selectors import batches_visible_to
@@ -76,13 +79,21 @@ def inspection_plan_create(
         raise PermissionDenied("Only the buyer's buyers and admins, and inspectors, plan samples.")
     _visible(user, batch)
     serial_list, serials = _production_serials(batch)
+    if lot_size is not None and lot_size < len(serials):
+        raise ValidationError(
+            {
+                "lot_size": f"The lot cannot be smaller than the {len(serials):,} serials on "
+                f"{serial_list.original_name}; a smaller lot would shrink the sample."
+            }
+        )
     lot = lot_size or len(serials)
     try:
         plan = sampling.sampling_plan(lot_size=lot, level=level, aql=aql)
     except (TypeError, ValueError) as error:
         raise ValidationError(str(error)) from None
     seed = sampling.new_seed() if seed is None else seed
-    placed = cartons_of(batch)
+    carton_list_id = carton_list_of(batch)
+    placed = cartons_in(carton_list_id)
     cartons = [placed.get(serial) for serial in serials] if placed else None
     indices = sampling.draw_sample(
         serials=serials, cartons=cartons, size=min(plan.sample_size, len(serials)), seed=seed
@@ -90,6 +101,7 @@ def inspection_plan_create(
     inspection = InspectionPlan.objects.create(
         batch=batch,
         serial_list=serial_list,
+        carton_list_id=carton_list_id,
         level=plan.level,
         aql=plan.aql,
         lot_size=lot,
@@ -132,10 +144,26 @@ def inspection_plan_create(
     return inspection
 
 
-def _mark_pins_stale(plan: InspectionPlan, reason: str) -> None:
+def _locked(plan: InspectionPlan) -> InspectionPlan:
+    """Writers queue here, so an approval pinning the plan sees every change or none."""
+    return InspectionPlan.objects.select_for_update().select_related("batch__order").get(pk=plan.pk)
+
+
+def _mark_pins_stale(plan: InspectionPlan) -> None:
+    """Approvals that pinned this inspection turn stale. The reason names no serial, carton or
+    step: suppliers read it on the approval page, and the sample is not theirs to know."""
     from orders.approvals import approvals_mark_stale
 
-    approvals_mark_stale(kind=ApprovalPin.Kind.INSPECTION, object_ids=[plan.pk], reason=reason)
+    approvals_mark_stale(
+        kind=ApprovalPin.Kind.INSPECTION,
+        object_ids=[plan.pk],
+        reason=f"Inspection #{plan.pk} of batch {plan.batch.code} has new findings.",
+    )
+
+
+def _clean(text: str) -> str:
+    """Keep the GS1 group separator; drop other control characters (a NUL breaks storage)."""
+    return "".join(ch for ch in text if ch == "\x1d" or ch >= " " or ch in "\t")
 
 
 def _reading_for(unit: SampledUnit, readings: list[LabelReading]) -> LabelReading | None:
@@ -162,8 +190,8 @@ def unit_result_record(
     another carton than the list says, or when the inspector wrote a defect."""
     if not can_record_results(user):
         raise PermissionDenied("Only inspectors record inspection results.")
-    plan = unit.plan
-    _visible(user, plan.batch)
+    _visible(user, unit.plan.batch)
+    plan = _locked(unit.plan)
     if method not in UnitResult.Method.values:
         raise ValidationError({"method": f"“{method}” is not a way of reading a label."})
     photo_name, photo_sha = "", ""
@@ -174,7 +202,7 @@ def unit_result_record(
             readings = label_decode(photo.read())
         except ValueError as error:
             raise ValidationError({"photo": f"{photo.name}: {error}"}) from None
-        reading = _reading_for(unit, readings)
+        reading = _reading_for(unit, [label_parse(_clean(r.text)) for r in readings])
         if reading is None:
             raise ValidationError(
                 {"photo": f"{photo.name}: no barcode could be read. Type the label instead."}
@@ -185,7 +213,7 @@ def unit_result_record(
     else:
         if not label_text.strip():
             raise ValidationError({"label_text": "Type or scan what the label says."})
-        reading = label_parse(label_text)
+        reading = label_parse(_clean(label_text))
     gtin = plan.batch.order.gtin
     gtin_ok = not reading.gtin or not gtin or reading.gtin == gtin
     matches = reading.error is None and reading.serial == unit.serial and gtin_ok
@@ -225,7 +253,7 @@ def unit_result_record(
             "defective": result.defective,
         },
     )
-    _mark_pins_stale(plan, f"A new result for {unit.serial} was recorded in {plan}.")
+    _mark_pins_stale(plan)
     return result
 
 
@@ -237,6 +265,7 @@ def blocked_step_record(
     if not can_record_results(user):
         raise PermissionDenied("Only inspectors record blocked steps.")
     _visible(user, plan.batch)
+    plan = _locked(plan)
     if step not in BlockedStep.Step.values:
         raise ValidationError({"step": f"“{step}” is not an inspection step."})
     if not blocked_by.strip():
@@ -261,7 +290,7 @@ def blocked_step_record(
             "reason": blocked.reason,
         },
     )
-    _mark_pins_stale(plan, f"{blocked.get_step_display()} was blocked in {plan}.")
+    _mark_pins_stale(plan)
     return blocked
 
 
@@ -273,6 +302,7 @@ def carton_scans_record(
     if not can_record_results(user):
         raise PermissionDenied("Only inspectors record carton scans.")
     _visible(user, plan.batch)
+    plan = _locked(plan)
     carton = carton.strip()
     if not carton:
         raise ValidationError({"carton": "Name the carton these labels were found in."})
@@ -286,13 +316,15 @@ def carton_scans_record(
             {"labels": f"At most {MAX_SCANS_AT_ONCE:,} labels at once; send the rest after."}
         )
     scans = []
+    session = uuid.uuid4()
     for line in lines:
-        reading = label_parse(line)
+        reading = label_parse(_clean(line))
         scans.append(
             CartonScan(
                 plan=plan,
+                session=session,
                 carton=carton,
-                label_text=line.strip()[:500],
+                label_text=_clean(line).strip()[:500],
                 serial="" if reading.error else (reading.serial or "")[:100],
                 recorded_by=user,
             )
@@ -305,5 +337,5 @@ def carton_scans_record(
         order=plan.batch.order,
         payload={"carton": carton, "labels": len(scans)},
     )
-    _mark_pins_stale(plan, f"Carton {carton} was scanned in {plan}.")
+    _mark_pins_stale(plan)
     return scans

@@ -19,7 +19,6 @@ from inspection.selectors import (
     can_plan_inspections,
     can_record_results,
     carton_reconciliation,
-    cartons_of,
     inspection_batch_for,
     latest_results,
     plan_for,
@@ -41,6 +40,7 @@ class PlanForm(BootstrapFormMixin, forms.Form):
     )
     lot_size = forms.IntegerField(
         min_value=2,
+        max_value=10**9,
         required=False,
         label="Lot size",
         help_text="Leave empty to use the number of serials in the latest production list.",
@@ -158,7 +158,7 @@ def _plan_context(request: HttpRequest, plan: InspectionPlan) -> dict:
         "next_unit": next_unit,
         "blocked_steps": plan.blocked_steps.select_related("recorded_by"),
         "reconciliation": carton_reconciliation(plan),
-        "has_carton_list": bool(cartons_of(plan.batch)),
+        "has_carton_list": plan.carton_list_id is not None,
         "can_record": can_record_results(request.user),
         "crumb": f"Inspection #{plan.pk}",
     }

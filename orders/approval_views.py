@@ -118,7 +118,9 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
         self.fields["pins"].choices = candidates
         self.fields["unlocks"].queryset = gates
         if not gates.exists():
-            self.fields["unlocks"].help_text = (
+            self.fields[
+                "unlocks"
+            ].help_text = (
                 "No gates here yet: add one on the left, or sign a decision that opens nothing."
             )
 
@@ -135,14 +137,16 @@ def _approvals_page(
     history = order.approvals.filter(batch=batch)
     gates = order.gates.filter(batch=batch)
     current = history.order_by("-id").first()
+    can_sign = can_manage_orders(request.user)
     form = ApprovalForm(
         request.POST or None,
-        candidates=_candidates(order, batch),
+        # Only a signer sees the form; nobody else pays for (or glimpses) the candidates.
+        candidates=_candidates(order, batch) if can_sign else [],
         gates=gates,
         initial={"based_on": current.pk if current else None},
     )
     if request.method == "POST":
-        if not can_manage_orders(request.user):
+        if not can_sign:
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
@@ -177,7 +181,7 @@ def _approvals_page(
             "gates": _states(gates, request),
             "form": form,
             "gate_form": GateForm(),
-            "can_sign": can_manage_orders(request.user),
+            "can_sign": can_sign,
         },
     )
 

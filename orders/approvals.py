@@ -57,6 +57,28 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _pin_batch_id(kind: str, object_id: int) -> int | None:
+    """The batch a pin's object belongs to, or None if there is no such object."""
+    from evidence.models import EvidenceItem, Statement
+    from inspection.models import InspectionPlan
+    from serials.models import SerialException, SerialList
+
+    K = ApprovalPin.Kind
+    if not 0 < object_id < 2**63:
+        return None
+    rows = {
+        K.EVIDENCE: EvidenceItem.objects.filter(pk=object_id).values_list("batch_id"),
+        K.SERIAL_LIST: SerialList.objects.filter(pk=object_id).values_list("batch_id"),
+        K.STATEMENT: Statement.objects.filter(pk=object_id).values_list("request__batch_id"),
+        K.EXCEPTION: SerialException.objects.filter(pk=object_id).values_list("batch_id"),
+        K.INSPECTION: InspectionPlan.objects.filter(pk=object_id).values_list("batch_id"),
+    }.get(kind)
+    if rows is None:
+        raise ValidationError({"pins": f"“{kind}” cannot be pinned."})
+    found = rows.first()
+    return found[0] if found else None
+
+
 def _resolve(kind: str, object_id: int) -> Resolved:
     """What a pin points at, and the fingerprint that will tell if it changes."""
     from evidence.models import EvidenceItem, Statement
@@ -113,9 +135,23 @@ def _resolve(kind: str, object_id: int) -> Resolved:
             )
         if kind == K.INSPECTION:
             from inspection.models import InspectionPlan
+            from serials.services import latest_production_list
 
-            plan = InspectionPlan.objects.select_for_update().get(pk=object_id)
-            return Resolved(kind, plan.pk, plan.batch_id, str(plan), _inspection_fingerprint(plan))
+            plan = (
+                InspectionPlan.objects.select_for_update().select_related("batch").get(pk=object_id)
+            )
+            latest = latest_production_list(plan.batch)
+            if latest is None or latest.pk != plan.serial_list_id:
+                raise ValidationError(
+                    f"Inspection #{plan.pk} sampled an older serial list: pin a newer inspection."
+                )
+            return Resolved(
+                kind,
+                plan.pk,
+                plan.batch_id,
+                f"Inspection #{plan.pk} of batch {plan.batch.code}",
+                f"sha256:{_sha(_inspection_fingerprint(plan))[:32]}",
+            )
     except (
         EvidenceItem.DoesNotExist,
         SerialList.DoesNotExist,
@@ -345,17 +381,22 @@ def approval_sign(
     else:
         PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))
-    resolved = [_resolve(kind, int(object_id)) for kind, object_id in dict.fromkeys(pins)]
-    outside = [pin.label for pin in resolved if pin.batch_id not in scope]
+    # Scope first, before anything is locked or named: an id outside it answers exactly like
+    # an id that does not exist, so nothing about another batch or buyer leaks back.
+    unique_pins = list(dict.fromkeys((kind, int(object_id)) for kind, object_id in pins))
+    outside = [pin for pin in unique_pins if _pin_batch_id(*pin) not in scope]
     if outside:
+        names = ", ".join(f"{kind} #{object_id}" for kind, object_id in outside)
         raise ValidationError(
             {
                 "pins": f"An approval covers only its own {'batch' if batch else 'order'}; "
-                f"these belong elsewhere: {'; '.join(outside)}."
+                f"there is no {names} in it."
             }
         )
+    resolved = [_resolve(kind, object_id) for kind, object_id in unique_pins]
     pinned_exceptions = {p.object_id for p in resolved if p.kind == ApprovalPin.Kind.EXCEPTION}
-    _check_exceptions(batch, decision, pinned_exceptions)
+    for each in [batch] if batch else list(order.batches.order_by("code")):
+        _check_exceptions(each, decision, pinned_exceptions)
 
     gate_ids = sorted({gate.pk for gate in unlocks})
     if gate_ids and decision == Approval.Decision.REJECTED:

@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import io
 import json
+import os
 import re
 import tempfile
 import zipfile
@@ -195,6 +196,122 @@ def _statements_text(order: PurchaseOrder) -> Iterator[tuple[str, str]]:
         yield f"statements/request-{request.pk}-{safe_name(request.subject)}.txt", "\n".join(lines)
 
 
+def _add_inspections(writer: _Writer, order: PurchaseOrder) -> None:
+    """Each inspection plan: its plan and outcome, every result ever recorded (newest last),
+    blocked steps, carton scans and reconciliation, and the label photos."""
+    from inspection.models import CartonScan, InspectionPlan, UnitResult
+    from inspection.selectors import carton_reconciliation, plan_outcome
+
+    plans = InspectionPlan.objects.filter(batch__order=order).select_related("batch")
+    for plan in plans.order_by("id"):
+        folder = f"inspections/batch-{safe_name(plan.batch.code)}/inspection-{plan.pk}"
+        outcome = plan_outcome(plan)
+        found = carton_reconciliation(plan)
+        summary = {
+            "plan": {
+                "lot_size": plan.lot_size,
+                "level": plan.level,
+                "aql": plan.aql,
+                "code_letter": plan.code_letter,
+                "plan_letter": plan.plan_letter,
+                "sample_size": plan.sample_size,
+                "accept": plan.accept,
+                "reject": plan.reject,
+                "seed": plan.seed,
+                "serial_list": plan.serial_list_id,
+                "carton_list": plan.carton_list_id,
+                "created_at": plan.created_at,
+            },
+            "outcome": {"state": outcome.state, "reason": outcome.reason},
+            "blocked_steps": [
+                {
+                    "step": b.get_step_display(),
+                    "blocked_by": b.blocked_by,
+                    "reason": b.reason,
+                    "recorded_at": b.recorded_at,
+                }
+                for b in plan.blocked_steps.order_by("id")
+            ],
+            "reconciliation": {
+                "cartons": found.cartons,
+                "matched": found.matched,
+                "missing_from_carton": found.missing_from_carton,
+                "not_on_list": found.not_on_list,
+                "wrong_carton": found.wrong_carton,
+                "seen_twice": found.seen_twice,
+                "unreadable": found.unreadable,
+            },
+        }
+        writer.add_bytes(
+            f"{folder}/inspection.json",
+            json.dumps(summary, indent=1, cls=DjangoJSONEncoder).encode(),
+            f"inspection #{plan.pk}: plan, outcome, blocked steps, carton reconciliation",
+        )
+        results = (
+            UnitResult.objects.filter(unit__plan=plan)
+            .select_related("unit", "recorded_by")
+            .order_by("unit__position", "id")
+        )
+        writer.add_bytes(
+            f"{folder}/results.csv",
+            _csv(
+                [
+                    "serial",
+                    "carton_listed",
+                    "method",
+                    "label_as_read",
+                    "read_serial",
+                    "gtin",
+                    "matches",
+                    "carton_found",
+                    "defects",
+                    "defective",
+                    "recorded_by",
+                    "at_utc",
+                ],
+                (
+                    [
+                        r.unit.serial,
+                        r.unit.carton,
+                        r.method,
+                        r.label_text,
+                        r.read_serial,
+                        r.read_gtin,
+                        r.matches,
+                        r.carton_found,
+                        r.defects,
+                        r.defective,
+                        r.recorded_by.printed_name,
+                        r.recorded_at.isoformat(),
+                    ]
+                    for r in results
+                ),
+            ),
+            f"every result recorded in inspection #{plan.pk}",
+        )
+        scans = CartonScan.objects.filter(plan=plan).order_by("id")
+        writer.add_bytes(
+            f"{folder}/carton-scans.csv",
+            _csv(
+                ["carton", "session", "label_as_read", "serial", "at_utc"],
+                (
+                    [s.carton, s.session, s.label_text, s.serial, s.recorded_at.isoformat()]
+                    for s in scans
+                ),
+            ),
+            f"carton scans of inspection #{plan.pk}",
+        )
+        for result in results.exclude(photo=""):
+            writer.add_stored(
+                f"{folder}/photos/{result.pk}-{safe_name(result.unit.serial)}"
+                f"{os.path.splitext(result.photo.name)[1][:8]}",
+                result.photo.name,
+                f"label photo of {result.unit.serial}",
+                result.photo_sha256,
+                result.recorded_at,
+            )
+
+
 def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
     """Write the order's dossier as a ZIP into ``target``; return what it holds."""
     from evidence.models import EvidenceItem
@@ -252,6 +369,7 @@ def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
             )
         for path, text in _statements_text(order):
             writer.add_bytes(path, text.encode("utf-8"), "a request with every statement version")
+        _add_inspections(writer, order)
         payments = Payment.objects.filter(gate__order=order).order_by("id")
         for payment in payments:
             writer.add_stored(
@@ -301,6 +419,7 @@ def _readme(order: PurchaseOrder, entries: list[_Entry]) -> str:
         "serial-reports/      each uploaded serial list, its validation report and anomalies",
         "evidence/            every version of every evidence file, as uploaded",
         "statements/          each request with all statement versions and reviews",
+        "inspections/         each inspection: plan, results, carton scans, label photos",
         "payments/            the documents that prove each payment",
         "manifest.json        the SHA-256 of every file, and the hash recorded at upload",
         "",

@@ -132,7 +132,10 @@ class PlanCreateSerializer(serializers.Serializer):
 
 
 class ResultCreateSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=UnitResult.Method.choices, default="scanned")
+    # "photo" is set by sending a photo, never claimed without one.
+    method = serializers.ChoiceField(
+        choices=[("scanned", "Scanned"), ("typed", "Typed")], default="scanned"
+    )
     label_text = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     photo = serializers.ImageField(required=False)
     carton_found = serializers.CharField(

@@ -92,7 +92,7 @@ class PinField(serializers.Field):
         if kind not in ApprovalPin.Kind.values:
             kinds = ", ".join(ApprovalPin.Kind.values)
             raise serializers.ValidationError(f"“{kind}” is not a kind of pin ({kinds}).")
-        if not str(raw).isdigit() or len(str(raw)) > 18:
+        if not str(raw).isascii() or not str(raw).isdigit() or len(str(raw)) > 18:
             raise serializers.ValidationError(f"“{raw}” is not an id.")
         return kind, int(raw)
 
@@ -136,7 +136,7 @@ class ApprovalList(generics.ListAPIView):
         )
         for name in ("order", "batch"):
             value = self.request.query_params.get(name, "")
-            if value.isdigit() and len(value) < 19:
+            if value.isascii() and value.isdigit() and len(value) < 19:
                 approvals_qs = approvals_qs.filter(**{f"{name}_id": int(value)})
             elif value:
                 return approvals_qs.none()
@@ -242,7 +242,7 @@ class GateList(generics.ListAPIView):
         gates = gates_visible_to(self.request.user)
         for name in ("order", "batch"):
             value = self.request.query_params.get(name, "")
-            if value.isdigit() and len(value) < 19:
+            if value.isascii() and value.isdigit() and len(value) < 19:
                 gates = gates.filter(**{f"{name}_id": int(value)})
             elif value:
                 return gates.none()

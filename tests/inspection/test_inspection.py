@@ -269,11 +269,13 @@ def test_an_approval_pinning_the_inspection_goes_stale_on_a_new_result(lot: Cast
         pins=[("inspection", plan.pk)],
         unlocks=[gate],
     )
-    assert "passed;0/50" in approval.pins.get().fingerprint
+    assert approval.pins.get().fingerprint.startswith("sha256:")
     assert approvals.gate_state(gate).state == "open"
     _record(lot, plan.units.first(), label_text="VLT999999")
     assert approvals.gate_state(gate).state == "blocked"
-    assert "new result for" in approvals.gate_state(gate).reason
+    assert "Inspection #" in approvals.gate_state(gate).reason
+    # The reason names no sampled serial: suppliers read it on the approval page.
+    assert plan.units.first().serial not in approvals.gate_state(gate).reason
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="triggers are PostgreSQL's")
@@ -344,3 +346,75 @@ def test_the_api_plans_records_and_reports(lot: Cast) -> None:
     )
     bad = api.post(reverse("api-batch-inspections", args=[batch.pk]), {"aql": "3.3"}, format="json")
     assert bad.status_code == 400
+
+
+def test_the_lot_cannot_be_smaller_than_the_list(lot: Cast) -> None:
+    with pytest.raises(ValidationError, match="cannot be smaller than the 500 serials"):
+        _plan(lot, lot_size=2)
+    bigger = _plan(lot, lot_size=1500)  # units beyond the list: the plan of the real lot
+    assert (bigger.code_letter, bigger.sample_size) == ("K", 125)
+
+
+def test_a_blocked_step_keeps_a_fully_read_sample_from_passing(lot: Cast) -> None:
+    plan = _plan(lot)
+    for unit in plan.units.all():
+        _record(lot, unit, label_text=unit.serial)
+    assert plan_outcome(plan).state == "passed"
+    services.blocked_step_record(
+        plan=plan,
+        user=lot.users["inspector"],
+        step="test",
+        blocked_by="Line supervisor",
+        reason="No power at the test bench.",
+    )
+    assert plan_outcome(plan).state == "blocked"
+
+
+def test_a_carton_is_judged_by_its_newest_scan_whatever_its_case(lot: Cast) -> None:
+    plan = _plan(lot)
+    inspector = lot.users["inspector"]
+    first = [_serial(n) for n in range(1, 51)]
+    services.carton_scans_record(plan=plan, user=inspector, carton="ctn-01", labels=first[:40])
+    services.carton_scans_record(plan=plan, user=inspector, carton="CTN-01", labels=first)
+    found = carton_reconciliation(plan)
+    assert found.clean and found.matched == 50 and found.cartons == ["CTN-01"]
+    assert plan.carton_scans.count() == 90  # the first scan stays as history
+
+
+def test_reconciliation_keeps_to_the_carton_list_the_sample_was_drawn_with(lot: Cast) -> None:
+    plan = _plan(lot)
+    services.carton_scans_record(
+        plan=plan, user=lot.users["inspector"], carton="CTN-01", labels=[_serial(51)]
+    )
+    # The supplier then uploads a carton list that agrees with the scan.
+    newer = serial_services.serial_list_upload(
+        batch=lot.batches["own"],
+        user=lot.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile(
+            "cartons-v2.csv", f"serial,carton\n{_serial(51)},CTN-01\n".encode()
+        ),
+        kind="carton",
+    )
+    serial_services.serial_list_validate(serial_list_id=newer.pk)
+    assert carton_reconciliation(plan).wrong_carton == [(_serial(51), "CTN-01", "CTN-02")]
+
+
+def test_only_an_inspection_of_the_latest_list_can_be_pinned(lot: Cast) -> None:
+    plan = _plan(lot)
+    batch = lot.batches["own"]
+    newer = serial_services.serial_list_upload(
+        batch=batch,
+        user=lot.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("production-v2.csv", b"serial\nVLT000001\nVLT000002\n"),
+    )
+    serial_services.serial_list_validate(serial_list_id=newer.pk)
+    with pytest.raises(ValidationError, match="sampled an older serial list"):
+        approvals.approval_sign(
+            user=lot.users["buyer"],
+            password=PASSWORD,
+            order=batch.order,
+            batch=batch,
+            decision="rejected",
+            sentence="Not yet.",
+            pins=[("inspection", plan.pk)],
+        )

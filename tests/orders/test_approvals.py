@@ -90,7 +90,7 @@ def test_an_approval_cannot_widen_past_what_it_pins(cast: Cast, setup: dict[str,
         kind="photo",
         uploaded_file=jpeg("other.jpg", colour="red"),
     )
-    with pytest.raises(ValidationError, match="belong elsewhere"):
+    with pytest.raises(ValidationError, match="covers only its own batch; there is no"):
         _sign(cast, setup, pins=[("evidence", foreign_photo.pk)])
     with pytest.raises(ValidationError, match="only the gates of its own batch"):
         _sign(cast, setup, unlocks=[setup["gate"], setup["other_gate"]])

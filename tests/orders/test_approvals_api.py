@@ -217,3 +217,60 @@ def test_gate_ids_in_the_api_match_the_models(cast_with_lists: Cast) -> None:
     body = cast.api("buyer").get(reverse("api-gate-detail", args=[cast.gates["own"].pk])).json()
     assert body["kind"] == Gate.Kind.SHIPMENT_RELEASE
     assert body["approval"] == cast.approvals["own"].pk
+
+
+def test_another_buyers_ids_answer_like_missing_ones(cast_with_lists: Cast) -> None:
+    cast = cast_with_lists
+    foreign = cast.batches["foreign"]
+    payload = {
+        "order": foreign.order_id,
+        "batch": foreign.pk,
+        "decision": "rejected",
+        "sentence": "No.",
+        "password": PASSWORD,
+        "based_on": cast.approvals["foreign"].pk,
+    }
+    api = cast.api("other_buyer")
+    theirs = api.post(
+        reverse("api-approval-list"),
+        payload | {"pins": [f"evidence:{cast.evidence['own'].pk}"]},
+        format="json",
+    )
+    missing = api.post(
+        reverse("api-approval-list"), payload | {"pins": ["evidence:999999"]}, format="json"
+    )
+    assert theirs.status_code == missing.status_code == 400
+    assert "there is no evidence #" in str(theirs.json())
+    assert "own.jpg" not in theirs.content.decode() and "OWN-B1" not in theirs.content.decode()
+
+
+@pytest.mark.parametrize("query", [{"order": "²"}, {"batch": "١٢"}, {"order": "9" * 40}])
+def test_odd_ids_in_filters_answer_an_empty_list(cast_with_lists: Cast, query: dict) -> None:
+    api = cast_with_lists.api("buyer")
+    for name in ("api-approval-list", "api-gate-list"):
+        response = api.get(reverse(name), query)
+        assert response.status_code == 200 and response.json()["results"] == []
+    pinned = api.post(
+        reverse("api-approval-list"),
+        _sign_payload(cast_with_lists, pins=["evidence:²"]),
+        format="json",
+    )
+    assert pinned.status_code == 400
+
+
+def test_an_order_level_acceptance_needs_every_batch_decided(cast_with_lists: Cast) -> None:
+    cast = cast_with_lists
+    order = cast.orders["own"]
+    gate = approvals.gate_create(user=cast.users["buyer"], order=order, kind="balance")
+    payload = {
+        "order": order.pk,
+        "decision": "accepted",
+        "sentence": "The whole order may be paid.",
+        "pins": [f"evidence:{cast.evidence['own'].pk}"],
+        "unlocks": [gate.pk],
+        "password": PASSWORD,
+    }
+    response = cast.api("buyer").post(reverse("api-approval-list"), payload, format="json")
+    assert response.status_code == 400
+    assert "are not accepted" in str(response.json())
+    assert approvals.gate_state(gate).state == "blocked"

@@ -69,6 +69,8 @@ def test_it_exports_the_demo_order_with_matching_hashes(
     assert pdf.startswith(b"%PDF-")
     assert any(n.endswith("report.json") for n in names)
     assert any(n.endswith("anomalies.csv") for n in names)
+    assert any(n.endswith("inspection.json") for n in names)
+    assert any(n.endswith("results.csv") for n in names)
     statement = next(archive.read(n).decode() for n in names if n.startswith("statements/"))
     assert "Statement version 1" in statement and "printer jammed" in statement
     timeline = archive.read("timeline.csv").decode()

@@ -205,3 +205,16 @@ def _committed_cast() -> dict:
     )
     batch = services.batch_create(order=order, user=buyer, code="N1", planned_quantity=10)
     return {"buyer": buyer, "supplier": supplier, "batch": batch}
+
+
+def test_a_newline_in_a_subject_does_not_break_the_email(cast: Cast) -> None:
+    evidence_services.request_create(
+        batch=cast.batches["own"],
+        user=cast.users["buyer"],
+        subject="Carton photos\nBcc: someone@example.com",
+        question="Photograph carton 1.",
+        due_on=datetime.date(2030, 1, 1),
+    )
+    [sent] = _send_for("evidence_request.sent")
+    assert "\n" not in sent.subject and "Carton photos Bcc" in sent.subject
+    assert mail.outbox[0].to == ["supplier_a@example.com"]
