@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test lint worker clean
+.PHONY: run test lint worker bench-lookup clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(VENV)/.installed
 ## A Celery worker for the configured broker (needs CELERY_BROKER_URL).
 worker: $(VENV)/.installed
 	$(VENV)/bin/celery -A portal worker --loglevel INFO --concurrency 2
+
+## Customer-service lookup speed: gunicorn on PostgreSQL, 20 clients, and 100,000 in bulk.
+bench-lookup: $(VENV)/.installed
+	$(PY) benchmarks/lookup_bench.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

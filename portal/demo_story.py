@@ -87,6 +87,22 @@ def _serial_csv() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _distribution_csv() -> bytes:
+    """The first 1,200 chargers, shipped to three retailers' distribution centres."""
+    customers = [
+        "RETAIL-UK-0042 (Harrow DC)",
+        "MARKET-EU-7781 (Venlo)",
+        "RETAIL-UK-0057 (Leeds DC)",
+    ]
+    lines = ["serial,customer_reference,shipped_on"]
+    for n in range(FIRST, FIRST + 1_200):
+        if n in SKIPPED:
+            continue
+        day = 10 + (n - FIRST) // 400
+        lines.append(f"VLT{n:09d},{customers[(n - FIRST) // 400]},2026-11-{day:02d}")
+    return ("\n".join(lines) + "\n").encode()
+
+
 def payment_proof(order: PurchaseOrder, amount: str) -> SimpleUploadedFile:
     """A remittance advice as PDF, as a bank would send it."""
     html = (
@@ -229,6 +245,13 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         ],
         unlocks=[gate, deposit],
     )
+    distribution = serial_services.serial_list_upload(
+        batch=batch,
+        user=supplier,
+        kind="distribution",
+        uploaded_file=SimpleUploadedFile("B1-shipped-to-customers.csv", _distribution_csv()),
+    )
+    serial_services.serial_list_validate(serial_list_id=distribution.pk)
     approvals.payment_record(
         gate=deposit,
         user=finance,

@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
         "SerialExceptionStatusEnum": "serials.models.SerialException.Status",
         "EvidenceKindEnum": "evidence.models.EvidenceKind",
         "NumberingRuleKindEnum": "serials.models.NumberingRule.Kind",
+        "LookupStatusEnum": "serials.lookup.LookupStatus",
     },
 }
 

@@ -74,6 +74,8 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
 HIDDEN_ACTIONS = {
     "inspection-blocked-step": SUPPLIERS,
     "inspection-carton-scans": SUPPLIERS,
+    "api-batch-inspections": SUPPLIERS,
+    "api-unit-results": SUPPLIERS,
 }
 OBJECT_API = {
     "api-order-detail": "order",
@@ -89,10 +91,22 @@ OBJECT_API = {
     "api-gate-detail": "gate",
     # Payments are internal to the buyer: everyone else gets 404, as for a foreign id.
     "api-gate-payments": ("gate", BUYER_SIDE),
+    "api-batch-inspections": ("batch", INSPECTION_VIEWERS),
+    "api-inspection-detail": ("inspection", INSPECTION_VIEWERS),
+    "api-unit-results": ("sampled_unit", INSPECTION_VIEWERS),
 }
 # API actions (POST): who may use them among those who see the object; others get 403.
-OBJECT_API_ACTIONS: dict[str, tuple[str, set[str]]] = {
-    "api-gate-release": ("gate", {"finance", "admin"}),
+# url name → (object kind, who may use it, the body to send, the status it answers them); the
+# roles in HIDDEN_ACTIONS get 404 (the object is hidden from them), the rest 403.
+OBJECT_API_ACTIONS: dict[str, tuple[str, set[str], dict, int]] = {
+    "api-gate-release": ("gate", {"finance", "admin"}, {}, 200),
+    "api-batch-inspections": (
+        "batch",
+        {"buyer", "admin", "inspector", "other_buyer"},
+        {"aql": "1.0"},
+        201,
+    ),
+    "api-unit-results": ("sampled_unit", INSPECTION_RECORDERS, {"label_text": "VLT000001"}, 201),
 }
 # Pages without an object id, tested below one by one.
 PLAIN_URLS = {
@@ -113,6 +127,11 @@ PLAIN_URLS = {
     "finance-board",
     "api-approval-list",
     "api-gate-list",
+    # Customer-service lookup: per role in tests/serials/test_lookup.py.
+    "serial-lookup",
+    "serial-lookup-bulk",
+    "api-serial-lookup",
+    "api-serial-lookup-bulk",
 }
 
 
@@ -346,15 +365,15 @@ def test_it_scopes_object_actions(cast_with_lists: Cast, url_name: str, role: st
 @pytest.mark.parametrize("url_name", list(OBJECT_API_ACTIONS))
 def test_it_scopes_api_actions(cast_with_lists: Cast, url_name: str, role: str) -> None:
     cast = cast_with_lists
-    kind, allowed = OBJECT_API_ACTIONS[url_name]
+    kind, allowed, body, success = OBJECT_API_ACTIONS[url_name]
     api = cast.api(role)
     for key in ORDER_KEYS:
-        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), {}, format="json")
-        if key not in VISIBLE[role]:
+        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), body, format="json")
+        if key not in VISIBLE[role] or role in HIDDEN_ACTIONS.get(url_name, set()):
             assert response.status_code == 404, (url_name, role, key)
             assert cast.orders[key].number not in response.content.decode()
         elif role in allowed:
-            assert response.status_code == 200, (url_name, role, key, response.content)
+            assert response.status_code == success, (url_name, role, key, response.content)
         else:
             assert response.status_code == 403, (url_name, role, key)
 

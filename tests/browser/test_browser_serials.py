@@ -21,7 +21,7 @@ def test_serial_list_from_upload_to_acceptance(
 ) -> None:
     base = live_server.url
     _sign_in(page, base, "buyer")
-    page.get_by_role("link", name="Numbering rules").click()
+    page.get_by_role("link", name="Rules", exact=True).click()
     page.get_by_label("Product").fill("05012345678900")
     page.get_by_label("Prefix").fill("vlt")
     page.get_by_label("Counter digits").fill("6")
@@ -83,7 +83,7 @@ def test_allocated_codes_from_allocation_to_report(
     used = tmp_path / "used-codes.csv"
     used.write_text("code\nK7Q2-MX\nP9ZC-41\nP9ZC-41\nFAKE-99\n")
     _sign_in(page, base, "buyer")
-    page.get_by_role("link", name="Numbering rules").click()
+    page.get_by_role("link", name="Rules", exact=True).click()
     page.get_by_label("Product").fill("05012345678900")
     page.get_by_label("Kind").select_option("allocated_codes")
     page.get_by_role("button", name="Save rule").click()

@@ -418,3 +418,49 @@ def test_only_an_inspection_of_the_latest_list_can_be_pinned(lot: Cast) -> None:
             sentence="Not yet.",
             pins=[("inspection", plan.pk)],
         )
+
+
+def test_a_new_carton_list_makes_an_approval_of_the_inspection_stale(lot: Cast) -> None:
+    plan = _plan(lot)
+    batch = lot.batches["own"]
+    gate = approvals.gate_create(
+        user=lot.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
+    )
+    approvals.approval_sign(
+        user=lot.users["buyer"],
+        password=PASSWORD,
+        order=batch.order,
+        batch=batch,
+        decision="accepted",
+        sentence="Batch OWN-B1 may ship.",
+        pins=[("inspection", plan.pk)],
+        unlocks=[gate],
+    )
+    assert approvals.gate_state(gate).state == "open"
+    serial_services.serial_list_upload(
+        batch=batch,
+        user=lot.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile("cartons-v2.csv", b"serial,carton\nVLT000001,CTN-09\n"),
+        kind="carton",
+    )
+    state = approvals.gate_state(gate)
+    assert state.state == "blocked" and "carton list" in state.reason
+
+
+def test_a_distribution_list_is_not_held_against_the_range(lot: Cast) -> None:
+    batch = lot.batches["own"]
+    batch.declared_first_serial, batch.declared_last_serial = "VLT000001", "VLT000500"
+    batch.save()
+    shipped = serial_services.serial_list_upload(
+        batch=batch,
+        user=lot.users["supplier_a"],
+        uploaded_file=SimpleUploadedFile(
+            "shipped.csv",
+            b"serial,customer,shipped_on\nVLT000001,ACME,2026-11-20\nVLT000002,ACME,2026-11-20\n",
+        ),
+        kind="distribution",
+    )
+    serial_services.serial_list_validate(serial_list_id=shipped.pk)
+    shipped.refresh_from_db()
+    assert shipped.status == "done"
+    assert not shipped.exceptions.filter(kind="missing").exists()

@@ -92,6 +92,7 @@ class Command(BaseCommand):
             width=9,
             check_digit="none",
             note="Printed on the charger's rating label and the gift box.",
+            warranty_months=24,
         )
         order = PurchaseOrder.objects.get(buyer=buyer.membership.organisation, number="2026-0141")
         from orders.approvals import gate_create

@@ -1,0 +1,337 @@
+"""The other columns of a stored serial list: carton, customer reference and shipment date.
+
+The engine reads only the serial column; this module reads a list's other columns by their
+header names, for the placements customer service looks up later. It uses the engine's own
+reading rules (the file's kind told by its bytes, the same XLSX safety bounds, the same serial
+header names and line numbers), so a serial's line here is the line the engine reported.
+
+Plain Python, no Django: the worker's service calls it and turns a problem into a failed list.
+
+Header names are compared without case, and with ``_``, ``-``, ``.``, ``#`` and runs of spaces
+read as one space (``Carton_No``, ``carton no.`` and ``carton-no`` are the same header):
+
+* carton: ``carton``, ``carton no``, ``carton id``, ``carton number``, ``carton ref``, ``box``,
+  ``box no``, ``box id``, ``case``, ``case no``, ``case id``
+* customer: ``customer``, ``customer reference``, ``customer ref``, ``customer id``,
+  ``customer no``, ``customer number``, ``customer order``, ``order ref``, ``order reference``
+* shipment date: ``shipped on``, ``shipped``, ``ship date``, ``shipment date``, ``shipping
+  date``, ``shipped date``, ``date shipped``, ``dispatch date``, ``dispatched on``
+
+What each kind of list must have (else the whole list fails, naming the file and the header
+line): a carton list a serial and a carton column; a distribution list a serial, a customer and
+a shipment date column. A production list is read only when it has a carton column.
+
+Cells: serials are stripped and upper-cased like the engine's; empty serial cells are skipped
+(the engine skips them too); values longer than a serial can be are skipped (the engine already
+reports them as malformed). Every row with a serial needs its carton in a carton list, and its
+customer and shipment date in a distribution list (a carton list's optional shipment date may be
+empty); a production list's rows without a carton are simply not placed.
+Dates are ISO (``2026-11-24``, optionally with a time) or, in XLSX, date cells and the day
+numbers spreadsheets store for dates (1990–2099).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+from dataclasses import dataclass, field
+
+from serials.engine import reader
+from serials.engine.api import _file_error, _load  # the engine's file errors, not a copy
+from serials.engine.cells import FormatProblem
+
+CARTON_HEADERS = frozenset(
+    {
+        "carton",
+        "carton no",
+        "carton id",
+        "carton number",
+        "carton ref",
+        "box",
+        "box no",
+        "box id",
+        "case",
+        "case no",
+        "case id",
+    }
+)
+CUSTOMER_HEADERS = frozenset(
+    {
+        "customer",
+        "customer reference",
+        "customer ref",
+        "customer id",
+        "customer no",
+        "customer number",
+        "customer order",
+        "order ref",
+        "order reference",
+    }
+)
+SHIPPED_HEADERS = frozenset(
+    {
+        "shipped on",
+        "shipped",
+        "ship date",
+        "shipment date",
+        "shipping date",
+        "shipped date",
+        "date shipped",
+        "dispatch date",
+        "dispatched on",
+    }
+)
+# Column widths of serials.models.SerialPlacement.
+SERIAL_MAX = 100
+CARTON_MAX = 64
+CUSTOMER_MAX = 200
+
+_SEPARATORS = re.compile(r"[\s_\-.#]+")
+_ISO_DATE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+# Spreadsheet day numbers count from 30 Dec 1899; only plausible shipment years are read as
+# dates, so a stray count or carton number in the date column is an error, not year 1900.
+_SPREADSHEET_EPOCH = dt.date(1899, 12, 30)
+_FIRST_DAY, _LAST_DAY = (
+    (dt.date(1990, 1, 1) - _SPREADSHEET_EPOCH).days,
+    (dt.date(2099, 12, 31) - _SPREADSHEET_EPOCH).days,
+)
+
+
+@dataclass
+class ListColumns:
+    """One entry per row that has a serial: its line, serial and the other columns read."""
+
+    lines: list[int] = field(default_factory=list)
+    serials: list[str] = field(default_factory=list)
+    cartons: list[str] | None = None
+    customers: list[str] | None = None
+    shipped: list[dt.date | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.serials)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    serial: int
+    carton: int | None
+    customer: int | None
+    shipped: int | None
+
+
+def header_key(cell: object) -> str:
+    """A header cell as compared with the names above."""
+    return _SEPARATORS.sub(" ", str(cell or "").strip().lower()).strip()
+
+
+def _find(keys: list[str], names: frozenset[str]) -> int | None:
+    for i, key in enumerate(keys):
+        if key in names:
+            return i
+    return None
+
+
+def _layout(cells: list[str], kind: str, line: int) -> _Layout | None:
+    """Which columns to read, or None when a production list has nothing to place."""
+    serial = reader.header_column(cells)
+    keys = [header_key(cell) for cell in cells]
+    carton, customer, shipped = (
+        _find(keys, CARTON_HEADERS),
+        _find(keys, CUSTOMER_HEADERS),
+        _find(keys, SHIPPED_HEADERS),
+    )
+    if kind == "production":
+        if serial is None or carton is None:
+            return None
+        return _Layout(serial, carton, None, None)
+    what = "carton list" if kind == "carton" else "distribution list"
+    needed = {"carton": ["serial", "carton"], "distribution": ["serial", "customer", "shipped_on"]}
+    if serial is None:
+        raise FormatProblem(
+            f"a {what} needs a header row naming its columns "
+            f"({', '.join(needed[kind])}); the first row has no serial column "
+            f"(name it one of: {', '.join(sorted(reader.HEADER_NAMES))})",
+            line=line,
+        )
+    if kind == "carton":
+        if carton is None:
+            raise FormatProblem(
+                f"a carton list needs a carton column (name it one of: {_names(CARTON_HEADERS)})",
+                line=line,
+            )
+        customer = None  # who got the unit is the distribution list's to say
+    if kind == "distribution":
+        if customer is None:
+            raise FormatProblem(
+                "a distribution list needs a customer column "
+                f"(name it one of: {_names(CUSTOMER_HEADERS)})",
+                line=line,
+            )
+        if shipped is None:
+            raise FormatProblem(
+                "a distribution list needs a shipment date column "
+                f"(name it one of: {_names(SHIPPED_HEADERS)})",
+                line=line,
+            )
+        carton = None  # a distribution list says who got the unit, not how it was packed
+    return _Layout(serial, carton, customer, shipped)
+
+
+def _names(names: frozenset[str]) -> str:
+    return ", ".join(sorted(name.replace(" ", "_") for name in names))
+
+
+def shipment_date(value: object) -> dt.date:
+    """A shipment date from a cell; ValueError with a message saying what is wrong."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if _FIRST_DAY <= value <= _LAST_DAY:
+            return _SPREADSHEET_EPOCH + dt.timedelta(days=int(value))
+        raise ValueError(f"shipment date {value!r} is a number, not a date")
+    text = str(value).strip()
+    match = _ISO_DATE.match(text)
+    if match is None:
+        raise ValueError(f"shipment date “{text[:40]}” is not a date (write it as YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        raise ValueError(f"shipment date “{text[:40]}” is not a real day") from None
+
+
+def _text(value: object) -> str:
+    text, _ = reader._cell_text(value)  # the engine's rendering of spreadsheet cells
+    if "\x00" in text:
+        raise ValueError("a cell holds a NUL character")
+    return text.strip()
+
+
+class _Collector:
+    """Checks and keeps the rows of one list."""
+
+    def __init__(self, layout: _Layout, kind: str) -> None:
+        self.layout, self.kind = layout, kind
+        self.out = ListColumns(
+            cartons=[] if layout.carton is not None else None,
+            customers=[] if layout.customer is not None else None,
+            shipped=[] if layout.shipped is not None else None,
+        )
+
+    def add(self, line: int, row: list[object]) -> None:
+        layout = self.layout
+        try:
+            serial_cell = row[layout.serial] if layout.serial < len(row) else None
+            if reader._cell_text(serial_cell)[1]:
+                return  # a long number whose digits the spreadsheet lost: the engine reports it
+            serial = _text(serial_cell).upper()
+            if not serial or len(serial) > SERIAL_MAX:
+                return  # empty (skipped) or longer than any serial (reported as malformed)
+            cells = [
+                row[column] if column is not None and column < len(row) else None
+                for column in (layout.carton, layout.customer, layout.shipped)
+            ]
+            carton, customer = _text(cells[0]), _text(cells[1])
+            if layout.carton is not None and not carton:
+                if self.kind == "production":
+                    return  # not packed yet: nothing to place
+                raise ValueError(f"no carton for serial {serial}")
+            if len(carton) > CARTON_MAX:
+                raise ValueError(f"carton “{carton[:20]}…” is longer than {CARTON_MAX} characters")
+            if layout.customer is not None and not customer:
+                raise ValueError(f"no customer for serial {serial}")
+            if len(customer) > CUSTOMER_MAX:
+                raise ValueError(
+                    f"customer “{customer[:20]}…” is longer than {CUSTOMER_MAX} characters"
+                )
+            shipped = None
+            if layout.shipped is not None:
+                date_cell = cells[2]
+                if date_cell is None or (isinstance(date_cell, str) and not date_cell.strip()):
+                    if self.kind == "distribution":
+                        raise ValueError(f"no shipment date for serial {serial}")
+                else:  # a carton list may say when some cartons left, not all
+                    shipped = shipment_date(date_cell)
+        except ValueError as problem:
+            raise FormatProblem(str(problem), line=line) from None
+        out = self.out
+        out.lines.append(line)
+        out.serials.append(serial)
+        if out.cartons is not None:
+            out.cartons.append(carton)
+        if out.customers is not None:
+            out.customers.append(customer)
+        if out.shipped is not None:
+            out.shipped.append(shipped)
+
+
+def read_list_columns(path: str | os.PathLike[str], *, kind: str) -> ListColumns | None:
+    """The placements a stored list holds, or None when it holds none (a production list
+    without a carton column). Raises SerialFileError naming the file and, where it helps, the
+    line, for a missing required column, an empty required cell or a bad date."""
+    if kind not in ("production", "carton", "distribution"):
+        raise ValueError(f"unknown kind of list: {kind!r}")
+    loaded = _load(path)
+    try:
+        if reader.sniff(loaded) == "xlsx":
+            del loaded
+            return _read_xlsx(path, kind)
+        return _read_text(loaded, kind)
+    except FormatProblem as problem:
+        raise _file_error(path, problem) from None
+
+
+def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
+    text = reader.as_text(loaded)
+    first = reader.first_row(text.raw, text.start, text.end)
+    if first is None:
+        return ListColumns()
+    layout = _layout(first.cells, kind, first.line)
+    if layout is None:
+        return None
+    collector = _Collector(layout, kind)
+    body = bytes(text.raw[first.after : text.end]).decode("utf-8")
+    rows = csv.reader(io.StringIO(body, newline=""))
+    consumed = 0
+    try:
+        for row in rows:
+            line = first.next_line + consumed
+            consumed = rows.line_num
+            collector.add(line, row)  # type: ignore[arg-type]
+    except csv.Error as exc:
+        raise FormatProblem(f"not valid CSV ({exc})", line=first.next_line + consumed) from None
+    return collector.out
+
+
+def _read_xlsx(path: str | os.PathLike[str], kind: str) -> ListColumns | None:
+    reader._check_archive(path)  # the engine's bounds on entries and inflated size
+    rows = reader._sheet_rows(path)
+    for index, row in enumerate(rows):
+        cells = [reader._cell_text(value)[0] for value in row]
+        if not any(cell.strip() for cell in cells):
+            continue
+        layout = _layout(cells, kind, index + 1)
+        if layout is None:
+            return None
+        collector = _Collector(layout, kind)
+        for number in range(index + 1, len(rows)):
+            collector.add(number + 1, rows[number])
+        return collector.out
+    return ListColumns()
+
+
+__all__ = [
+    "CARTON_HEADERS",
+    "CUSTOMER_HEADERS",
+    "SHIPPED_HEADERS",
+    "ListColumns",
+    "header_key",
+    "read_list_columns",
+    "shipment_date",
+]
