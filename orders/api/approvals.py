@@ -116,6 +116,26 @@ class ApprovalSignSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, trim_whitespace=False)
 
 
+def _order_and_batch(request: Request, data: dict[str, Any]) -> tuple[Any, Batch | None]:
+    """The order (scoped: a foreign id is 404) and, if named, its batch."""
+    order = get_object_or_404(orders_visible_to(request.user), pk=data["order"])
+    batch = None
+    if data.get("batch"):
+        batch = get_object_or_404(Batch.objects.filter(order=order), pk=data["batch"])
+    return order, batch
+
+
+def _by_order_and_batch(rows: QuerySet, request: Request) -> QuerySet:
+    """?order= and ?batch= filters; an id that cannot be one matches nothing."""
+    for name in ("order", "batch"):
+        value = request.query_params.get(name, "")
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            rows = rows.filter(**{f"{name}_id": int(value)})
+        elif value:
+            return rows.none()
+    return rows
+
+
 def approvals_visible_to(user: Any) -> QuerySet[Approval]:
     return Approval.objects.filter(order__in=orders_visible_to(user))
 
@@ -134,13 +154,7 @@ class ApprovalList(generics.ListAPIView):
             .prefetch_related("pins", "staleness", "unlocks")
             .order_by("-id")
         )
-        for name in ("order", "batch"):
-            value = self.request.query_params.get(name, "")
-            if value.isascii() and value.isdigit() and len(value) < 19:
-                approvals_qs = approvals_qs.filter(**{f"{name}_id": int(value)})
-            elif value:
-                return approvals_qs.none()
-        return approvals_qs
+        return _by_order_and_batch(approvals_qs, self.request)
 
     @extend_schema(request=ApprovalSignSerializer, responses={201: ApprovalSerializer})
     def post(self, request: Request) -> Response:
@@ -149,10 +163,7 @@ class ApprovalList(generics.ListAPIView):
         incoming = ApprovalSignSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        order = get_object_or_404(orders_visible_to(request.user), pk=data["order"])
-        batch = None
-        if data.get("batch"):
-            batch = get_object_or_404(Batch.objects.filter(order=order), pk=data["batch"])
+        order, batch = _order_and_batch(request, data)
         based_on = None
         if data.get("based_on"):
             based_on = get_object_or_404(
@@ -239,14 +250,7 @@ class GateList(generics.ListAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[Gate]:
-        gates = gates_visible_to(self.request.user)
-        for name in ("order", "batch"):
-            value = self.request.query_params.get(name, "")
-            if value.isascii() and value.isdigit() and len(value) < 19:
-                gates = gates.filter(**{f"{name}_id": int(value)})
-            elif value:
-                return gates.none()
-        return gates
+        return _by_order_and_batch(gates_visible_to(self.request.user), self.request)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         wanted = request.query_params.get("state", "")
@@ -268,10 +272,7 @@ class GateList(generics.ListAPIView):
         incoming = GateCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        order = get_object_or_404(orders_visible_to(request.user), pk=data["order"])
-        batch = None
-        if data.get("batch"):
-            batch = get_object_or_404(Batch.objects.filter(order=order), pk=data["batch"])
+        order, batch = _order_and_batch(request, data)
         gate = approvals.gate_create(user=request.user, order=order, batch=batch, kind=data["kind"])
         body = GateSerializer(gate, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
