@@ -68,8 +68,10 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 def _states(gates: Iterable[Gate], request: HttpRequest) -> list[tuple[Gate, Any]]:
     """Each gate's state; the reasons (finance's notes among them) only for the buyer's staff."""
     rows = []
+    gates = list(gates)
+    states = approvals.gate_states(gates)
     for gate in gates:
-        state = approvals.gate_state(gate)
+        state = states[gate.pk]
         if not is_buyer_side(request.user):
             state = approvals.GateState(state.state, "", state.approval)
         rows.append((gate, state))
@@ -272,7 +274,9 @@ def _board_rows(request: HttpRequest) -> list[tuple[Gate, approvals.GateState]]:
     gates = Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
         "order", "batch", "order__supplier"
     )
-    rows = [(gate, approvals.gate_state(gate)) for gate in gates.prefetch_related("payments")]
+    gates = list(gates.prefetch_related("payments").order_by("order__number", "id"))
+    states = approvals.gate_states(gates)
+    rows = [(gate, states[gate.pk]) for gate in gates]
     state = request.GET.get("state", "")
     if state:
         rows = [(gate, found) for gate, found in rows if found.state == state]

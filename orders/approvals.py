@@ -201,47 +201,82 @@ class GateState:
 
 
 def gate_state(gate: Gate) -> GateState:
-    state = _gate_state(gate)
-    if state.state.startswith("released"):
-        return state
-    blocked = _inspection_blocks(gate)
-    return GateState(state.state, f"{state.reason} {blocked}".strip(), state.approval)
+    """What a gate is now, and why: read fresh, so a caller holding the gate's lock sees truth."""
+    return gate_states([gate])[gate.pk]
 
 
-def _inspection_blocks(gate: Gate) -> str:
-    """Blocked inspection steps of the gate's batch (or any batch of an order-level gate)."""
+def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
+    """Each gate's state, from a fixed handful of queries however many gates there are.
+
+    A released gate stays released. Otherwise the newest approval of the gate's batch (or
+    order) decides: none, a rejection, one that does not open this gate, or a stale one keep it
+    blocked; else it is open. Blocked inspection steps of its batch are added to the reason."""
     from inspection.models import BlockedStep
 
-    steps = BlockedStep.objects.filter(plan__batch__order=gate.order_id).select_related(
-        "plan__batch"
+    gates = list(gates)
+    if not gates:
+        return {}
+    order_ids = {gate.order_id for gate in gates}
+    releases = {r.gate_id: r for r in GateRelease.objects.filter(gate__in=gates)}
+    latest: dict[tuple[int, int | None], Approval] = {}
+    for approval in (
+        Approval.objects.filter(order_id__in=order_ids)
+        .select_related("signature")
+        .prefetch_related("staleness")
+        .order_by("id")
+    ):
+        latest[(approval.order_id, approval.batch_id)] = approval  # the newest wins
+    links = set(
+        ApprovalGate.objects.filter(approval__in=list(latest.values())).values_list(
+            "approval_id", "gate_id"
+        )
     )
-    if gate.batch_id:
-        steps = steps.filter(plan__batch=gate.batch_id)
-    return " ".join(
-        f"Inspection #{s.plan_id} of batch {s.plan.batch.code}: "
-        f"{s.get_step_display().lower()} was blocked by {s.blocked_by} ({s.reason.rstrip('.')})."
-        for s in steps.order_by("id")[:5]
-    )
+    steps: dict[int, list[BlockedStep]] = {}
+    for step in (
+        BlockedStep.objects.filter(plan__batch__order_id__in=order_ids)
+        .select_related("plan__batch")
+        .order_by("id")
+    ):
+        steps.setdefault(step.plan.batch.order_id, []).append(step)
+
+    states = {}
+    for gate in gates:
+        approval = latest.get((gate.order_id, gate.batch_id))
+        release = releases.get(gate.pk)
+        if release is not None:
+            state = "released_with_exception" if release.with_exception else "released"
+            states[gate.pk] = GateState(state, release.reason or "Released.", approval)
+            continue
+        linked = approval is not None and (approval.pk, gate.pk) in links
+        state = _unreleased_state(gate, approval, linked)
+        mine = [
+            s
+            for s in steps.get(gate.order_id, [])
+            if gate.batch_id is None or s.plan.batch_id == gate.batch_id
+        ]
+        blocked = " ".join(
+            f"Inspection #{s.plan_id} of batch {s.plan.batch.code}: "
+            f"{s.get_step_display().lower()} was blocked by {s.blocked_by} "
+            f"({s.reason.rstrip('.')})."
+            for s in mine[:5]
+        )
+        states[gate.pk] = GateState(state.state, f"{state.reason} {blocked}".strip(), approval)
+    return states
 
 
-def _gate_state(gate: Gate) -> GateState:
-    release = GateRelease.objects.filter(gate=gate).first()
-    approval = current_approval(gate)
-    if release is not None:
-        state = "released_with_exception" if release.with_exception else "released"
-        return GateState(state, release.reason or "Released.", approval)
+def _unreleased_state(gate: Gate, approval: Approval | None, linked: bool) -> GateState:
     if approval is None:
         return GateState("blocked", "No signed approval opens this gate yet.", None)
     if not approval.opens_gates:
         return GateState("blocked", f"Rejected: {approval.sentence}", approval)
     unlocked = {entry["id"] for entry in approval.manifest.get("unlocks", [])}
-    if gate.pk not in unlocked or not approval.unlocks.filter(pk=gate.pk).exists():
+    if gate.pk not in unlocked or not linked:
         return GateState(
             "blocked",
             f"Approval #{approval.pk}, the current one, does not open this gate.",
             approval,
         )
-    stale = approval.staleness.first()
+    stale = next(iter(approval.staleness.all()), None)
     if stale is not None:
         return GateState("blocked", f"The approval is stale: {stale.reason}", approval)
     return GateState("open", f"{approval.get_decision_display()}: {approval.sentence}", approval)

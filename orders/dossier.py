@@ -30,7 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from orders.approvals import gate_state, signature_intact
+from orders.approvals import gate_states, signature_intact
 from orders.models import Approval, Gate, Payment, PurchaseOrder
 from portal.exports import spreadsheet_safe
 from portal.pdf import html_to_pdf
@@ -125,6 +125,7 @@ def _approvals(order: PurchaseOrder) -> list[Approval]:
 def approval_record_pdf(order: PurchaseOrder) -> bytes:
     """The order's approvals, gates and payments as one PDF (WeasyPrint)."""
     gates: list[Gate] = list(order.gates.select_related("batch").order_by("id"))
+    states = gate_states(gates)
     html = render_to_string(
         "orders/approval_record_pdf.html",
         {
@@ -133,7 +134,7 @@ def approval_record_pdf(order: PurchaseOrder) -> bytes:
                 (approval, signature_intact(approval), approval.unlocks.all())
                 for approval in _approvals(order)
             ],
-            "gates": [(gate, gate_state(gate)) for gate in gates],
+            "gates": [(gate, states[gate.pk]) for gate in gates],
             "payments": Payment.objects.filter(gate__order=order)
             .select_related("gate__batch", "recorded_by")
             .order_by("paid_on", "id"),

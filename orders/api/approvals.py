@@ -217,7 +217,7 @@ class GateSerializer(serializers.ModelSerializer):
     def _state(self, gate: Gate) -> approvals.GateState:
         cache = self.context.setdefault("states", {})
         if gate.pk not in cache:
-            cache[gate.pk] = approvals.gate_state(gate)
+            cache.update(approvals.gate_states([gate]))
         return cache[gate.pk]
 
     def get_state(self, gate: Gate) -> str:
@@ -253,17 +253,17 @@ class GateList(generics.ListAPIView):
         return _by_order_and_batch(gates_visible_to(self.request.user), self.request)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """States are computed together (a fixed number of queries), for the page shown."""
+        gates = list(self.get_queryset())
         wanted = request.query_params.get("state", "")
-        if not wanted:
-            return super().list(request, *args, **kwargs)
-        rows = [gate for gate in self.get_queryset() if approvals.gate_state(gate).state == wanted]
-        page = self.paginate_queryset(rows)
-        serializer = self.get_serializer(page if page is not None else rows, many=True)
-        return (
-            self.get_paginated_response(serializer.data)
-            if page is not None
-            else Response(serializer.data)
-        )
+        if wanted:
+            states = approvals.gate_states(gates)
+            gates = [gate for gate in gates if states[gate.pk].state == wanted]
+        page = self.paginate_queryset(gates)
+        shown = page if page is not None else gates
+        context = self.get_serializer_context() | {"states": approvals.gate_states(shown)}
+        data = GateSerializer(shown, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     @extend_schema(request=GateCreateSerializer, responses={201: GateSerializer})
     def post(self, request: Request) -> Response:

@@ -528,3 +528,22 @@ def test_payments_are_never_changed(cast: Cast, setup: dict[str, Any]) -> None:
     payment = _pay(cast, setup["gate"], reason="Contractual deposit.")
     with pytest.raises(Exception, match="Cannot update or delete"), transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(amount=1)
+
+
+def test_the_finance_board_costs_the_same_queries_for_more_gates(cast_with_lists: Cast) -> None:
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    cast = cast_with_lists
+    client = cast.client("finance")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("finance-board")).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for order in (cast.orders["own"], cast.orders["b_order"]):
+        for kind in ("deposit", "balance", "extra_fee"):
+            approvals.gate_create(user=cast.users["buyer"], order=order, kind=kind)
+    assert queries() == before
