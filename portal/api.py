@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -26,7 +28,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class TokenView(ObtainAuthToken):
-    """Exchange a username and password for the user's API token."""
+    """Exchange a username and password for the user's API token. Failed attempts count
+    towards the login lockout (django-axes) like the sign-in page's."""
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:
+        try:
+            return super().post(request, *args, **kwargs)
+        except serializers.ValidationError:
+            # Axes marks DRF's request, which its middleware never sees: answer here instead.
+            if getattr(request, "axes_locked_out", False):
+                from portal.views import login_locked_out
+
+                return login_locked_out(request._request)
+            raise
 
 
 urlpatterns = [

@@ -91,3 +91,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=200 if healthy else 503,
     )
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: object = None
+) -> HttpResponse:
+    """django-axes' answer once a user name is locked from an address: 429, as JSON for the
+    API and as a page for people."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    message = (
+        f"Too many wrong passwords in a row for this user name from your address: signing in "
+        f"is paused for {minutes} minutes."
+    )
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "registration/locked.html", {"message": message}, status=429)
