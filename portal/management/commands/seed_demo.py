@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from orders import services
@@ -43,8 +45,25 @@ class Command(BaseCommand):
             "--password", default=DEFAULT_PASSWORD, help="password for every demo user"
         )
 
-    @transaction.atomic
     def handle(self, *args: object, password: str, **options: object) -> None:
+        # The story sends the notifications real use would; kept in memory, not printed, so
+        # the sign-in list below is the last thing on the screen.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            with transaction.atomic():
+                organisations = self._load(password)
+            sent = len(mail.outbox)
+        self.stdout.write(
+            self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:")
+            + f" ({sent} notification emails of the story were kept, not printed)"
+        )
+        for username, (_, _, org_key, role) in PEOPLE.items():
+            self.stdout.write(
+                f"  {username:<11} {Role(role).label:<17} {organisations[org_key].name:<30} "
+                f"password: {password}"
+            )
+
+    def _load(self, password: str) -> dict[str, Organisation]:
         organisations = {
             key: Organisation.objects.get_or_create(
                 name=name, defaults={"kind": kind, "country": country}
@@ -73,13 +92,7 @@ class Command(BaseCommand):
         story_order = PurchaseOrder.objects.get(buyer=organisations["buyer"], number="2026-0141")
         demo_story(order=story_order, users=users, password=password)
         demo_inspection(order=story_order, users=users)
-
-        self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:"))
-        for username, (_, _, org_key, role) in PEOPLE.items():
-            self.stdout.write(
-                f"  {username:<11} {Role(role).label:<17} {organisations[org_key].name:<30} "
-                f"password: {password}"
-            )
+        return organisations
 
     def _numbering(self, buyer: User) -> None:
         from serials.models import AllocatedRange
