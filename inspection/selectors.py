@@ -164,19 +164,13 @@ class Reconciliation:
 def carton_reconciliation(plan: InspectionPlan) -> Reconciliation:
     """The carton list the sample was drawn with, held against each opened carton's newest
     scan. Carton names compare without case (labels and lists disagree on it)."""
-    listed = {
-        serial: carton.casefold() for serial, carton in cartons_in(plan.carton_list_id).items()
-    }
-    newest: dict[str, object] = {}
-    for carton, session in plan.carton_scans.order_by("id").values_list("carton", "session"):
-        newest[carton.casefold()] = session
-    scans = [
-        scan
-        for scan in plan.carton_scans.order_by("id")
-        if newest.get(scan.carton.casefold()) == scan.session
-    ]
+    as_listed = cartons_in(plan.carton_list_id)
+    listed = {serial: carton.casefold() for serial, carton in as_listed.items()}
+    every_scan = list(plan.carton_scans.order_by("id"))
+    newest = {scan.carton.casefold(): scan.session for scan in every_scan}  # the last one wins
+    scans = [scan for scan in every_scan if newest[scan.carton.casefold()] == scan.session]
     shown = {scan.carton.casefold(): scan.carton for scan in scans}
-    shown.update({carton.casefold(): carton for carton in cartons_in(plan.carton_list_id).values()})
+    shown.update({carton.casefold(): carton for carton in as_listed.values()})
     result = Reconciliation(cartons=sorted({shown[scan.carton.casefold()] for scan in scans}))
     found: dict[str, set[str]] = defaultdict(set)
     counts = Counter(scan.serial for scan in scans if scan.serial)

@@ -144,16 +144,24 @@ def inspection_plan_create(
     return inspection
 
 
-def _locked(plan: InspectionPlan) -> InspectionPlan:
-    """Writers queue here, so an approval pinning the plan sees every change or none."""
+def _plan_to_record_on(plan: InspectionPlan, user: User, what: str) -> InspectionPlan:
+    """An inspector's (or admin's) plan of their own orders, locked: writers queue here, so an
+    approval pinning the plan sees every change or none."""
+    if not can_record_results(user):
+        raise PermissionDenied(f"Only inspectors record {what}.")
+    _visible(user, plan.batch)
     return InspectionPlan.objects.select_for_update().select_related("batch__order").get(pk=plan.pk)
 
 
-def _mark_pins_stale(plan: InspectionPlan) -> None:
-    """Approvals that pinned this inspection turn stale. The reason names no serial, carton or
-    step: suppliers read it on the approval page, and the sample is not theirs to know."""
+def _findings_recorded(
+    plan: InspectionPlan, user: User, action: str, payload: dict[str, object]
+) -> None:
+    """Log the change, and turn stale the approvals that pinned this inspection. The stale
+    reason names no serial, carton or step: suppliers read it on the approval page, and the
+    sample is not theirs to know."""
     from orders.approvals import approvals_mark_stale
 
+    audit_log(actor=user, action=action, obj=plan, order=plan.batch.order, payload=payload)
     approvals_mark_stale(
         kind=ApprovalPin.Kind.INSPECTION,
         object_ids=[plan.pk],
@@ -188,10 +196,7 @@ def unit_result_record(
     """Record what the inspector read on one sampled unit. A unit is defective when its label
     does not match the list (serial, or GTIN where the label carries one), when it sits in
     another carton than the list says, or when the inspector wrote a defect."""
-    if not can_record_results(user):
-        raise PermissionDenied("Only inspectors record inspection results.")
-    _visible(user, unit.plan.batch)
-    plan = _locked(unit.plan)
+    plan = _plan_to_record_on(unit.plan, user, "inspection results")
     if method not in UnitResult.Method.values:
         raise ValidationError({"method": f"“{method}” is not a way of reading a label."})
     photo_name, photo_sha = "", ""
@@ -237,12 +242,11 @@ def unit_result_record(
         photo_sha256=photo_sha,
         recorded_by=user,
     )
-    audit_log(
-        actor=user,
-        action="inspection.unit_recorded",
-        obj=plan,
-        order=plan.batch.order,
-        payload={
+    _findings_recorded(
+        plan,
+        user,
+        "inspection.unit_recorded",
+        {
             "serial": unit.serial,
             "read": result.read_serial,
             "method": method,
@@ -253,7 +257,6 @@ def unit_result_record(
             "defective": result.defective,
         },
     )
-    _mark_pins_stale(plan)
     return result
 
 
@@ -262,10 +265,7 @@ def blocked_step_record(
     *, plan: InspectionPlan, user: User, step: str, blocked_by: str, reason: str
 ) -> BlockedStep:
     """The inspector writes down which step someone prevented, who, and why."""
-    if not can_record_results(user):
-        raise PermissionDenied("Only inspectors record blocked steps.")
-    _visible(user, plan.batch)
-    plan = _locked(plan)
+    plan = _plan_to_record_on(plan, user, "blocked steps")
     if step not in BlockedStep.Step.values:
         raise ValidationError({"step": f"“{step}” is not an inspection step."})
     if not blocked_by.strip():
@@ -279,18 +279,16 @@ def blocked_step_record(
         reason=reason.strip(),
         recorded_by=user,
     )
-    audit_log(
-        actor=user,
-        action="inspection.step_blocked",
-        obj=plan,
-        order=plan.batch.order,
-        payload={
+    _findings_recorded(
+        plan,
+        user,
+        "inspection.step_blocked",
+        {
             "step": blocked.get_step_display(),
             "blocked_by": blocked.blocked_by,
             "reason": blocked.reason,
         },
     )
-    _mark_pins_stale(plan)
     return blocked
 
 
@@ -299,10 +297,7 @@ def carton_scans_record(
     *, plan: InspectionPlan, user: User, carton: str, labels: list[str]
 ) -> list[CartonScan]:
     """Record every label read in one opened carton (one line per label, as scanned)."""
-    if not can_record_results(user):
-        raise PermissionDenied("Only inspectors record carton scans.")
-    _visible(user, plan.batch)
-    plan = _locked(plan)
+    plan = _plan_to_record_on(plan, user, "carton scans")
     carton = carton.strip()
     if not carton:
         raise ValidationError({"carton": "Name the carton these labels were found in."})
@@ -318,24 +313,20 @@ def carton_scans_record(
     scans = []
     session = uuid.uuid4()
     for line in lines:
-        reading = label_parse(_clean(line))
+        text = _clean(line).strip()
+        reading = label_parse(text)
         scans.append(
             CartonScan(
                 plan=plan,
                 session=session,
                 carton=carton,
-                label_text=_clean(line).strip()[:500],
+                label_text=text[:500],
                 serial="" if reading.error else (reading.serial or "")[:100],
                 recorded_by=user,
             )
         )
     CartonScan.objects.bulk_create(scans)
-    audit_log(
-        actor=user,
-        action="inspection.carton_scanned",
-        obj=plan,
-        order=plan.batch.order,
-        payload={"carton": carton, "labels": len(scans)},
+    _findings_recorded(
+        plan, user, "inspection.carton_scanned", {"carton": carton, "labels": len(scans)}
     )
-    _mark_pins_stale(plan)
     return scans

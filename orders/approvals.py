@@ -189,10 +189,6 @@ def latest_approval(order: PurchaseOrder, batch: Batch | None) -> Approval | Non
     )
 
 
-def current_approval(gate: Gate) -> Approval | None:
-    return latest_approval(gate.order, gate.batch)
-
-
 @dataclass(frozen=True)
 class GateState:
     state: str  # blocked, open, released, released_with_exception

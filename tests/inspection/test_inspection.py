@@ -58,19 +58,8 @@ def lot(cast: Cast) -> Cast:
         kind="carton",
     )
     serial_services.serial_list_validate(serial_list_id=carton_list.pk)
-    if not SerialPlacement.objects.filter(serial_list=carton_list).exists():
-        # Until carton lists are read at validation, place the serials as the list says.
-        SerialPlacement.objects.bulk_create(
-            SerialPlacement(
-                serial_list=carton_list,
-                batch=batch,
-                scope="x",
-                serial=_serial(n),
-                line=n + 1,
-                carton=f"CTN-{(n - 1) // PER_CARTON + 1:02d}",
-            )
-            for n in range(1, 501)
-        )
+    # Validating the carton list placed every serial in its carton.
+    assert SerialPlacement.objects.filter(serial_list=carton_list).count() == 500
     return cast
 
 
