@@ -24,6 +24,9 @@ from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
 
 ROOT = Path(__file__).resolve().parent.parent
+# Waits on real processes end on an event, never on a race against the clock; this bound only
+# turns a hang into a failure, and is far beyond what a loaded machine needs.
+HANG_GUARD_SECONDS = 600
 PASSWORD = "correct-horse-battery-staple"
 
 # username: (organisation key, role); "outsider" has no membership at all.
@@ -291,11 +294,14 @@ class WorkerProcess:
             **env,
         }
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.ready_file = Path(settings.MEDIA_ROOT).parent / f"{self.hostname}.ready"
+        self.env["CELERY_WORKER_READY_FILE"] = str(self.ready_file)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        from portal.celery import app
-
+        """Start the worker and wait until it consumes (its ready file, written by the
+        ``worker_ready`` signal: a solo worker that took a job at once cannot answer a ping)."""
+        self.ready_file.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -316,10 +322,11 @@ class WorkerProcess:
             cwd=ROOT,
             env=self.env,
         )
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[self.hostname], timeout=0.5):
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
+        while not self.ready_file.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the Celery worker did not start (exit code {self.process.poll()})")
+            time.sleep(0.05)
         return self
 
     def kill(self) -> None:

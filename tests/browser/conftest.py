@@ -7,12 +7,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import HANG_GUARD_SECONDS
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # Django refuses ORM calls from inside an event loop; Playwright's sync API runs one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Playwright's defaults (5 s for an expectation, 30 s for an action) race a loaded machine; a
+# wait here ends when the page shows what is expected, and the bound only turns a hang into a
+# failure.
+expect.set_options(timeout=HANG_GUARD_SECONDS * 1000)
+
+
+@pytest.fixture(autouse=True)
+def _patient_pages(request: pytest.FixtureRequest) -> None:
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(HANG_GUARD_SECONDS * 1000)
 
 
 @pytest.fixture(scope="session")

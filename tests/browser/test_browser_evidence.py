@@ -36,7 +36,7 @@ def test_evidence_from_upload_to_statement_diff(
     page.get_by_label("Files").set_input_files(files)
     page.get_by_label("Description").fill("Labels of batch OWN-B1, printed on line 2")
     page.get_by_role("button", name="Upload").click()
-    expect(page.locator(".evidence-card")).to_have_count(3, timeout=20_000)
+    expect(page.locator(".evidence-card")).to_have_count(3)
     page.get_by_role("button", name="Sign out").click()
 
     _sign_in(page, base, "buyer")

@@ -40,9 +40,7 @@ def test_serial_list_from_upload_to_acceptance(
     page.get_by_role("button", name="Upload").click()
     # The page polls the job's progress and reloads itself when the report is ready.
     expect(page.get_by_role("heading", level=1)).to_contain_text("batch-own-b1.csv")
-    expect(page.locator(".figure").filter(has_text="missing serials")).to_contain_text(
-        "10", timeout=30_000
-    )
+    expect(page.locator(".figure").filter(has_text="missing serials")).to_contain_text("10")
     shot(page, "11-serial-report-supplier")
     page.get_by_role("link", name="Exceptions").click()
     page.get_by_label("Select VLT000025 appears 2 times").check()
@@ -101,8 +99,6 @@ def test_allocated_codes_from_allocation_to_report(
     page.goto(f"{base}/batches/{cast.batches['own'].pk}/")
     page.locator("input[type=file]").set_input_files(str(used))
     page.get_by_role("button", name="Upload").click()
-    expect(page.locator(".figure").filter(has_text="never allocated")).to_contain_text(
-        "1", timeout=30_000
-    )
+    expect(page.locator(".figure").filter(has_text="never allocated")).to_contain_text("1")
     expect(page.locator(".figure").filter(has_text="allocated, unused")).to_contain_text("2")
     shot(page, "16-code-report")

@@ -14,7 +14,7 @@ from orders import approvals
 from portal.models import AuditEvent, Notification
 from portal.notifications import notifications_send
 from serials import services as serial_services
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import HANG_GUARD_SECONDS, PASSWORD, Cast
 from tests.evidence.conftest import jpeg
 
 
@@ -170,7 +170,7 @@ def test_a_real_worker_sends_the_email_after_commit(celery_worker_process: str) 
         question="Photograph carton 1.",
         due_on=datetime.date(2030, 1, 1),
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     while time.monotonic() < deadline:
         if Notification.objects.filter(recipient=cast["supplier"]).exists():
             break
