@@ -1,0 +1,54 @@
+"""What pip alone cannot promise: the native libraries load, and a one-page PDF renders with a
+real font. The Dockerfile runs this at build, so an image that could not make the approval PDF
+or the dossier is never built; it runs the same anywhere the portal runs. Needs no database,
+no settings and no network."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PAGE = (
+    "<h1>Approval</h1><p>Batch B1 of PO 2026-0141 may ship. Signed by Amelia Hart.</p>"
+    "<p>VLT000100001 – VLT000106000</p>"
+)
+
+
+def _require(holds: bool, problem: str) -> None:
+    if not holds:
+        raise SystemExit(f"image check failed: {problem}")
+
+
+def main() -> None:
+    import magic  # libmagic: evidence types from their bytes
+    import zxingcpp  # label barcodes
+
+    from portal.pdf import html_to_pdf
+
+    # With no font at all WeasyPrint only warns, then Pango draws no letters or crashes.
+    warnings.filterwarnings("error", message="No fonts configured")
+    try:
+        pdf = html_to_pdf(PAGE)
+    except UserWarning as warning:
+        raise SystemExit(f"image check failed: {warning} (install fonts-dejavu-core)") from None
+    _require(pdf.startswith(b"%PDF-"), f"not a PDF: {pdf[:16]!r}")
+    kind = magic.from_buffer(pdf, mime=True)
+    _require(kind == "application/pdf", f"libmagic reads the PDF as {kind}")
+
+    from weasyprint import HTML  # already imported, with Pillow's flag put back, by html_to_pdf
+
+    document = HTML(string=PAGE).render()
+    document.write_pdf()
+    _require(len(document.pages) == 1, f"{len(document.pages)} pages for one page of text")
+    _require(bool(document.fonts), "no font embedded in the PDF (install fonts-dejavu-core)")
+
+    symbol = zxingcpp.create_barcode("VLT000100001", zxingcpp.BarcodeFormat.DataMatrix)
+    _require(symbol.text == "VLT000100001", f"zxing-cpp wrote {symbol.text!r}")
+    print(f"image check: PDF of {len(pdf)} bytes, 1 page, fonts {len(document.fonts)}; ok")
+
+
+if __name__ == "__main__":
+    main()
