@@ -135,20 +135,27 @@ CODE_TABLES = {
 
 
 def _table_rows(serial_list: SerialList, show: str) -> list[Any]:
+    """The rows of one tab, with the keys its table reads (a code list's duplicates name their
+    code ``serial`` too, so one table serves both kinds of rule)."""
     report = serial_list.report or {}
     if not report:
         return []
     if serial_list.uses_codes:
         if show == "unused":
-            return [{"code": code} for code in report["unused"]]
-        return report[show]
+            return [{"code": code} for code in report.get("unused", [])]
+        if show == "duplicates":
+            return [
+                {"serial": row["code"], "count": row["count"], "lines": row["lines"]}
+                for row in report.get("duplicates", [])
+            ]
+        return report.get(show, [])
     if show == "missing":
         rule = serial_list.as_engine_rule()
         return [
             {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}
-            for a, b in report["missing_ranges"]
+            for a, b in report.get("missing_ranges", [])
         ]
-    return report[show]
+    return report.get(show, [])
 
 
 @login_required
@@ -185,7 +192,7 @@ def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _exception_counts(serial_list: SerialList) -> dict[str, int]:
-    counts: dict[str, int] = {}
+    counts = dict.fromkeys(SerialException.Status.values, 0)
     for status in serial_list.exceptions.values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1
     return counts
