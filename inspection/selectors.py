@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from inspection.labels import label_parse
 from inspection.models import InspectionPlan, SampledUnit, UnitResult
 from orders.models import Batch
 from orders.selectors import batches_visible_to
@@ -86,6 +87,35 @@ def latest_results(plan: InspectionPlan) -> dict[int, UnitResult]:
     for result in results.order_by("id"):
         latest[result.unit_id] = result
     return latest
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way a reading departs from the list: what was expected, and what was read."""
+
+    what: str  # Serial, GTIN, Carton, Label
+    expected: str
+    read: str
+    verb: str = "read"
+    note: str = ""
+
+
+def result_mismatches(result: UnitResult) -> list[Mismatch]:
+    """Where a recorded reading departs from the list (the same tests as the recording)."""
+    unit = result.unit
+    found = []
+    if not result.matches:
+        error = label_parse(result.label_text).error
+        gtin = unit.plan.batch.order.gtin
+        if error:
+            found.append(Mismatch("Label", unit.serial, result.label_text, note=error))
+        if not error and result.read_serial != unit.serial:
+            found.append(Mismatch("Serial", unit.serial, result.read_serial or "no serial"))
+        if not error and result.read_gtin and gtin and result.read_gtin != gtin:
+            found.append(Mismatch("GTIN", gtin, result.read_gtin))
+    if result.in_right_carton is False:
+        found.append(Mismatch("Carton", unit.carton, result.carton_found, verb="found in"))
+    return found
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inspection import sampling, services
-from inspection.models import BlockedStep, InspectionPlan
+from inspection.models import BlockedStep, InspectionPlan, SampledUnit, UnitResult
 from inspection.selectors import (
     can_plan_inspections,
     can_record_results,
@@ -23,6 +23,7 @@ from inspection.selectors import (
     latest_results,
     plan_for,
     plan_outcome,
+    result_mismatches,
     unit_for,
 )
 from portal.errors import message_of
@@ -194,18 +195,15 @@ def sampled_unit(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             photo = data.pop("photo")
             try:
-                services.unit_result_record(
+                result = services.unit_result_record(
                     unit=unit, user=request.user, photo=photo or None, **data
                 )
             except ValidationError as error:
                 form.add_error(None, message_of(error))
             else:
-                following = plan.units.filter(results__isnull=True).exclude(pk=unit.pk).first()
-                messages.success(request, f"{unit.serial} recorded.")
-                if following is not None:
-                    return redirect("sampled-unit", pk=following.pk)
-                return redirect("inspection-detail", pk=plan.pk)
-    history = unit.results.select_related("recorded_by").order_by("-id")
+                return _after_result(request, unit, result)
+    history = list(unit.results.select_related("recorded_by").order_by("-id"))
+    following = _next_unread(unit)
     return render(
         request,
         "inspection/sampled_unit.html",
@@ -216,11 +214,34 @@ def sampled_unit(request: HttpRequest, pk: int) -> HttpResponse:
             "order": plan.batch.order,
             "form": form,
             "history": history,
+            "mismatches": result_mismatches(history[0]) if history else [],
+            "next_url": reverse("sampled-unit", args=[following.pk])
+            if following
+            else reverse("inspection-detail", args=[plan.pk]),
             "done": plan.units.filter(results__isnull=False).distinct().count(),
             "can_record": can_record_results(request.user),
             "crumb": unit.serial,
         },
     )
+
+
+def _next_unread(unit: SampledUnit) -> SampledUnit | None:
+    return unit.plan.units.filter(results__isnull=True).exclude(pk=unit.pk).first()
+
+
+def _after_result(request: HttpRequest, unit: SampledUnit, result: UnitResult) -> HttpResponse:
+    """A label that departs from the list keeps the inspector on the unit, shown what was
+    expected and what was read, to confirm or read again; anything else moves on."""
+    if result_mismatches(result):
+        return redirect("sampled-unit", pk=unit.pk)
+    if result.defective:
+        messages.warning(request, f"{unit.serial} recorded. Defective: {result.defects}")
+    else:
+        messages.success(request, f"{unit.serial} recorded.")
+    following = _next_unread(unit)
+    if following is not None:
+        return redirect("sampled-unit", pk=following.pk)
+    return redirect("inspection-detail", pk=unit.plan_id)
 
 
 @login_required

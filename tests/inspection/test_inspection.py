@@ -305,6 +305,46 @@ def test_the_inspector_records_through_the_phone_page(lot: Cast) -> None:
     )
 
 
+def test_the_phone_page_shows_a_mismatch_and_waits_for_the_inspector(lot: Cast) -> None:
+    plan = _plan(lot)
+    units = list(plan.units.all())
+    unit, url = units[0], reverse("sampled-unit", args=[units[0].pk])
+    client = lot.client("inspector")
+    wrong = {"method": "typed", "label_text": units[5].serial, "carton_found": "CTN-99"}
+    response = client.post(url, wrong)
+    # No moving on to the next unit: the inspector sees what went wrong first.
+    assert response.status_code == 302 and response["Location"] == url
+    page = client.get(url).content.decode()
+    assert f"{unit.serial} recorded." not in page and "alert-success" not in page
+    mismatch = page[page.index("data-mismatch") :]
+    assert "alert-danger" in page[page.rindex("<div", 0, page.index("data-mismatch")) :][:200]
+    assert f"Serial expected <code>{unit.serial}</code>, read <code>{units[5].serial}</code>" in (
+        mismatch
+    )
+    assert f"Carton expected <code>{unit.carton}</code>, found in <code>CTN-99</code>" in mismatch
+    assert "Recorded as defective" in mismatch
+    assert reverse("sampled-unit", args=[units[1].pk]) in mismatch  # confirm and go on
+    assert UnitResult.objects.get(unit=unit).defective
+    # Read again, rightly this time: the newest reading counts and the page moves on.
+    right = {"method": "typed", "label_text": unit.serial, "carton_found": unit.carton}
+    response = client.post(url, right, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("sampled-unit", args=[units[1].pk])
+    assert f"{unit.serial} recorded." in response.content.decode()
+    assert "data-mismatch" not in client.get(url).content.decode()
+
+
+def test_a_written_defect_is_recorded_as_defective_not_as_a_success(lot: Cast) -> None:
+    plan = _plan(lot)
+    units = list(plan.units.all())
+    client = lot.client("inspector")
+    values = {"method": "typed", "label_text": units[0].serial, "defects": "Label peeling"}
+    response = client.post(reverse("sampled-unit", args=[units[0].pk]), values, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("sampled-unit", args=[units[1].pk])
+    html = response.content.decode()
+    assert f"{units[0].serial} recorded. Defective: Label peeling" in html
+    assert "alert-success" not in html and "alert-warning" in html
+
+
 def test_the_api_plans_records_and_reports(lot: Cast) -> None:
     batch = lot.batches["own"]
     api = lot.api("inspector")
