@@ -35,6 +35,7 @@ from orders.models import (
     Signature,
 )
 from orders.selectors import orders_visible_to
+from orders.services import batch_lock
 from portal.audit import audit_log
 from portal.errors import Conflict
 from portal.models import Role, User
@@ -408,7 +409,7 @@ def approval_sign(
 
     # Lock the batch (or order): signers, and uploads of new serial lists, queue up here.
     if batch is not None:
-        Batch.objects.select_for_update().get(pk=batch.pk)
+        batch_lock(batch=batch)
     else:
         PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))

@@ -16,6 +16,14 @@ from portal.notifications import notification_queue
 # Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
 AUDIT_CHAIN_LOCK = 7_243_911
 
+# The one lock order, wherever a request and a worker meet: row locks first (the batch row,
+# then the rows that hang off it), the audit chain's lock last. A transaction takes no row lock
+# after its first audit_log. Django's foreign keys are DEFERRABLE INITIALLY DEFERRED on
+# PostgreSQL, and each deferred check takes a KEY SHARE lock on the row it references (a
+# batch, say) at COMMIT, after the chain lock: a worker holding the chain lock then waits for
+# an upload holding the batch row, which waits for the chain lock. So audit_log runs those
+# checks, and locks the order its event will name, before it asks for the chain lock.
+
 
 def audit_log(
     *,
@@ -25,13 +33,21 @@ def audit_log(
     payload: dict[str, Any] | None = None,
     order: models.Model | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction, after the current head."""
+    """Append one event to the chain, in the caller's transaction, after the current head.
+    Takes the chain lock last: every row lock of the transaction comes before it (see above)."""
     membership = getattr(actor, "membership", None) if actor else None
     # Store exactly what was hashed: dates and decimals become their JSON strings first.
     clean_payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                # Switching to IMMEDIATE runs the pending checks now; then back to Django's mode.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+                if order is not None:  # the table and column are the model's, never a value
+                    table, column = order._meta.db_table, order._meta.pk.column
+                    sql = f"SELECT 1 FROM {table} WHERE {column} = %s FOR KEY SHARE"  # noqa: S608
+                    cursor.execute(sql, [order.pk])
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
         head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         event = AuditEvent(

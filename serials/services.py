@@ -31,6 +31,7 @@ from django.utils import timezone
 from orders.approvals import approvals_mark_stale
 from orders.models import ApprovalPin, Batch, PurchaseOrder
 from orders.selectors import batches_visible_to
+from orders.services import batch_lock
 from portal.audit import audit_log
 from portal.models import Role, User
 from portal.roles import can_manage_orders, membership_of
@@ -217,7 +218,7 @@ def serial_list_upload(
                 f"{order.product_code} uses allocated codes, and none are allocated to this "
                 "order yet: the buyer uploads the allocated code list on the order page first."
             )
-    Batch.objects.select_for_update().get(pk=batch.pk)  # queue behind a signer of this batch
+    batch_lock(batch=batch)  # queue behind a signer of this batch, or the worker's result
     storage_name, sha, size = store_by_hash(uploaded_file, folder="serial-lists")
     # Only a production list is held against a range: a carton or distribution list covers the
     # units packed or shipped so far, and the rest of the range is not "missing" from it.
@@ -409,10 +410,13 @@ class _Outcome:
 
     report: dict[str, Any]
     record: Callable[[SerialList], None]
+    other_batch_ids: set[int]  # batches the recorded exceptions name (reuse)
 
 
 def serial_list_validate(*, serial_list_id: int) -> None:
-    """Validate a stored list. Safe to run twice: only the claim holder writes a result."""
+    """Validate a stored list. Safe to run twice: only the claim holder writes a result.
+    The result's transaction takes its locks in the one order (portal.audit): the batch rows,
+    then the list's row, the audit lock last."""
     token = _claim(serial_list_id)
     if token is None:
         return
@@ -433,6 +437,9 @@ def serial_list_validate(*, serial_list_id: int) -> None:
         return
     heartbeat(100)
     with transaction.atomic():
+        # The lock order of portal.audit: the batch rows (an upload or a signer of this batch
+        # waits for the result, and the result for them), then the list, the audit lock last.
+        batch_lock(batch=serial_list.batch, share=outcome.other_batch_ids)
         locked = SerialList.objects.select_for_update().get(pk=serial_list_id)
         if locked.claim_token != token or locked.status != SerialList.Status.RUNNING:
             return  # the claim was taken over; the other worker writes the result
@@ -473,7 +480,7 @@ def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) ->
         _record_exceptions(locked, rule, report, reuse)
         _record_placements(locked, placements)
 
-    return _Outcome(report, record)
+    return _Outcome(report, record, {overlap["other_batch"].pk for overlap in reuse.overlaps})
 
 
 def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
@@ -496,7 +503,7 @@ def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _
         _record_code_exceptions(locked, report, reuse)
         _record_placements(locked, placements)
 
-    return _Outcome(report, record)
+    return _Outcome(report, record, {group["batch"].pk for group in reuse.groups})
 
 
 def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:

@@ -191,3 +191,73 @@ def test_the_reconciler_resends_a_job_whose_worker_died(
     done = _poll(api, url, lambda body: body["status"] == "done")
     assert done["report"]["missing_ranges"] == [[2, 2]]
     assert SerialList.objects.get(pk=fresh.pk).status == "running"  # a live claim is left alone
+
+
+def _lock_waiters() -> int:
+    """How many sessions of the test database wait for a lock (row, advisory or any other)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE NOT l.granted AND a.datname = current_database()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_uploads_and_the_worker_take_the_batch_row_before_the_audit_lock(
+    transactional_db: None, worker_factory: type[WorkerProcess], cast: Cast, rule: NumberingRule
+) -> None:
+    """The worker's result names its own batch and, for reused serials, another one; uploads to
+    both batches arrive while it writes. Each side takes the batch rows first and the audit lock
+    last, so they queue instead of deadlocking (before, PostgreSQL killed one of them and the
+    list stayed running at 90 % for good)."""
+    import threading
+
+    from django.db import connection
+
+    own, other = cast.batches["own"], cast.batches["b_order"]
+    pending = services.serial_list_upload(
+        batch=other, user=cast.users["supplier_b"], uploaded_file=csv_file([1, 2, 3])
+    )
+    services.serial_list_validate(serial_list_id=pending.pk)  # its runs are pending: reuse
+    first = services.serial_list_upload(
+        batch=own, user=cast.users["supplier_a"], uploaded_file=csv_file([1, 2, 3, 5])
+    )
+    clients = {"own": cast.api("supplier_a"), "b_order": cast.api("supplier_b")}
+    answers: dict[str, Any] = {}
+
+    def upload(key: str) -> None:
+        try:
+            answers[key] = clients[key].post(
+                reverse("api-batch-serial-lists", args=[cast.batches[key].pk]),
+                {"file": csv_file([7, 8], name=f"{key}-again.csv"), "kind": "production"},
+            )
+        except Exception as error:  # noqa: BLE001 - the test reports it below
+            answers[key] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload, args=(key,)) for key in clients]
+    with _audit_chain_held() as someone_waits:
+        worker_factory().start()
+        _wait_for(someone_waits, "the worker to reach its result transaction")
+        for thread in threads:
+            thread.start()
+        _wait_for(lambda: _lock_waiters() >= 3, "both uploads to queue behind the worker")
+    for thread in threads:
+        thread.join(HANG_GUARD_SECONDS)
+    for key, answer in answers.items():
+        assert not isinstance(answer, Exception), f"the upload to {key} failed: {answer!r}"
+        assert answer.status_code == 202, (key, answer.content)
+    again = [answer.json()["id"] for answer in answers.values()]
+    api = cast.api("buyer")
+    for serial_list_id in again:  # a solo worker takes jobs in turn: the first one is over
+        url = reverse("api-serial-list-detail", args=[serial_list_id])
+        _poll(api, url, lambda body: body["status"] in ("done", "failed"))
+    first.refresh_from_db()
+    assert first.status == SerialList.Status.DONE, (first.status, first.progress)
+    assert first.report["reused_count"] == 3
+    assert first.exceptions.filter(kind="reused", other_batch=other).exists()
+    statuses = SerialList.objects.filter(pk__in=again).values_list("status", flat=True)
+    assert list(statuses) == ["done", "done"]
