@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -316,25 +317,76 @@ def finance_board(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "state_filter": request.GET.get("state", ""),
             "query": request.GET.get("q", ""),
-            "states": ["blocked", "open", "released", "released_with_exception"],
+            "states": Gate.State.choices,
             "can_release": role_of(request.user) in {Role.FINANCE, Role.ADMIN},
         },
     )
 
 
+class GateReleaseForm(BootstrapFormMixin, forms.Form):
+    """Finance ticks a box naming the gate, the order and the money paid through it; a
+    blocked gate also needs the reason its release is an exception."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Why release it while it is blocked?",
+        help_text="Recorded with the release as an exception; the buyer's staff read it.",
+        error_messages={"required": "The gate is blocked: write why it is released anyway."},
+    )
+    confirm = forms.BooleanField(
+        error_messages={"required": "Tick the box to confirm the release."}
+    )
+
+    def __init__(self, *args: Any, gate: Gate, blocked: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        paid = _paid(gate)
+        label = f"I confirm releasing {gate} of PO {gate.order.number}"
+        self.fields["confirm"].label = f"{label} ({paid})" if paid else label
+        if not blocked:
+            del self.fields["reason"]
+
+
+def _paid(gate: Gate) -> str:
+    """The money recorded through the gate, per currency: "12,500.00 USD paid", or ""."""
+    totals: dict[str, Decimal] = {}
+    for payment in gate.payments.all():
+        totals[payment.currency] = totals.get(payment.currency, Decimal(0)) + payment.amount
+    if not totals:
+        return ""
+    return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in totals.items()) + " paid"
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
-    gate = get_object_or_404(Gate.objects.filter(order__in=orders_visible_to(request.user)), pk=pk)
+    """A confirmation page: releasing moves money or goods, so it is never one stray click."""
+    gate = get_object_or_404(
+        Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
+            "order", "batch", "order__supplier"
+        ),
+        pk=pk,
+    )
     if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
         raise PermissionDenied
-    try:
-        approvals.gate_release(gate=gate, user=request.user, reason=request.POST.get("reason", ""))
-    except (ValidationError, Conflict) as error:
-        messages.error(request, message_of(error))
-    else:
-        messages.success(request, f"{gate} released.")
-    return redirect("finance-board")
+    state = approvals.gate_state(gate)
+    blocked = state.state == Gate.State.BLOCKED
+    data = request.POST if request.method == "POST" else None  # an empty POST is unconfirmed
+    form = GateReleaseForm(data, gate=gate, blocked=blocked)
+    if request.method == "POST" and form.is_valid():
+        try:
+            approvals.gate_release(
+                gate=gate, user=request.user, reason=form.cleaned_data.get("reason", "")
+            )
+        except (ValidationError, Conflict) as error:
+            form.add_error(None, message_of(error))
+        else:
+            messages.success(request, f"{gate} released.")
+            return redirect("finance-board")
+    return render(
+        request,
+        "orders/gate_release.html",
+        {"gate": gate, "order": gate.order, "state": state, "blocked": blocked, "form": form},
+    )
 
 
 class PaymentForm(BootstrapFormMixin, forms.ModelForm):

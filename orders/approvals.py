@@ -192,9 +192,13 @@ def latest_approval(order: PurchaseOrder, batch: Batch | None) -> Approval | Non
 
 @dataclass(frozen=True)
 class GateState:
-    state: str  # blocked, open, released, released_with_exception
+    state: str  # a Gate.State value
     reason: str
     approval: Approval | None
+
+    @property
+    def label(self) -> str:
+        return Gate.State(self.state).label
 
 
 def gate_state(gate: Gate) -> GateState:

@@ -214,6 +214,14 @@ class Gate(models.Model):
         EXTRA_FEE = "extra_fee", "Extra fee"
         SHIPMENT_RELEASE = "shipment_release", "Shipment release"
 
+    class State(models.TextChoices):
+        """What a gate is now; derived from approvals and its release, never stored."""
+
+        BLOCKED = "blocked", "Blocked"
+        OPEN = "open", "Open"
+        RELEASED = "released", "Released"
+        RELEASED_WITH_EXCEPTION = "released_with_exception", "Released with exception"
+
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="gates")
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="gates"

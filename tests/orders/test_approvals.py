@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -547,3 +548,54 @@ def test_the_finance_board_costs_the_same_queries_for_more_gates(cast_with_lists
         for kind in ("deposit", "balance", "extra_fee"):
             approvals.gate_create(user=cast.users["buyer"], order=order, kind=kind)
     assert queries() == before
+
+
+def test_releasing_a_gate_takes_a_confirmation_naming_it(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    _sign(cast, setup)
+    _pay(cast, setup["gate"], reason="")
+    client = cast.client("finance")
+    url = reverse("gate-release", args=[setup["gate"].pk])
+    board = client.get(reverse("finance-board")).content.decode()
+    assert f'href="{url}"' in board  # the board leads to the confirmation, never straight past it
+    assert f'action="{url}"' not in board
+    confirm = (
+        "I confirm releasing Shipment release of batch OWN-B1 of PO PO-OWN (12,500.00 USD paid)"
+    )
+    page = client.get(url)
+    assert page.status_code == 200 and confirm in page.content.decode()
+    unconfirmed = client.post(url, {})
+    assert unconfirmed.status_code == 200
+    assert "Tick the box to confirm" in unconfirmed.content.decode()
+    assert approvals.gate_state(setup["gate"]).state == "open"
+    released = client.post(url, {"confirm": "on"})
+    assert released.status_code == 302 and released["Location"] == reverse("finance-board")
+    assert approvals.gate_state(setup["gate"]).state == "released"
+
+
+def test_releasing_a_blocked_gate_takes_a_reason_in_a_full_width_box(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    from django.urls import reverse
+
+    client = cast.client("finance")
+    url = reverse("gate-release", args=[setup["other_gate"].pk])
+    html = client.get(url).content.decode()
+    box = html[html.index("<textarea") : html.index("</textarea>")]
+    assert 'name="reason"' in box and "form-control" in box and "w-auto" not in box
+    assert "I confirm releasing Balance payment of batch B_ORDER-B1 of PO PO-BEE" in html
+    assert "blocked" in html
+    no_reason = client.post(url, {"confirm": "on", "reason": " "})
+    assert no_reason.status_code == 200 and "write why" in no_reason.content.decode()
+    assert approvals.gate_state(setup["other_gate"]).state == "blocked"
+    client.post(url, {"confirm": "on", "reason": "The forwarder's slot is tomorrow."})
+    assert approvals.gate_state(setup["other_gate"]).state == "released_with_exception"
+
+
+def test_the_board_names_gate_states_by_their_labels(cast: Cast, setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    html = cast.client("finance").get(reverse("finance-board")).content.decode()
+    assert re.search(r'<option value="released_with_exception"[^>]*>Released with exception<', html)
+    assert "Releasedwithexception" not in html
