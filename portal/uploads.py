@@ -1,9 +1,11 @@
-"""Refuse an oversized upload from its Content-Length, before Django spools it to disk."""
+"""Refuse an oversized upload from its Content-Length, before Django spools it to disk; tell
+an upload's type from its bytes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import magic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
@@ -26,3 +28,16 @@ class UploadSizeCap(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+SNIFF_BYTES = 8192
+
+
+def sniffed_type(uploaded: Any) -> tuple[str, str]:
+    """The MIME type libmagic reads from the file's first bytes, and its description for a
+    person ("JPEG image data"); the file is left at its start."""
+    uploaded.seek(0)
+    head = uploaded.read(SNIFF_BYTES)
+    uploaded.seek(0)
+    description = magic.from_buffer(head).split(",")[0]
+    return magic.from_buffer(head, mime=True), description

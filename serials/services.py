@@ -36,6 +36,7 @@ from portal.audit import audit_log
 from portal.models import Role, User
 from portal.roles import can_manage_orders, membership_of
 from portal.storage import store_by_hash
+from portal.uploads import sniffed_type
 from serials import columns, engine
 from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import (
@@ -118,9 +119,20 @@ def _can_upload(user: User, batch: Batch) -> bool:
     return membership.role in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
 
 
+# What a serial list's first bytes may be: text (CSV/TXT), or a ZIP that may be an XLSX
+# workbook (libmagic names some workbooks only "a ZIP"; the worker opens it to be sure).
+SERIAL_LIST_XLSX_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/zip",
+}
+SERIAL_LIST_TEXT_TYPES = {"application/csv"}
+
+
 def _checked_name(uploaded_file: UploadedFile) -> str:
-    """The file's own name (never a path), after the size checks every upload gets."""
-    name = os.path.basename(uploaded_file.name or "upload")[:255]
+    """The file's own name (never a path), after the size checks every upload gets and a
+    look at its first bytes: what is not text or a workbook is refused now, not stored."""
+    name = os.path.basename((uploaded_file.name or "upload").replace("\\", "/"))[:255]
+    name = name or "upload"
     if not uploaded_file.size:
         raise ValidationError({"file": f"{name} is empty."})
     if uploaded_file.size > settings.SERIAL_LIST_MAX_BYTES:
@@ -128,6 +140,18 @@ def _checked_name(uploaded_file: UploadedFile) -> str:
             {
                 "file": f"{name} is {uploaded_file.size / 1e6:.0f} MB; the limit is "
                 f"{settings.SERIAL_LIST_MAX_BYTES / 1e6:.0f} MB."
+            }
+        )
+    content_type, description = sniffed_type(uploaded_file)
+    if not (
+        content_type.startswith("text/")
+        or content_type in SERIAL_LIST_TEXT_TYPES
+        or content_type in SERIAL_LIST_XLSX_TYPES
+    ):
+        raise ValidationError(
+            {
+                "file": f"{name} is not a serial list: its bytes are {description} "
+                f"({content_type}). Upload CSV or TXT text, or an XLSX workbook."
             }
         )
     return name

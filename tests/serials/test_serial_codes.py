@@ -142,3 +142,18 @@ def test_the_report_page_shows_code_findings(cast: Cast, code_rule: NumberingRul
     assert "C1VY-9E" in unused.content.decode()
     csv = client.get(reverse("serial-list-anomalies-csv", args=[serial_list.pk])).content.decode()
     assert "'=HYPERLINK(1)" in csv and "unused,C1VY-9E" in csv
+
+
+def test_an_allocation_that_is_not_a_list_is_refused_before_it_is_stored(
+    cast: Cast, code_rule: NumberingRule
+) -> None:
+    from tests.evidence.conftest import jpeg
+
+    before = AllocatedCodeList.objects.count()
+    response = cast.api("buyer").post(
+        reverse("api-order-allocated-codes", args=[cast.orders["own"].pk]),
+        {"file": jpeg("codes.jpg")},
+    )
+    assert response.status_code == 400
+    assert "codes.jpg is not a serial list: its bytes are JPEG image data" in str(response.json())
+    assert AllocatedCodeList.objects.count() == before

@@ -153,9 +153,10 @@ def test_the_database_refuses_two_accepted_batches_sharing_a_serial(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "a PNG image, not a serial list"),
+        # Bytes that pass the look at upload (text, a ZIP) but cannot be read as a list.
         (b"PK\x03\x04" + b"\0" * 100, ""),
-        (b"serial\nVLT000001\n\x00\x01\x02 binary", "binary data"),
+        (b"serial\n" + b"VLT000001\n" * 1000 + b"\x00\x01\x02 binary", "binary data"),
+        (b"serial\nVLT000001\nVLT\xe9\n", "not UTF-8 text"),
     ],
 )
 def test_unreadable_files_fail_with_a_message(
@@ -171,6 +172,74 @@ def test_unreadable_files_fail_with_a_message(
     assert serial_list.status == SerialList.Status.FAILED
     assert serial_list.error.startswith("photo.csv: ") and message in serial_list.error
     assert serial_list.report is None and not serial_list.exceptions.exists()
+
+
+NOT_SERIAL_LISTS = [
+    ("label.jpg", None, "JPEG image data (image/jpeg)"),
+    ("photo.csv", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "(application/octet-stream)"),
+    ("report.xlsx", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n", "PDF document (application/pdf)"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "application/x-ole-storage"),
+    ("dump.csv", b"serial\nVLT000001\n\x00\x01\x02 binary", "data (application/octet-stream)"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "says"), NOT_SERIAL_LISTS)
+def test_a_file_that_is_not_a_serial_list_is_refused_at_upload_and_nothing_is_kept(
+    cast: Cast, rule: NumberingRule, name: str, content: bytes | None, says: str
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from tests.evidence.conftest import jpeg
+
+    def file() -> SimpleUploadedFile:
+        return jpeg(name) if content is None else SimpleUploadedFile(name, content)
+
+    batch = cast.batches["own"]
+    events = AuditEvent.objects.count()
+    api = cast.api("supplier_a")
+    answer = api.post(
+        reverse("api-batch-serial-lists", args=[batch.pk]), {"file": file(), "kind": "production"}
+    )
+    assert answer.status_code == 400, answer.content
+    message = str(answer.json())
+    assert f"{name} is not a serial list: its bytes are" in message and says in message
+    assert "CSV or TXT text, or an XLSX workbook" in message
+    page = cast.client("supplier_a").post(
+        reverse("serial-list-upload", args=[batch.pk]),
+        {"file": file(), "kind": "production"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert page.status_code == 400 and f"{name} is not a serial list" in page.json()["error"]
+    assert not SerialList.objects.exists() and AuditEvent.objects.count() == events
+    assert not default_storage.exists("serial-lists")
+
+
+def test_text_and_workbooks_pass_the_look_at_upload(cast: Cast, rule: NumberingRule) -> None:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["serial"])
+    workbook.active.append(["VLT000001"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    files = {
+        "list.xlsx": buffer.getvalue(),
+        "bom.csv": b"\xef\xbb\xbfserial\r\nVLT000001\r\n",
+        "utf16.txt": "serial\nVLT000001\n".encode("utf-16"),
+        "columns.csv": b"serial,carton\nVLT000001,C1\n",
+    }
+    for name, content in files.items():
+        serial_list = services.serial_list_upload(
+            batch=cast.batches["own"],
+            user=cast.users["supplier_a"],
+            uploaded_file=SimpleUploadedFile(name, content),
+        )
+        services.serial_list_validate(serial_list_id=serial_list.pk)
+        serial_list.refresh_from_db()
+        assert serial_list.status == SerialList.Status.DONE, (name, serial_list.error)
+        assert serial_list.report["unique"] == 1
 
 
 def test_the_api_refuses_bad_uploads_up_front(cast: Cast, rule: NumberingRule) -> None:
