@@ -17,6 +17,9 @@ validated list of each kind (carton, distribution, production with a carton colu
 Statuses, in precedence order — the first that applies is the primary status; every one that
 applies is returned, each with its reason and link:
 
+0. ``destroyed``     — inside a missing range whose supplier's reason says no unit carries it
+                       (destroyed, test scrap, a printer skip): a unit that turns up with it is
+                       a counterfeit signal, so it is the loudest status and has no warranty.
 1. ``malformed``     — the input is not readable GS1 data, carries no serial, or does not fit
                        the product's rule (prefix, length, digits, check digit).
 2. ``unknown``       — no batch of the caller's buyer used it (also: no rule fits at all, or the
@@ -37,7 +40,8 @@ applies is returned, each with its reason and link:
                        also ``duplicated``).
 8. ``clean``         — in exactly one batch's validated list, with none of the above.
 
-Why this order: nothing more can be said of a serial that cannot be read or that nobody used;
+Why this order: a serial that should not exist on any unit outranks everything; nothing more
+can be said of a serial that cannot be read or that nobody used;
 then come the findings that put the unit's identity in doubt (another unit may carry the same
 serial, or it was never the batch's to use), then what is known to be wrong with this very unit,
 then anomalies the buyer has explained and accepted, and only then clean.
@@ -87,6 +91,7 @@ VECTOR_MIN = 32
 class LookupStatus(models.TextChoices):
     """In precedence order: the first that applies is a lookup's primary status."""
 
+    DESTROYED = "destroyed", "Declared destroyed: possible counterfeit"
     MALFORMED = "malformed", "Malformed for its rule"
     UNKNOWN = "unknown", "Unknown"
     REUSED = "reused", "Reused from an earlier order"
@@ -99,6 +104,30 @@ class LookupStatus(models.TextChoices):
 
 RANK = {status: rank for rank, status in enumerate(LookupStatus.values)}
 S = LookupStatus
+# What each status means, as the lookup page's legend and the API's documentation say it.
+LOOKUP_MEANINGS = {
+    S.DESTROYED: "the supplier declared it destroyed, scrapped or never applied: no unit should "
+    "carry it, so one that turns up may be a counterfeit",
+    S.MALFORMED: "not a readable label, or it breaks its product's numbering rule (prefix, "
+    "length, digits, check digit)",
+    S.UNKNOWN: "no batch of yours used it, or it fits none of your numbering rules",
+    S.REUSED: "two batches' lists hold it",
+    S.DUPLICATED: "its batch's list holds it more than once",
+    S.OUT_OF_RANGE: "outside the range or codes allocated to its batch",
+    S.FAILED_INSPECTION: "found defective in an inspection sample",
+    S.ACCEPTED_EXCEPTION: "inside an exception you accepted (a duplicate, reuse or gap "
+    "explained and accepted)",
+    S.CLEAN: "in one batch's validated list, nothing against it",
+}
+# Reasons for a missing range that say no unit carries its serials: a unit that turns up with
+# one is a counterfeit signal, whatever the buyer decided about the explanation.
+NEVER_ON_A_UNIT = frozenset(
+    {
+        SerialException.Reason.DESTROYED,
+        SerialException.Reason.PRINTER_SKIP,
+        SerialException.Reason.TEST_SCRAP,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -846,9 +875,7 @@ class _Lookup:
         }
         for per_scope in self.found.values():
             for one in per_scope:
-                accepted.update(
-                    e.pk for e in one.missing if e.status == SerialException.Status.ACCEPTED
-                )
+                accepted.update(e.pk for e in one.missing)  # any answer may declare it destroyed
         if not accepted:
             return
         for answer in ExceptionAnswer.objects.filter(exception_id__in=accepted).order_by("id"):
@@ -961,9 +988,8 @@ class _Lookup:
                 if e.kind == K.DUPLICATE and e.serial == serial:
                     lines = ", ".join(str(line) for line in (e.detail or {}).get("lines", [])[:10])
                     text = (
-                        f"Appears {e.count} times in the list of {holder.batch.label}"
-                        + (f" (lines {lines})" if lines else "")
-                        + "."
+                        f"On {(e.detail or {}).get('rows', e.count)} rows of the list of "
+                        f"{holder.batch.label}" + (f" (lines {lines})" if lines else "") + "."
                     )
                     url = (
                         self._url("serial-list-detail", holder.list_id)
@@ -1002,6 +1028,26 @@ class _Lookup:
             span = f"{rule.format(e.lo)} – {rule.format(e.hi)}" if rule else ""
             return f"the missing range {span} of {e.batch.label}"
 
+        destroyed = [e for e in one.missing if self._declared_destroyed(e)]
+        for e in destroyed:
+            answer = self.answers[e.pk]
+            decided = (
+                "the buyer accepted that"
+                if e.status == SerialException.Status.ACCEPTED
+                else _states([e])
+            )
+            findings.append(
+                Finding(
+                    S.DESTROYED,
+                    f"Possible counterfeit: the supplier declared this serial destroyed "
+                    f"({answer.get_reason_display()}: “{_short(answer.note)}”), inside "
+                    f"{where(e)}; {decided}. No unit should carry it: hold this one, honour no "
+                    "warranty on it, and tell the buyer's quality team.",
+                    self._url("batch-exceptions", e.batch.pk) + "?kind=missing",
+                )
+            )
+        if destroyed:
+            return findings
         accepted = [e for e in one.missing if e.status == SerialException.Status.ACCEPTED]
         others = [e for e in one.missing if e.status != SerialException.Status.ACCEPTED]
         for e in accepted:
@@ -1035,6 +1081,10 @@ class _Lookup:
             )
         return findings
 
+    def _declared_destroyed(self, exception: _Exception) -> bool:
+        answer = self.answers.get(exception.pk)
+        return answer is not None and answer.reason in NEVER_ON_A_UNIT
+
     def _anomaly(self, status: str, text: str, url: str, exceptions: list[_Exception]) -> Finding:
         """The anomaly, or the accepted exception that explains it."""
         if exceptions and all(e.status == SerialException.Status.ACCEPTED for e in exceptions):
@@ -1049,7 +1099,7 @@ class _Lookup:
             if answer is None:
                 parts.append("The buyer accepted it.")
             else:
-                note = answer.note if len(answer.note) <= 160 else answer.note[:159] + "…"
+                note = _short(answer.note)
                 end = "" if note.endswith((".", "!", "?", "…")) else "."
                 parts.append(
                     f"The buyer accepted the supplier's reason: {answer.get_reason_display()} — "
@@ -1096,6 +1146,8 @@ class _Lookup:
         _, customer, shipped_on = mine.get(SerialList.Kind.DISTRIBUTION, ("", "", None))
         result.carton, result.customer_reference = carton, customer
         result.shipped_on = shipped_on or mine.get(SerialList.Kind.CARTON, ("", "", None))[2]
+        if result.status == S.DESTROYED:
+            return  # no warranty for a unit that should not exist
         result.warranty_months = one.scope.rule.warranty_months
         result.warranty_end = warranty_end(result.shipped_on, result.warranty_months)
 
@@ -1123,6 +1175,10 @@ class _Lookup:
             return self._url("inspection-detail", plan_id)
         except NoReverseMatch:  # inspection pages arrive separately
             return self._url("batch-detail", batch_id)
+
+
+def _short(note: str) -> str:
+    return note if len(note) <= 160 else note[:159] + "…"
 
 
 def _wide(scope: _Scope) -> bool:

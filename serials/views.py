@@ -36,6 +36,7 @@ from serials.forms import (
 from serials.lookup import (
     BULK_CSV_HEADER,
     BULK_LIMIT,
+    LOOKUP_MEANINGS,
     LookupResult,
     LookupStatus,
     bulk_csv_rows,
@@ -429,16 +430,7 @@ LOOKUP_STYLES = {
     LookupStatus.REUSED: ("text-bg-danger", "bi-arrow-repeat"),
     LookupStatus.UNKNOWN: ("text-bg-secondary", "bi-question-circle"),
     LookupStatus.MALFORMED: ("text-bg-dark", "bi-x-octagon"),
-}
-LOOKUP_EXPLAINED = {
-    LookupStatus.MALFORMED: "not readable, or does not fit the product's numbering rule",
-    LookupStatus.UNKNOWN: "no batch of yours used it",
-    LookupStatus.REUSED: "two batches' lists hold it",
-    LookupStatus.DUPLICATED: "its batch's list holds it more than once",
-    LookupStatus.OUT_OF_RANGE: "outside the range or codes allocated to its batch",
-    LookupStatus.FAILED_INSPECTION: "found defective in an inspection sample",
-    LookupStatus.ACCEPTED_EXCEPTION: "inside an exception you accepted (e.g. declared destroyed)",
-    LookupStatus.CLEAN: "in one batch's validated list, nothing against it",
+    LookupStatus.DESTROYED: ("text-bg-danger", "bi-exclamation-octagon-fill"),
 }
 
 
@@ -467,7 +459,7 @@ def _lookup_page(
             "style": LOOKUP_STYLES[result.status] if result else None,
             "in_warranty": bool(result and result.warranty_end and result.warranty_end >= today),
             "legend": [
-                (LookupStatus(s).label, LOOKUP_STYLES[s], LOOKUP_EXPLAINED[s])
+                (LookupStatus(s).label, LOOKUP_STYLES[s], LOOKUP_MEANINGS[s])
                 for s in LookupStatus.values
             ],
             "limit": BULK_LIMIT,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html as html_module
 import io
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -138,7 +140,7 @@ def test_a_duplicated_serial(world: World) -> None:
     result = _look(world, "VLT000007")
     assert result.statuses == [S.DUPLICATED]
     assert result.reason == (
-        "Appears 2 times in the list of batch OWN-B1 of PO PO-OWN (lines 7, 22) (exception open)."
+        "On 2 rows of the list of batch OWN-B1 of PO PO-OWN (lines 7, 22) (exception open)."
     )
     assert result.findings[0].url == (
         reverse("serial-list-detail", args=[world.own.pk]) + "?show=duplicates&q=VLT000007"
@@ -213,7 +215,7 @@ def test_a_serial_that_failed_an_inspection_sample(world: World) -> None:
     assert _look(world, "VLT000004").status == S.CLEAN
 
 
-def test_a_serial_in_a_missing_range_is_unknown_until_accepted_as_destroyed(world: World) -> None:
+def test_a_serial_declared_destroyed_is_a_counterfeit_signal(world: World) -> None:
     result = _look(world, "VLT000005")
     assert result.statuses == [S.UNKNOWN]
     assert result.reason == (
@@ -222,14 +224,55 @@ def test_a_serial_in_a_missing_range_is_unknown_until_accepted_as_destroyed(worl
     )
     _accept(world, _exception(world.own, "missing"), "supplier_a", "destroyed")
     result = _look(world, "VLT000005")
-    assert result.statuses == [S.ACCEPTED_EXCEPTION]
-    assert "The buyer accepted the supplier's reason: Destroyed" in result.reason
+    # The loudest status, never the calm "inside an accepted exception".
+    assert result.statuses == [S.DESTROYED] and lookup.RANK[S.DESTROYED] == 0
+    assert result.reason.startswith(
+        "Possible counterfeit: the supplier declared this serial destroyed (Destroyed: “Told "
+        "so.”), inside the missing range VLT000005 – VLT000005 of batch OWN-B1 of PO PO-OWN; "
+        "the buyer accepted that. No unit should carry it: hold this one, honour no warranty"
+    )
     assert (result.order_number, result.batch_code) == ("PO-OWN", "OWN-B1")
+    assert result.warranty_months is None and result.warranty_end is None
+
+
+@pytest.mark.parametrize("reason", ["printer_skip", "test_scrap"])
+def test_labels_never_applied_or_units_scrapped_are_counterfeit_signals_too(
+    world: World, reason: str
+) -> None:
+    _accept(world, _exception(world.own, "missing"), "supplier_a", reason)
+    assert _look(world, "VLT000005").statuses == [S.DESTROYED]
+
+
+def test_the_page_shows_a_destroyed_serial_as_the_loudest_status(world: World) -> None:
+    _accept(world, _exception(world.own, "missing"), "supplier_a", "destroyed")
+    page = world.cast.client("service").get(reverse("serial-lookup"), {"serial": "VLT000005"})
+    html = page.content.decode()
+    card = html[html.index("data-lookup-result") : html.index("Bulk lookup")]
+    assert 'data-status="destroyed"' in html and "text-bg-danger" in card
+    assert "Possible counterfeit" in card and "alert-danger" in card
+    assert '<div class="text-body-secondary">Warranty</div>' not in card  # no warranty line
+    assert "in warranty" not in card
+    assert "Inside an accepted exception" not in card
+
+
+def test_the_status_names_and_the_legend_agree(world: World) -> None:
+    page = world.cast.client("service").get(reverse("serial-lookup"), {"serial": "ABC-1"})
+    html = page.content.decode()
+    assert 'data-status="unknown"' in html
+    legend = html[html.index("What the statuses mean") :]
+    found = re.findall(r"</i> ([^<]+)</span><span>([^<]+)</span>", legend)
+    rows = [(html_module.unescape(label), html_module.unescape(text)) for label, text in found]
+    # One list, in precedence order, each status named as the result badge names it.
+    assert [label for label, _ in rows] == [S(status).label for status in S.values]
+    meanings = dict(rows)
+    assert meanings == {S(status).label: lookup.LOOKUP_MEANINGS[status] for status in S.values}
+    assert "fits none of your numbering rules" in meanings[S.UNKNOWN.label]
+    assert "fit" not in meanings[S.MALFORMED.label]  # breaking its rule is not "fitting none"
 
 
 def test_an_accepted_missing_range_explains_a_serial_others_left_open(world: World) -> None:
     _validated(world.cast, "b_order", ["serial", "VLT000004", "VLT000006"])  # misses 5 too
-    _accept(world, _exception(world.own, "missing"), "supplier_a", "destroyed")
+    _accept(world, _exception(world.own, "missing"), "supplier_a", "sample_retained")
     result = _look(world, "VLT000005")
     assert result.statuses == [S.ACCEPTED_EXCEPTION]
     assert result.reason.endswith(
