@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from evidence.models import EvidenceKind, EvidenceRequest, Responsibility
-from portal.forms import BootstrapFormMixin
+from portal.forms import BootstrapFormMixin, date_input
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -52,7 +52,7 @@ class EvidenceRequestForm(BootstrapFormMixin, forms.ModelForm):
         model = EvidenceRequest
         fields = ["subject", "question", "due_on"]
         widgets = {
-            "due_on": forms.DateInput(attrs={"type": "date"}),
+            "due_on": date_input(),
             "question": forms.Textarea(attrs={"rows": 3}),
         }
 

@@ -21,7 +21,7 @@ from orders.models import Approval, ApprovalPin, Batch, Gate, Payment, PurchaseO
 from orders.selectors import batch_for, order_for, orders_visible_to
 from portal.errors import Conflict, message_of
 from portal.exports import csv_response
-from portal.forms import BootstrapFormMixin
+from portal.forms import BootstrapFormMixin, date_input
 from portal.models import Role
 from portal.roles import can_manage_orders, is_buyer_side, role_of
 
@@ -396,7 +396,7 @@ class PaymentForm(BootstrapFormMixin, forms.ModelForm):
         model = Payment
         fields = ["kind", "amount", "currency", "payee", "paid_on", "reason"]
         widgets = {
-            "paid_on": forms.DateInput(attrs={"type": "date"}),
+            "paid_on": date_input(),
             "reason": forms.Textarea(attrs={"rows": 2}),
         }
         labels = {"reason": "Reason (required while the gate is blocked)"}

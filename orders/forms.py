@@ -4,10 +4,8 @@ the forms only choose the fields and widgets."""
 from django import forms
 
 from orders.models import Batch, PurchaseOrder
-from portal.forms import BootstrapFormMixin
+from portal.forms import BootstrapFormMixin, date_input
 from portal.models import Organisation
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class OrderForm(BootstrapFormMixin, forms.ModelForm):
@@ -27,8 +25,8 @@ class OrderForm(BootstrapFormMixin, forms.ModelForm):
             "inspection_firms",
         ]
         widgets = {
-            "order_date": DATE,
-            "required_by": DATE,
+            "order_date": date_input(),
+            "required_by": date_input(),
             "customer_promise": forms.Textarea(attrs={"rows": 3}),
             "inspection_firms": forms.CheckboxSelectMultiple,
         }
@@ -57,5 +55,5 @@ def batch_form_class(fields: tuple[str, ...]) -> type[forms.ModelForm]:
         Batch,
         form=BatchForm,
         fields=fields,
-        widgets={"production_started_on": DATE, "production_finished_on": DATE},
+        widgets={"production_started_on": date_input(), "production_finished_on": date_input()},
     )

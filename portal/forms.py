@@ -2,6 +2,21 @@
 
 from django import forms
 
+# Browsers accept only ISO values in these inputs, whatever the locale: a localised value
+# (en-gb's 02/10/2026) shows as an empty picker, and saving the form unchanged erases the date.
+ISO_DATE = "%Y-%m-%d"
+ISO_DATETIME = "%Y-%m-%dT%H:%M"
+
+
+def date_input(**attrs: str) -> forms.DateInput:
+    """A browser date picker holding its value as an ISO date."""
+    return forms.DateInput(format=ISO_DATE, attrs={"type": "date", **attrs})
+
+
+def datetime_input(**attrs: str) -> forms.DateTimeInput:
+    """A browser date-and-time picker holding its value as an ISO local date and time."""
+    return forms.DateTimeInput(format=ISO_DATETIME, attrs={"type": "datetime-local", **attrs})
+
 
 class BootstrapFormMixin:
     """Gives each widget Bootstrap's class, so templates can render fields in a loop."""
