@@ -17,16 +17,19 @@ from portal.roles import membership_of
 
 def orders_visible_to(user: User | AnonymousUser) -> QuerySet[PurchaseOrder]:
     """The one scoping rule for orders: the buyer's staff see the buyer's orders, a supplier its
-    own, an inspector only the orders its firm is assigned to, anyone else nothing."""
+    own, an inspector only the orders its firm is assigned to, anyone else nothing. A draft is
+    the buyer's alone until it is issued: to its supplier and inspectors it does not exist."""
     orders = PurchaseOrder.objects.select_related("buyer", "supplier")
     membership = membership_of(user)
     if membership is None:
         return orders.none()
     organisation = membership.organisation
     if membership.role == Role.SUPPLIER:
-        return orders.filter(supplier=organisation)
+        return orders.filter(supplier=organisation).exclude(status=PurchaseOrder.Status.DRAFT)
     if membership.role == Role.INSPECTOR:
-        return orders.filter(inspection_firms=organisation)
+        return orders.filter(inspection_firms=organisation).exclude(
+            status=PurchaseOrder.Status.DRAFT
+        )
     return orders.filter(buyer=organisation)
 
 

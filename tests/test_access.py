@@ -444,3 +444,44 @@ def test_only_the_buyer_s_staff_see_the_finance_board(cast_with_lists: Cast, rol
             assert (cast.orders[key].number in page) == (key in VISIBLE[role]), (role, key)
         csv = cast.client(role).get(reverse("finance-board"), {"format": "csv"}).content.decode()
         assert ("PO-FOREIGN" in csv) == ("foreign" in VISIBLE[role])
+
+
+@pytest.mark.parametrize("role", ["supplier_a", "inspector"])
+def test_it_hides_a_draft_order_like_a_missing_one(cast_with_lists: Cast, role: str) -> None:
+    """A draft is the buyer's alone until issued: its supplier and its inspectors get 404 on
+    every page, action and API answer that names it or anything inside it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from orders.models import PurchaseOrder
+
+    cast = cast_with_lists
+    order = cast.orders["own"]
+    PurchaseOrder.objects.filter(pk=order.pk).update(status=PurchaseOrder.Status.DRAFT)
+    client, api = cast.client(role), cast.api(role)
+    answers = {}
+    for url_name, (kind, *_) in OBJECT_PAGES.items():
+        answers[url_name] = client.get(reverse(url_name, args=[_target(cast, kind, "own")]))
+    for url_name, (kind, _) in OBJECT_ACTIONS.items():
+        upload = SimpleUploadedFile("s.csv", b"serial\nVLT000002\n")
+        url = reverse(url_name, args=[_target(cast, kind, "own")])
+        answers[f"POST {url_name}"] = client.post(url, {"file": upload, "kind": "production"})
+    for url_name in OBJECT_API:
+        url = reverse(url_name, args=[_target(cast, _api_kind(url_name), "own")])
+        answers[url_name] = api.get(url)
+    for url_name, (kind, _, body, _) in OBJECT_API_ACTIONS.items():
+        url = reverse(url_name, args=[_target(cast, kind, "own")])
+        answers[f"POST {url_name}"] = api.post(url, body, format="json")
+    batch_url = reverse("api-batch-detail", args=[cast.batches["own"].pk])
+    answers["PATCH api-batch-detail"] = api.patch(
+        batch_url, {"production_started_on": "2026-11-03"}, format="json"
+    )
+    leaks = {name: r.status_code for name, r in answers.items() if r.status_code != 404}
+    assert not leaks
+    for response in answers.values():
+        assert order.number not in response.content.decode()
+    listed = [cast.client(role).get(reverse("order-list")), api.get(reverse("api-order-list"))]
+    listed.append(cast.client(role).get(reverse("dashboard")))
+    assert all(order.number not in response.content.decode() for response in listed)
+    # The buyer's staff still see and work on it.
+    assert cast.client("buyer").get(reverse("order-detail", args=[order.pk])).status_code == 200
+    assert cast.api("admin").get(batch_url).status_code == 200
