@@ -42,7 +42,8 @@ def _visible(user: User, batch: Batch) -> None:
 
 
 def _production_serials(batch: Batch) -> tuple[object, list[str]]:
-    """The batch's latest validated production list and its serial cells, in file order."""
+    """The batch's latest validated production list and its distinct serials, in file order.
+    A serial on two rows is one unit: the lot counts serials, as the report and approval do."""
     from serials.engine import read_serial_cells
     from serials.models import SerialList
     from serials.services import _local_copy, latest_production_list
@@ -56,7 +57,8 @@ def _production_serials(batch: Batch) -> tuple[object, list[str]]:
             f"{serial_list.get_status_display().lower()}: wait for its report."
         )
     with _local_copy(serial_list.file.name, serial_list.original_name) as path:
-        _, serials = read_serial_cells(path)
+        _, cells = read_serial_cells(path)
+    serials = list(dict.fromkeys(cells))
     if not serials:
         raise ValidationError(f"{serial_list.original_name} holds no serials to sample.")
     return serial_list, serials

@@ -336,6 +336,17 @@ class SerialException(models.Model):
         return self.summary
 
     @property
+    def count_label(self) -> str:
+        """What ``count`` counts, in the report page's words: serials (codes), or rows for
+        malformed and out-of-range values; a duplicated serial is one serial on several rows."""
+        K = SerialException.Kind
+        unit = {K.MALFORMED: "row", K.OUT_OF_RANGE: "row", K.UNKNOWN: "code", K.UNUSED: "code"}
+        noun = unit.get(self.kind, "serial")
+        text = f"{self.count:,} {noun}{'' if self.count == 1 else 's'}"
+        rows = (self.detail or {}).get("rows") if self.kind == K.DUPLICATE else None
+        return f"{text} on {rows:,} rows" if rows else text
+
+    @property
     def latest_answer(self) -> ExceptionAnswer | None:
         answers = list(self.answers.all())  # uses prefetched rows when there are any
         return answers[-1] if answers else None

@@ -863,12 +863,12 @@ def _record_code_exceptions(
             detail={"first": report["unused"][:20]},
         )
     for duplicate in report["duplicates"]:
-        add(
+        add(  # one code, on several rows: count is codes, like every count here
             K.DUPLICATE,
-            f"{duplicate['code']} appears {duplicate['count']} times",
+            f"{duplicate['code']} is on {duplicate['count']} rows",
             serial=duplicate["code"][:100],
-            count=duplicate["count"],
-            detail={"lines": duplicate["lines"]},
+            count=1,
+            detail={"lines": duplicate["lines"], "rows": duplicate["count"]},
         )
     if report["duplicate_count"] > len(report["duplicates"]):
         rest = report["duplicate_count"] - len(report["duplicates"])
@@ -910,12 +910,12 @@ def _record_exceptions(
         rest = report["missing_count"] - listed
         add(K.MISSING, f"{rest:,} more missing serials in ranges not listed", count=rest)
     for duplicate in report["duplicates"]:
-        add(
+        add(  # one serial, on several rows: count is serials, as on the report page
             K.DUPLICATE,
-            f"{duplicate['serial']} appears {duplicate['count']} times",
+            f"{duplicate['serial']} is on {duplicate['count']} rows",
             serial=duplicate["serial"],
-            count=duplicate["count"],
-            detail={"lines": duplicate["lines"]},
+            count=1,
+            detail={"lines": duplicate["lines"], "rows": duplicate["count"]},
         )
     if report["duplicate_count"] > len(report["duplicates"]):
         rest = report["duplicate_count"] - len(report["duplicates"])
@@ -935,11 +935,17 @@ def _record_exceptions(
             other_batch=overlap["other_batch"],
         )
     if report["malformed_count"]:
+        first = [
+            {**row, "why": engine.malformed_explanation(row["value"], row["reason"], rule)}
+            for row in report["malformed"][:20]
+        ]
+        example = f"; line {first[0]['line']}: {first[0]['why']}" if first else ""
         add(
             K.MALFORMED,
-            f"{report['malformed_count']:,} values do not follow {rule.prefix}{'#' * rule.width}",
+            f"{report['malformed_count']:,} rows do not follow "
+            f"{rule.prefix}{'#' * rule.width}{example}"[:300],
             count=report["malformed_count"],
-            detail={"first": report["malformed"][:20]},
+            detail={"first": first},
         )
     if report["out_of_range_count"]:
         expected = report["expected_range"]

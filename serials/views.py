@@ -22,7 +22,7 @@ from portal.errors import message_of
 from portal.exports import csv_response
 from portal.models import Role
 from portal.roles import can_manage_orders, is_buyer_side, role_of
-from serials import services
+from serials import engine, services
 from serials.forms import (
     AllocatedCodeListForm,
     AllocatedRangeForm,
@@ -155,6 +155,12 @@ def _table_rows(serial_list: SerialList, show: str) -> list[Any]:
         return [
             {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}
             for a, b in report.get("missing_ranges", [])
+        ]
+    if show == "malformed":
+        rule = serial_list.as_engine_rule()
+        return [
+            {**row, "why": engine.malformed_explanation(row["value"], row["reason"], rule)}
+            for row in report.get("malformed", [])
         ]
     return report.get(show, [])
 

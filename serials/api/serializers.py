@@ -83,6 +83,13 @@ class SerialExceptionSerializer(serializers.ModelSerializer):
             "answers",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "count": {
+                "help_text": "Serials (or codes) the exception covers; rows for malformed and "
+                "out-of-range values. A duplicated serial counts once: its rows are "
+                "detail.rows, on the lines detail.lines."
+            }
+        }
 
 
 class ExceptionAnswerSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from .rules import (
     classify_value,
     gs1_check_digit,
     luhn_check_digit,
+    malformed_explanation,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "gs1_check_digit",
     "has_findings",
     "luhn_check_digit",
+    "malformed_explanation",
     "read_serial_cells",
     "render_text",
     "run_file",

@@ -105,3 +105,43 @@ def classify_value(value: str, rule: NumberingRule) -> tuple[int, int | None]:
     if rule.has_check_digit and body[rule.width] != rule.check_digit(counter_digits):
         return CHECK_DIGIT, None
     return OK, int(counter_digits)
+
+
+_SCHEME_NAMES = {"gs1": "GS1 mod-10", "luhn": "Luhn", "none": ""}
+
+
+def _character(ch: str) -> str:
+    if ch.isalpha():
+        return f"letter {ch}"
+    if ch.isspace():
+        return "a space"
+    return f"“{ch}”"
+
+
+def malformed_explanation(value: str, reason: str, rule: NumberingRule) -> str:
+    """Why one malformed value fails the rule, for a person: the first offending character and
+    its 1-based position ("letter O at position 7 where a digit is expected"). Scalar on
+    purpose: called only for the malformed values a report lists, never per row."""
+    prefix, position = rule.prefix, len(rule.prefix) + 1
+    if reason == "prefix":
+        for index, (got, wanted) in enumerate(zip(value, prefix, strict=False)):
+            if got != wanted:
+                where = f"where the prefix {prefix} has {wanted}"
+                return f"{_character(got)} at position {index + 1} {where}"
+        return f"it ends at position {len(value)}, inside the prefix {prefix}"
+    if reason == "length":
+        return f"{len(value)} characters where {rule.length} are expected"
+    if reason == "digits":
+        for index, ch in enumerate(value[len(prefix) :], start=position):
+            if ch not in _DIGITS:
+                return f"{_character(ch)} at position {index} where a digit is expected"
+    if reason == "check_digit":
+        wanted = rule.check_digit(value[len(prefix) : len(prefix) + rule.width])
+        scheme = _SCHEME_NAMES[rule.check]
+        where = f"where the {scheme} check gives {wanted}"
+        return f"check digit {value[-1]} at position {rule.length} {where}"
+    if reason == "stored_as_number":
+        return (
+            "a number of more than 15 digits in a spreadsheet cell, whose digits cannot be trusted"
+        )
+    return reason

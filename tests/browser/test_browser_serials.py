@@ -43,7 +43,7 @@ def test_serial_list_from_upload_to_acceptance(
     expect(page.locator(".figure").filter(has_text="missing serials")).to_contain_text("10")
     shot(page, "11-serial-report-supplier")
     page.get_by_role("link", name="Exceptions").click()
-    page.get_by_label("Select VLT000025 appears 2 times").check()
+    page.get_by_label("Select VLT000025 is on 2 rows").check()
     page.get_by_label("Reason").select_option("rework_relabel")
     page.get_by_label("What happened").fill(
         "Unit 25 failed test, was reworked and relabelled twice."

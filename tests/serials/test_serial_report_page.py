@@ -106,3 +106,39 @@ def test_it_shows_every_tab_of_a_list_without_a_report(
     serial_list.refresh_from_db()
     assert serial_list.status == status
     _assert_every_variant_answers(cast, serial_list, TABLES)
+
+
+def test_a_duplicated_serial_counts_once_everywhere_and_a_malformed_value_says_why(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    from inspection import services as inspection_services
+
+    serial_list = services.serial_list_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        uploaded_file=csv_file([1, 2, 3, 3, 4], extra=["VLT000O01"]),
+    )
+    services.serial_list_validate(serial_list_id=serial_list.pk)
+    serial_list.refresh_from_db()
+    assert serial_list.report["duplicate_count"] == 1 and serial_list.report["unique"] == 4
+    duplicate = serial_list.exceptions.get(kind="duplicate")
+    assert duplicate.count == 1 and duplicate.detail["rows"] == 2
+    assert duplicate.count_label == "1 serial on 2 rows"
+    malformed = serial_list.exceptions.get(kind="malformed")
+    why = "letter O at position 7 where a digit is expected"
+    assert malformed.count_label == "1 row" and why in malformed.summary
+    assert malformed.detail["first"][0]["why"] == why
+    buyer = cast.client("buyer")
+    report = buyer.get(reverse("serial-list-detail", args=[serial_list.pk])).content.decode()
+    assert "serials on more than one row" in report
+    tab = buyer.get(reverse("serial-list-detail", args=[serial_list.pk]), {"show": "malformed"})
+    assert why in tab.content.decode()
+    exceptions = buyer.get(reverse("batch-exceptions", args=[cast.batches["own"].pk]))
+    assert "1 serial on 2 rows" in exceptions.content.decode()
+    api = cast.api("buyer").get(reverse("api-batch-exceptions", args=[cast.batches["own"].pk]))
+    counts = {e["kind"]: e["count"] for e in api.json()["results"]}
+    assert counts["duplicate"] == 1
+    plan = inspection_services.inspection_plan_create(
+        batch=cast.batches["own"], user=cast.users["buyer"], level="II", aql="1.0", seed=7
+    )
+    assert plan.lot_size == 5  # four distinct well-formed serials and one malformed label
