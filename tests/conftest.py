@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from orders import services
 from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
+from tests.loud_templates import loud_templates  # noqa: F401  (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Waits on real processes end on an event, never on a race against the clock; this bound only
