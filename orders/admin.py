@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -14,6 +15,15 @@ from orders.models import Approval, Batch, Gate, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.admin import ReadOnlyAdmin, ScopedAdminMixin
 from portal.roles import can_manage_orders
+
+
+def _frozen_fields_checked(form: ModelForm, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The service refuses these changes too; the form says so on the field, not as a 500."""
+    try:
+        services.frozen_fields_check(obj=form.instance, values=cleaned)
+    except ValidationError as error:
+        form.add_error(None, error)
+    return cleaned
 
 
 class ServiceSavedAdmin(ScopedAdminMixin, admin.ModelAdmin):
@@ -64,6 +74,9 @@ class PurchaseOrderAdmin(ServiceSavedAdmin):
                 super().__init__(*args, **form_kwargs)
                 self.instance.buyer = buyer
 
+            def clean(self) -> dict[str, Any]:
+                return _frozen_fields_checked(self, super().clean())
+
         return WithBuyer
 
     def save_model(
@@ -91,6 +104,15 @@ class BatchAdmin(ServiceSavedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["order"] if obj else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+
+        class FrozenFieldsChecked(form):  # type: ignore[valid-type, misc]
+            def clean(self) -> dict[str, Any]:
+                return _frozen_fields_checked(self, super().clean())
+
+        return FrozenFieldsChecked
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "order":

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 
-from orders.models import Batch, PurchaseOrder
+from orders.models import Approval, Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
 from portal.audit import audit_log
 from portal.models import Organisation, Role, User
@@ -43,6 +44,58 @@ BATCH_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
     Role.SUPPLIER: BATCH_PRODUCTION_FIELDS,
     Role.ADMIN: (*BATCH_PLANNING_FIELDS, *BATCH_PRODUCTION_FIELDS),
 }
+
+
+# What a signed approval or the registry rests on: once either does, these never change (a
+# signed record is not rewritten under its signature; a correction is a new order or batch).
+ORDER_FROZEN_FIELDS = ("gtin", "sku")
+BATCH_FROZEN_FIELDS = ("code", "declared_first_serial", "declared_last_serial")
+
+
+def _accepted_serials(batches: Any) -> bool:
+    # Reverse lookups, not an import: the registry lives in serials, above this app.
+    return batches.filter(Q(serial_runs__accepted=True) | Q(serial_codes__accepted=True)).exists()
+
+
+def order_frozen_reason(*, order: PurchaseOrder) -> str | None:
+    """Why the order's product (GTIN, SKU) can no longer change, or None if it still can."""
+    if order.pk is None:
+        return None
+    if Approval.objects.filter(order=order).exists():
+        return "a signed approval of this order rests on it"
+    if _accepted_serials(Batch.objects.filter(order=order)):
+        return "the registry holds this order's accepted serials under it"
+    return None
+
+
+def batch_frozen_reason(*, batch: Batch) -> str | None:
+    """Why the batch's code and declared range can no longer change, or None if they still can."""
+    if batch.pk is None:
+        return None
+    if Approval.objects.filter(Q(batch=batch) | Q(order_id=batch.order_id, batch=None)).exists():
+        return "a signed approval of this batch rests on it"
+    if _accepted_serials(Batch.objects.filter(pk=batch.pk)):
+        return "the registry holds this batch's serials under it"
+    return None
+
+
+def frozen_fields_check(*, obj: PurchaseOrder | Batch, values: dict[str, Any]) -> None:
+    """Refuse, naming each field and why, a change to what a signature or the registry rests on.
+    The pages, the API and the admin all reach this through the services (the admin's forms
+    also call it, to show the message on the field)."""
+    if isinstance(obj, PurchaseOrder):
+        fields, reason = ORDER_FROZEN_FIELDS, order_frozen_reason(order=obj)
+    else:
+        fields, reason = BATCH_FROZEN_FIELDS, batch_frozen_reason(batch=obj)
+    if reason is None:
+        return
+    refused = {
+        field: f"The {obj._meta.get_field(field).verbose_name} cannot change: {reason}."
+        for field in fields
+        if field in values and (values[field] or "") != (getattr(obj, field) or "")
+    }
+    if refused:
+        raise ValidationError(refused)
 
 
 def batch_fields_for(user: User) -> tuple[str, ...]:
@@ -174,6 +227,7 @@ def order_update(
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     order = _locked_visible_order(user, order.pk)
+    frozen_fields_check(obj=order, values=values)
     changed = _changes(order, values)
     if changed:
         _save_checked(order)
@@ -224,6 +278,7 @@ def batch_update(*, batch: Batch, user: User, **values: Any) -> Batch:
     # Lock the order: batch totals are checked against its quantity.
     _locked_visible_order(user, batch.order_id)
     batch = Batch.objects.select_related("order").get(pk=batch.pk)
+    frozen_fields_check(obj=batch, values=values)
     changed = _changes(batch, values)
     if changed:
         _save_checked(batch)

@@ -140,7 +140,7 @@ def test_the_pages_create_and_edit_an_order(cast: Cast) -> None:
             "quantity": 10,
             "order_date": "2026-11-01",
             "required_by": "2026-12-01",
-            "status": "draft",
+            "status": "issued",  # a draft is hidden from the supplier, who edits the batch below
             "inspection_firms": [cast.organisations["inspection"].pk],
         },
     )
