@@ -23,7 +23,7 @@ from portal.errors import Conflict, message_of
 from portal.exports import csv_response
 from portal.forms import BootstrapFormMixin, date_input
 from portal.models import Role
-from portal.roles import can_manage_orders, is_buyer_side, role_of
+from portal.roles import can_manage_orders, can_read_inspector_checks, is_buyer_side, role_of
 
 
 def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
@@ -267,6 +267,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "gates": _states(approval.unlocks.all(), request),
             "intact": approvals.signature_intact(approval),
             "superseded_by": getattr(approval, "superseded_by", None),
+            "can_read_inspector_checks": can_read_inspector_checks(request.user),
         },
     )
 

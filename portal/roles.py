@@ -33,3 +33,9 @@ def is_buyer_side(user: User | AnonymousUser) -> bool:
 def can_manage_orders(user: User | AnonymousUser) -> bool:
     """Create and edit purchase orders and plan batches."""
     return role_of(user) in {Role.BUYER, Role.ADMIN}
+
+
+def can_read_inspector_checks(user: User | AnonymousUser) -> bool:
+    """What an approval tells the inspector to check: the buyer's staff and inspectors, never the
+    supplier (like the samples: a check known in advance can be prepared for)."""
+    return is_buyer_side(user) or role_of(user) == Role.INSPECTOR

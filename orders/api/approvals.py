@@ -22,7 +22,7 @@ from orders import approvals
 from orders.models import Approval, ApprovalPin, Batch, Gate, Payment
 from orders.selectors import orders_visible_to
 from portal.models import Role
-from portal.roles import can_manage_orders, is_buyer_side, role_of
+from portal.roles import can_manage_orders, can_read_inspector_checks, is_buyer_side, role_of
 
 
 class SignatureSerializer(serializers.Serializer):
@@ -70,6 +70,13 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Approval) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not can_read_inspector_checks(request.user):
+            data.pop("inspector_checks", None)  # the inspector's instructions are buyer-side
+        return data
 
     def get_stale_reasons(self, approval: Approval) -> list[str]:
         return [stale.reason for stale in approval.staleness.all()]
