@@ -223,6 +223,9 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         decision="accepted",
         note="Explained in the supplier's statement of the same day.",
     )
+    # The exceptions explained and accepted, the registry takes the batch's serials: a batch is
+    # not approved to ship on serials the registry does not hold.
+    serial_services.batch_serials_accept(batch=batch, user=buyer)
 
     gate = Gate.objects.get(batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE)
     deposit = approvals.gate_create(user=buyer, order=order, batch=batch, kind=Gate.Kind.DEPOSIT)
