@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +24,9 @@ from portal.exports import csv_response
 from portal.forms import BootstrapFormMixin, date_input
 from portal.models import Role
 from portal.roles import can_manage_orders, can_read_inspector_checks, is_buyer_side, role_of
+
+if TYPE_CHECKING:
+    from serials.selectors import EarlyShipment
 
 
 def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
@@ -57,6 +60,23 @@ def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
     return choices
 
 
+def _early_shipments(
+    request: HttpRequest, order: PurchaseOrder, gates: Iterable[Gate]
+) -> list[EarlyShipment]:
+    """Units shipped before one of these shipment gates was released; the buyer's staff see
+    them where they decide and release."""
+    from serials.selectors import early_shipments
+
+    shipment_gates = {gate.pk for gate in gates if gate.kind == Gate.Kind.SHIPMENT_RELEASE}
+    if not shipment_gates or not is_buyer_side(request.user):
+        return []
+    return [
+        found
+        for found in early_shipments(batches=order.batches.all())
+        if found.gate.pk in shipment_gates
+    ]
+
+
 class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Ids that cannot be database keys are a form error, not a database error."""
 
@@ -81,7 +101,11 @@ def _states(gates: Iterable[Gate], request: HttpRequest) -> list[tuple[Gate, Any
 
 class ApprovalForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=Approval.Decision.choices)
-    sentence = forms.CharField(max_length=300, label="The decision in one sentence")
+    sentence = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),  # the whole sentence in view while signing
+        label="The decision in one sentence",
+    )
     conditions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     keep_unchanged = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -182,6 +206,7 @@ def _approvals_page(
             "order": order,
             "history": history.select_related("signature").prefetch_related("staleness"),
             "gates": _states(gates, request),
+            "early_shipments": _early_shipments(request, order, gates),
             "form": form,
             "gate_form": GateForm(),
             "can_sign": can_sign,
@@ -265,6 +290,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pins": approval.pins.all(),
             "staleness": approval.staleness.all(),
             "gates": _states(approval.unlocks.all(), request),
+            "early_shipments": _early_shipments(request, approval.order, approval.unlocks.all()),
             "intact": approvals.signature_intact(approval),
             "superseded_by": getattr(approval, "superseded_by", None),
             "can_read_inspector_checks": can_read_inspector_checks(request.user),
@@ -440,6 +466,7 @@ def gate_payments(request: HttpRequest, pk: int) -> HttpResponse:
             "order": gate.order,
             "batch": gate.batch,
             "state": approvals.gate_state(gate),
+            "early_shipments": _early_shipments(request, gate.order, [gate]),
             "payments": gate.payments.select_related("recorded_by"),
             "form": form,
             "can_record": can_record,

@@ -155,6 +155,7 @@ def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from evidence.selectors import batch_evidence_summary
     from inspection.selectors import can_see_inspections
+    from serials.selectors import early_shipments
     from serials.views import batch_serials_context
 
     batch = batch_for(request.user, pk)
@@ -169,6 +170,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": batch_evidence_summary(batch, request.user),
             "open_requests": batch.evidence_requests.filter(statements__isnull=True).count(),
             "can_see_inspections": can_see_inspections(request.user),
+            "early_shipments": early_shipments(batches=[batch])
+            if is_buyer_side(request.user)
+            else [],
         },
     )
 
