@@ -76,6 +76,7 @@ def freshness_flags(
         releases[order_id].append((batch_id, released_at, Gate.Kind(gate_kind).label))
     for item in items:
         order = item.batch.order
+        started = item.batch.production_started_on
         late = [
             (released_at, label)
             for batch_id, released_at, label in releases[order.pk]
@@ -99,6 +100,15 @@ def freshness_flags(
                     "Captured before the order existed",
                     f"The file claims {item.capture_date:%d %b %Y}; PO {order.number} is dated "
                     f"{order.order_date:%d %b %Y}.",
+                )
+            )
+        elif item.capture_date and started and item.capture_date.date() < started:
+            flags[item.pk].append(
+                Flag(
+                    "captured_before_production",
+                    f"Captured before production started ({started:%d %b %Y})",
+                    f"The file claims {item.capture_date:%d %b %Y}; batch {item.batch.code} "
+                    f"went into production on {started:%d %b %Y}, so it may not show this batch.",
                 )
             )
         if item.is_image and item.processed_at and item.capture_date is None:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from evidence import services
 from evidence.models import EvidenceItem, Responsibility
 from evidence.selectors import freshness_flags
+from orders import services as order_services
 from portal.models import AuditEvent
 from tests.conftest import Cast
 from tests.evidence.conftest import jpeg, pdf, png, png_bomb
@@ -53,6 +54,29 @@ def test_the_thumbnail_carries_no_metadata(cast: Cast) -> None:
 def test_it_flags_a_photo_captured_before_the_order(cast: Cast) -> None:
     item = _upload(cast, "own", jpeg(captured="2024:05:01 12:00:00"))
     assert _codes(cast, item) == ["captured_before_order"]
+
+
+def test_it_flags_a_photo_captured_before_the_batch_s_production(cast: Cast) -> None:
+    batch = cast.batches["own"]  # PO-OWN is dated 1 November 2026
+    started = datetime.date(2026, 11, 10)
+    order_services.batch_update(
+        batch=batch, user=cast.users["supplier_a"], production_started_on=started
+    )
+    early = _upload(cast, "own", jpeg(name="early.jpg", captured="2026:11:05 09:30:00"))
+    during = _upload(cast, "own", jpeg(name="during.jpg", captured="2026:11:10 07:00:00"))
+    ancient = _upload(cast, "own", jpeg(name="ancient.jpg", captured="2024:05:01 12:00:00"))
+    assert _codes(cast, early) == ["captured_before_production"]
+    flag = freshness_flags([early], cast.users["buyer"])[early.pk][0]
+    assert flag.label == "Captured before production started (10 Nov 2026)"
+    assert "05 Nov 2026" in flag.detail and "OWN-B1" in flag.detail
+    assert _codes(cast, during) == []
+    assert _codes(cast, ancient) == ["captured_before_order"]  # the stronger flag, once
+    # On the item, and counted on the batch like the other flags.
+    page = cast.client("buyer").get(reverse("evidence-detail", args=[early.pk]))
+    assert "Captured before production started (10 Nov 2026)" in page.content.decode()
+    batch_page = cast.client("buyer").get(reverse("batch-detail", args=[batch.pk]))
+    assert batch_page.context["evidence"]["flag_count"] == 2
+    assert "2 flags" in batch_page.content.decode()
 
 
 def test_it_flags_a_photo_without_a_capture_date(cast: Cast) -> None:
