@@ -1,8 +1,10 @@
 """The demo's worked example: batch B1 of PO 2026-0141 from serial list to signed approval.
 
 The supplier uploads 6,000 serials with a printer skip and one label printed twice, photos of the
-rating label and the packed cartons, and answers the buyer's request; the buyer decides the two
-exceptions, signs an approval that opens the shipment release, and finance records the deposit.
+rating label and the packed cartons taken during the production run, names who does each part
+of the serial work, and answers the buyer's request; the buyer decides the two exceptions and
+signs an approval that opens the shipment release; finance releases it and records the deposit,
+and the first chargers ship that day. The portal flags none of it: nothing contradicts.
 Every step goes through the same services the pages use, so the audit log, the timeline, the
 finance board and the dossier all have something real to show.
 """
@@ -25,6 +27,18 @@ FIRST, LAST = 100_001, 106_000
 SKIPPED = range(102_401, 102_411)  # ten labels the printer skipped
 PRINTED_TWICE = 104_077
 
+# The responsibility map the supplier fills before the buyer signs: (role, party, party type,
+# contact), every party accepting responsibility.
+RESPONSIBILITIES = [
+    ("prints_labels", "Brightline line 2 label room", "supplier", "Li Na, +86 755 2100 4471"),
+    ("assigns_numbers", "Brightline ERP team", "supplier", "erp@brightline.example.com"),
+    ("verifies_serials", "Brightline end-of-line QC", "supplier", "qc@brightline.example.com"),
+    ("packs", "Brightline packing hall B", "supplier", "packing@brightline.example.com"),
+    ("tests", "Huace Test Lab, Shenzhen", "test_lab", "lab@huace.example.com"),
+    ("repairs", "Brightline rework bench", "supplier", "rework@brightline.example.com"),
+    ("forwards", "Pearl River Forwarding Ltd", "forwarder", "ops@pearlriver.example.com"),
+]
+
 
 def _font(size: int) -> ImageFont.ImageFont:
     try:
@@ -33,7 +47,7 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def label_photo(serial: str, gtin: str) -> SimpleUploadedFile:
+def label_photo(serial: str, gtin: str, captured: datetime.datetime) -> SimpleUploadedFile:
     """A rating label: GS1 DataMatrix with GTIN and serial, and the same in print beside it."""
     import zxingcpp
 
@@ -50,10 +64,10 @@ def label_photo(serial: str, gtin: str) -> SimpleUploadedFile:
     draw.text((100 + code.width + 40, 200), f"GTIN {gtin}", fill="black", font=text)
     draw.text((100 + code.width + 40, 250), f"S/N {serial}", fill="black", font=text)
     draw.text((100 + code.width + 40, 300), "100–240V~ 50/60Hz 1.5A", fill="black", font=_font(24))
-    return _jpeg(photo, f"label-{serial}.jpg", "2026:10:28 09:14:05")
+    return _jpeg(photo, f"label-{serial}.jpg", captured)
 
 
-def carton_photo() -> SimpleUploadedFile:
+def carton_photo(captured: datetime.datetime) -> SimpleUploadedFile:
     photo = Image.new("RGB", (900, 600), (190, 160, 120))
     draw = ImageDraw.Draw(photo)
     for row in range(2):
@@ -65,12 +79,12 @@ def carton_photo() -> SimpleUploadedFile:
             draw.text(
                 (x + 20, y + 20), f"CTN-{row * 3 + col + 1:03d}", fill="black", font=_font(28)
             )
-    return _jpeg(photo, "packed-cartons.jpg", "2026:10:30 16:40:00")
+    return _jpeg(photo, "packed-cartons.jpg", captured)
 
 
-def _jpeg(image: Image.Image, name: str, captured: str) -> SimpleUploadedFile:
+def _jpeg(image: Image.Image, name: str, captured: datetime.datetime) -> SimpleUploadedFile:
     exif = Image.Exif()
-    exif[0x8769] = {0x9003: captured}  # Exif IFD → DateTimeOriginal
+    exif[0x8769] = {0x9003: f"{captured:%Y:%m:%d %H:%M:%S}"}  # Exif IFD → DateTimeOriginal
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85, exif=exif)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
@@ -87,7 +101,7 @@ def _serial_csv() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _distribution_csv() -> bytes:
+def _distribution_csv(shipped_on: datetime.date) -> bytes:
     """The first 1,200 chargers, shipped to three retailers' distribution centres."""
     customers = [
         "RETAIL-UK-0042 (Harrow DC)",
@@ -98,8 +112,7 @@ def _distribution_csv() -> bytes:
     for n in range(FIRST, FIRST + 1_200):
         if n in SKIPPED:
             continue
-        day = 10 + (n - FIRST) // 400
-        lines.append(f"VLT{n:09d},{customers[(n - FIRST) // 400]},2026-11-{day:02d}")
+        lines.append(f"VLT{n:09d},{customers[(n - FIRST) // 400]},{shipped_on.isoformat()}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -165,6 +178,14 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
     if batch.serial_lists.exists():
         return
     buyer, supplier, finance = users["buyer"], users["supplier_a"], users["finance"]
+    # Every date of the story falls inside B1's production run, or after the release.
+    started = batch.production_started_on or timezone.localdate()
+
+    def during(days: int, hour: int, minute: int) -> datetime.datetime:
+        day = started + datetime.timedelta(days=days)
+        return datetime.datetime.combine(day, datetime.time(hour, minute))
+
+    jammed_on = started + datetime.timedelta(days=7)  # some 2,400 labels into the run
 
     serial_list = serial_services.serial_list_upload(
         batch=batch,
@@ -180,17 +201,27 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         user=supplier,
         kind="photo",
         description="Rating label of the first unit off line 2",
-        uploaded_file=label_photo(f"VLT{FIRST:09d}", order.gtin),
+        uploaded_file=label_photo(f"VLT{FIRST:09d}", order.gtin, during(0, 9, 14)),
     )
     cartons = evidence_services.evidence_upload(
         batch=batch,
         user=supplier,
         kind="photo",
         description="Cartons CTN-001 to CTN-006 packed and sealed",
-        uploaded_file=carton_photo(),
+        uploaded_file=carton_photo(during(2, 16, 40)),
     )
     for item in (label, cartons):
         evidence_services.evidence_process(item_id=item.pk)
+    for role, party_name, party_type, contact in RESPONSIBILITIES:
+        evidence_services.responsibility_record(
+            order=order,
+            user=supplier,
+            role=role,
+            party_name=party_name,
+            party_type=party_type,
+            contact=contact,
+            accepts_responsibility=True,
+        )
 
     request = evidence_services.request_create(
         batch=batch,
@@ -203,9 +234,9 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
     statement = evidence_services.statement_write(
         request=request,
         user=supplier,
-        text="The label printer jammed on line 2 on 14 October; ten labels were torn and "
-        "destroyed with the roll, never applied. VLT000104077 was entered twice by the "
-        "packing scanner; only one unit carries it (carton CTN-082).",
+        text=f"The label printer jammed on line 2 on {jammed_on.day} {jammed_on:%B}; ten labels "
+        "were torn and destroyed with the roll, never applied. VLT000104077 was entered twice "
+        "by the packing scanner; only one unit carries it (carton CTN-082).",
     )
     evidence_services.statement_review(statement=statement, user=buyer)
 
@@ -248,11 +279,16 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         ],
         unlocks=[gate, deposit],
     )
+    # Goods leave only once finance has released the shipment, and on that day at the earliest.
+    released = approvals.gate_release(gate=gate, user=finance)
     distribution = serial_services.serial_list_upload(
         batch=batch,
         user=supplier,
         kind="distribution",
-        uploaded_file=SimpleUploadedFile("B1-shipped-to-customers.csv", _distribution_csv()),
+        uploaded_file=SimpleUploadedFile(
+            "B1-shipped-to-customers.csv",
+            _distribution_csv(timezone.localdate(released.released_at)),
+        ),
     )
     serial_services.serial_list_validate(serial_list_id=distribution.pk)
     approvals.payment_record(

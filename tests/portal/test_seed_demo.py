@@ -1,8 +1,14 @@
+import io
+
 from django.core.management import call_command
 
-from orders.models import Batch, PurchaseOrder
+from evidence.models import EvidenceItem, Responsibility, ResponsibilityRole
+from evidence.selectors import freshness_flags
+from orders.models import Approval, Batch, GateRelease, PurchaseOrder
 from portal.audit import audit_verify
 from portal.models import Organisation, User
+from serials.models import SerialPlacement
+from serials.selectors import early_shipments
 
 
 def test_it_seeds_the_demo_and_can_run_twice(db: None, capsys: object) -> None:
@@ -20,3 +26,29 @@ def test_it_seeds_the_demo_and_can_run_twice(db: None, capsys: object) -> None:
     assert len(set(PurchaseOrder.objects.values_list("status", flat=True))) == 3
     assert len(set(Batch.objects.values_list("status", flat=True))) >= 2
     assert audit_verify()[1] is None
+
+
+def test_the_demo_story_does_not_contradict_itself(db: None) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    buyer = User.objects.get(username="buyer")
+    batch = Batch.objects.get(order__number="2026-0141", code="B1")
+    started, finished = batch.production_started_on, batch.production_finished_on
+
+    # Evidence was captured while the batch was being made, and raises no freshness flag.
+    items = list(EvidenceItem.objects.filter(batch__order__buyer=buyer.membership.organisation))
+    assert items and not freshness_flags(items, buyer)
+    assert all(started <= item.capture_date.date() <= finished for item in items)
+
+    # Units left only once the shipment gate holding them was released.
+    assert SerialPlacement.objects.filter(batch=batch, shipped_on__isnull=False).exists()
+    assert early_shipments(batches=Batch.objects.all()) == []
+    assert GateRelease.objects.filter(gate__batch=batch, gate__kind="shipment_release").exists()
+
+    # Every approval was signed with the whole responsibility map filled in.
+    signed = Approval.objects.select_related("signature", "order")
+    assert signed.exists()
+    for approval in signed:
+        named = Responsibility.objects.filter(
+            order=approval.order, recorded_at__lte=approval.signature.signed_at
+        ).values_list("role", flat=True)
+        assert set(named) == set(ResponsibilityRole.values), approval
