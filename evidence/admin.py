@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from evidence.models import EvidenceItem, EvidenceRequest, Responsibility, Statement
 from orders.selectors import batches_visible_to, orders_visible_to
@@ -15,6 +17,15 @@ from portal.admin import ReadOnlyAdmin
 class EvidenceItemAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "kind", "batch", "version", "uploaded_at", "capture_date"]
     list_filter = ["kind"]
+    # MEDIA_URL is never served: the file is linked through its permission-checked view.
+    exclude = ["file", "thumbnail"]
+    readonly_fields = ["stored_file"]
+
+    @admin.display(description="file")
+    def stored_file(self, item: EvidenceItem) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("evidence-file", args=[item.pk]), item.original_name
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EvidenceItem]:
         return super().get_queryset(request).filter(batch__in=batches_visible_to(request.user))
