@@ -91,7 +91,7 @@ VECTOR_MIN = 32
 class LookupStatus(models.TextChoices):
     """In precedence order: the first that applies is a lookup's primary status."""
 
-    DESTROYED = "destroyed", "Declared destroyed: possible counterfeit"
+    DESTROYED = "destroyed", "Declared destroyed"
     MALFORMED = "malformed", "Malformed for its rule"
     UNKNOWN = "unknown", "Unknown"
     REUSED = "reused", "Reused from an earlier order"
