@@ -100,6 +100,8 @@ def notification_queue(event: AuditEvent) -> None:
 def _audience(rule: Rule, event: AuditEvent) -> list[User]:
     order = event.order
     if rule.audience == SUPPLIER:
+        if order.status == order.Status.DRAFT:
+            return []  # a draft is the buyer's alone: its supplier cannot open the link
         memberships = Membership.objects.filter(organisation_id=order.supplier_id)
     else:
         role = Role.BUYER if rule.audience == BUYER else Role.FINANCE

@@ -91,7 +91,7 @@ VECTOR_MIN = 32
 class LookupStatus(models.TextChoices):
     """In precedence order: the first that applies is a lookup's primary status."""
 
-    DESTROYED = "destroyed", "Declared destroyed"
+    DESTROYED = "destroyed", "Declared destroyed or never applied"
     MALFORMED = "malformed", "Malformed for its rule"
     UNKNOWN = "unknown", "Unknown"
     REUSED = "reused", "Reused from an earlier order"
@@ -1039,8 +1039,8 @@ class _Lookup:
             findings.append(
                 Finding(
                     S.DESTROYED,
-                    f"Possible counterfeit: the supplier declared this serial destroyed "
-                    f"({answer.get_reason_display()}: “{_short(answer.note)}”), inside "
+                    f"Possible counterfeit: the supplier declared that no unit carries this "
+                    f"serial ({answer.get_reason_display()}: “{_short(answer.note)}”), inside "
                     f"{where(e)}; {decided}. No unit should carry it: hold this one, honour no "
                     "warranty on it, and tell the buyer's quality team.",
                     self._url("batch-exceptions", e.batch.pk) + "?kind=missing",

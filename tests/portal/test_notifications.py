@@ -56,6 +56,21 @@ def test_it_tells_the_supplier_of_a_request_and_no_one_else(cast: Cast) -> None:
     assert "Label photos of carton 4" in mail.outbox[0].subject
 
 
+def test_it_tells_a_supplier_nothing_of_a_draft_order(cast: Cast) -> None:
+    from orders.models import PurchaseOrder
+
+    order = cast.batches["b_order"].order
+    PurchaseOrder.objects.filter(pk=order.pk).update(status=PurchaseOrder.Status.DRAFT)
+    evidence_services.request_create(
+        batch=cast.batches["b_order"],
+        user=cast.users["buyer"],
+        subject="Label photos of carton 4",
+        question="Please photograph carton 4.",
+        due_on=datetime.date(2030, 1, 1),
+    )
+    assert _send_for("evidence_request.sent") == [] and mail.outbox == []
+
+
 def test_it_tells_finance_and_the_supplier_of_a_signed_approval(cast_with_lists: Cast) -> None:
     cast = cast_with_lists
     batch = cast.batches["own"]

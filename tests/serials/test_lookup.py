@@ -227,9 +227,10 @@ def test_a_serial_declared_destroyed_is_a_counterfeit_signal(world: World) -> No
     # The loudest status, never the calm "inside an accepted exception".
     assert result.statuses == [S.DESTROYED] and lookup.RANK[S.DESTROYED] == 0
     assert result.reason.startswith(
-        "Possible counterfeit: the supplier declared this serial destroyed (Destroyed: “Told "
-        "so.”), inside the missing range VLT000005 – VLT000005 of batch OWN-B1 of PO PO-OWN; "
-        "the buyer accepted that. No unit should carry it: hold this one, honour no warranty"
+        "Possible counterfeit: the supplier declared that no unit carries this serial "
+        "(Destroyed: “Told so.”), inside the missing range VLT000005 – VLT000005 of batch "
+        "OWN-B1 of PO PO-OWN; the buyer accepted that. No unit should carry it: hold this one, "
+        "honour no warranty"
     )
     assert (result.order_number, result.batch_code) == ("PO-OWN", "OWN-B1")
     assert result.warranty_months is None and result.warranty_end is None
