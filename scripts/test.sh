@@ -42,4 +42,6 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 
 echo "Testing on: ${DATABASE_URL:-SQLite (fallback)}, broker: ${CELERY_BROKER_URL:-eager (fallback)}" >&2
-exec "$VENV/bin/pytest" "$@"
+# Two test processes by default (this machine's cores; TEST_PROCESSES=0 runs in one), each with
+# its own test database and Redis database; tests that start workers or browsers share one.
+exec "$VENV/bin/pytest" -n "${TEST_PROCESSES:-2}" --dist loadgroup "$@"

@@ -25,6 +25,40 @@ from portal.models import Membership, Organisation, Role, User
 from tests.loud_templates import loud_templates  # noqa: F401  (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _own_broker_per_test_process() -> None:
+    """Under pytest-xdist each test process has its own test database, so it needs its own Redis
+    database too: a worker started by one process must never take a job another process sent
+    (its id would name another row, or none). The Celery workers a test starts inherit it."""
+    from django.conf import settings
+
+    process = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not process.startswith("gw") or not settings.CELERY_BROKER_URL:
+        return
+    base, _, number = settings.CELERY_BROKER_URL.rpartition("/")
+    url = f"{base}/{(int(number or 0) - 1 - int(process[2:])) % 16}"
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = url
+    from portal.celery import app
+
+    app.conf.broker_url = url
+
+
+_own_broker_per_test_process()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that start Celery workers or browsers run one after another in one process: they
+    # are the slow, waiting kind, and two at once would only compete for the same two cores.
+    for item in items:
+        if (
+            item.get_closest_marker("worker")
+            or item.get_closest_marker("browser")
+            or ("worker_factory" in getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.xdist_group("broker"))
+
+
 # Waits on real processes end on an event, never on a race against the clock; this bound only
 # turns a hang into a failure, and is far beyond what a loaded machine needs.
 HANG_GUARD_SECONDS = 600
