@@ -10,7 +10,6 @@ urlpatterns = [
     path("orders/<int:pk>/timeline/", views.order_timeline, name="order-timeline"),
     path("orders/<int:pk>/approvals/", approval_views.order_approvals, name="order-approvals"),
     path("orders/<int:pk>/gates/", approval_views.order_gate_create, name="order-gate-create"),
-    path("orders/<int:pk>/dossier/", views.order_dossier, name="order-dossier"),
     path("orders/<int:pk>/batches/new/", views.batch_create, name="batch-create"),
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/edit/", views.batch_edit, name="batch-edit"),

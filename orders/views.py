@@ -7,17 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import ModelForm
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from orders import services
-from orders.dossier import dossier_file, safe_name
 from orders.filters import OrderFilter
 from orders.forms import OrderForm, batch_form_class
 from orders.models import Batch
 from orders.selectors import batch_for, order_for, orders_with_batch_counts
-from portal.audit import audit_log
 from portal.roles import can_manage_orders, is_buyer_side
 
 GET_POST = ["GET", "POST"]
@@ -116,19 +114,6 @@ def order_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     events = order.audit_events.select_related("actor").order_by("-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "orders/order_timeline.html", {"order": order, "page": page})
-
-
-@login_required
-@require_http_methods(["GET"])
-def order_dossier(request: HttpRequest, pk: int) -> FileResponse:
-    """The dispute dossier as one ZIP download; internal to the buyer, and logged."""
-    order = order_for(request.user, pk)
-    if not is_buyer_side(request.user):
-        raise Http404("The dossier is internal to the buyer.")
-    archive = dossier_file(order=order)
-    audit_log(actor=request.user, action="order.dossier_downloaded", obj=order, order=order)
-    name = order.number if order.number.upper().startswith("PO") else f"PO-{order.number}"
-    return FileResponse(archive, as_attachment=True, filename=f"dossier-{safe_name(name)}.zip")
 
 
 @login_required

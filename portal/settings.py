@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "evidence",
     "serials",
     "inspection",
+    "dossier",
 ]
 
 MIDDLEWARE = [

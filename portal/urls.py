@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("serials.urls")),
     path("", include("evidence.urls")),
     path("", include("inspection.urls")),
+    path("", include("dossier.urls")),
 ]

@@ -30,10 +30,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from evidence.models import EvidenceItem, EvidenceRequest
+from inspection.models import CartonScan, InspectionPlan, UnitResult
+from inspection.selectors import carton_reconciliation, plan_outcome
 from orders.approvals import gate_states, signature_intact
 from orders.models import Approval, Gate, Payment, PurchaseOrder
 from portal.exports import spreadsheet_safe
 from portal.pdf import html_to_pdf
+from serials.models import SerialList
+from serials.selectors import ANOMALY_HEADER, anomaly_rows
 
 CHUNK = 1024 * 1024
 
@@ -105,6 +110,12 @@ def safe_name(name: str) -> str:
     return cleaned[:120] or "file"
 
 
+def dossier_filename(order: PurchaseOrder) -> str:
+    """The ZIP's default name: ``dossier-PO-<number>.zip``, safe on any system."""
+    name = order.number if order.number.upper().startswith("PO") else f"PO-{order.number}"
+    return f"dossier-{safe_name(name)}.zip"
+
+
 def _csv(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -127,7 +138,7 @@ def approval_record_pdf(order: PurchaseOrder) -> bytes:
     gates: list[Gate] = list(order.gates.select_related("batch").order_by("id"))
     states = gate_states(gates)
     html = render_to_string(
-        "orders/approval_record_pdf.html",
+        "dossier/approval_record_pdf.html",
         {
             "order": order,
             "approvals": [
@@ -159,8 +170,6 @@ def _timeline_rows(order: PurchaseOrder) -> Iterator[list[Any]]:
 
 
 def _statements_text(order: PurchaseOrder) -> Iterator[tuple[str, str]]:
-    from evidence.models import EvidenceRequest
-
     requests = (
         EvidenceRequest.objects.filter(batch__order=order)
         .select_related("batch", "asked_by")
@@ -200,9 +209,6 @@ def _statements_text(order: PurchaseOrder) -> Iterator[tuple[str, str]]:
 def _add_inspections(writer: _Writer, order: PurchaseOrder) -> None:
     """Each inspection plan: its plan and outcome, every result ever recorded (newest last),
     blocked steps, carton scans and reconciliation, and the label photos."""
-    from inspection.models import CartonScan, InspectionPlan, UnitResult
-    from inspection.selectors import carton_reconciliation, plan_outcome
-
     plans = InspectionPlan.objects.filter(batch__order=order).select_related("batch")
     for plan in plans.order_by("id"):
         folder = f"inspections/batch-{safe_name(plan.batch.code)}/inspection-{plan.pk}"
@@ -315,10 +321,6 @@ def _add_inspections(writer: _Writer, order: PurchaseOrder) -> None:
 
 def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
     """Write the order's dossier as a ZIP into ``target``; return what it holds."""
-    from evidence.models import EvidenceItem
-    from serials.models import SerialList
-    from serials.selectors import ANOMALY_HEADER, anomaly_rows
-
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         writer = _Writer(archive)
         writer.add_bytes(

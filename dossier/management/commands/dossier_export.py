@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orders.dossier import dossier_write, safe_name
+from dossier.build import dossier_filename, dossier_write
 from orders.models import PurchaseOrder
 
 
@@ -24,8 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         order = self._order(options["order"], options["buyer"])
-        name = order.number if order.number.upper().startswith("PO") else f"PO-{order.number}"
-        output = Path(options["output"] or f"dossier-{safe_name(name)}.zip")
+        output = Path(options["output"] or dossier_filename(order))
         if output.exists():
             raise CommandError(f"{output} exists already; nothing was written. Choose --output.")
         partial = output.with_name(output.name + ".partial")
