@@ -1,0 +1,24 @@
+"""The dossier download: scoped lookup, the buyer's side only, logged."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_http_methods
+
+from dossier.build import dossier_file, dossier_filename
+from orders.selectors import order_for
+from portal.audit import audit_log
+from portal.roles import is_buyer_side
+
+
+@login_required
+@require_http_methods(["GET"])
+def order_dossier(request: HttpRequest, pk: int) -> FileResponse:
+    """The dispute dossier as one ZIP download; internal to the buyer, and logged."""
+    order = order_for(request.user, pk)
+    if not is_buyer_side(request.user):
+        raise Http404("The dossier is internal to the buyer.")
+    archive = dossier_file(order=order)
+    audit_log(actor=request.user, action="order.dossier_downloaded", obj=order, order=order)
+    return FileResponse(archive, as_attachment=True, filename=dossier_filename(order))
