@@ -46,7 +46,8 @@ def _production_serials(batch: Batch) -> tuple[object, list[str]]:
     A serial on two rows is one unit: the lot counts serials, as the report and approval do."""
     from serials.engine import read_serial_cells
     from serials.models import SerialList
-    from serials.services import _local_copy, latest_production_list
+    from serials.selectors import latest_production_list
+    from serials.services import _local_copy
 
     serial_list = latest_production_list(batch)
     if serial_list is None:

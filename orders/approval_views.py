@@ -34,7 +34,7 @@ def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
     report, the newest statement of each request, the current exceptions."""
     from evidence.models import EvidenceItem
     from inspection.selectors import plan_outcome
-    from serials.services import current_exceptions, latest_production_list
+    from serials.selectors import current_exceptions, latest_production_list
 
     K = ApprovalPin.Kind
     choices: list[tuple[str, str]] = []

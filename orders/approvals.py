@@ -136,7 +136,7 @@ def _resolve(kind: str, object_id: int) -> Resolved:
             )
         if kind == K.INSPECTION:
             from inspection.models import InspectionPlan
-            from serials.services import latest_production_list
+            from serials.selectors import latest_production_list
 
             plan = (
                 InspectionPlan.objects.select_for_update().select_related("batch").get(pk=object_id)
@@ -288,7 +288,7 @@ def _check_exceptions(batch: Batch | None, decision: str, pinned_exceptions: set
     if batch is None or decision == Approval.Decision.REJECTED:
         return
     from serials.models import SerialList
-    from serials.services import current_exceptions, latest_production_list
+    from serials.selectors import current_exceptions, latest_production_list
 
     serial_list = latest_production_list(batch)
     if serial_list is not None and serial_list.status != SerialList.Status.DONE:

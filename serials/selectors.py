@@ -1,5 +1,6 @@
-"""Scoped reads for serial lists, exceptions and numbering rules: everything starts from the
-batches the caller may see (``orders.selectors``)."""
+"""Reads for serial lists, exceptions and numbering rules; nothing here changes state. Scoped
+reads start from the batches the caller may see (``orders.selectors``); the rest read one batch
+already scoped: its latest production list and serial status, the allocation and range in force."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ from orders.models import Batch, Gate, GateRelease
 from orders.selectors import batches_visible_to
 from portal.models import User
 from portal.roles import is_buyer_side, membership_of
-from serials.models import NumberingRule, SerialException, SerialList, SerialPlacement
+from serials import engine
+from serials.models import (
+    AllocatedCodeList,
+    AllocatedRange,
+    NumberingRule,
+    SerialException,
+    SerialList,
+    SerialPlacement,
+)
 
 
 def serial_lists_visible_to(user: User | AnonymousUser) -> QuerySet[SerialList]:
@@ -137,3 +146,89 @@ def early_shipments(*, batches: Iterable[Batch]) -> list[EarlyShipment]:
         if released_on is None or shipped_on < released_on:
             found.append(EarlyShipment(batches[batch_id], gate, shipped_on, units, released_on))
     return found
+
+
+def latest_production_list(batch: Batch) -> SerialList | None:
+    return batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION).order_by("-id").first()
+
+
+def current_exceptions(batch: Batch) -> QuerySet[SerialException]:
+    """The exceptions of the batch's latest production list; older lists' are history."""
+    serial_list = latest_production_list(batch)
+    return SerialException.objects.filter(serial_list=serial_list).select_related(
+        "other_batch__order"
+    )
+
+
+def batch_serial_status(batch: Batch) -> str:
+    """none, validating, failed, clean, exceptions_open, exceptions_answered, accepted, rejected."""
+    serial_list = latest_production_list(batch)
+    if serial_list is None:
+        return "none"
+    if serial_list.status in (SerialList.Status.QUEUED, SerialList.Status.RUNNING):
+        return "validating"
+    if serial_list.status == SerialList.Status.FAILED:
+        return "failed"
+    if _is_accepted(batch, serial_list):
+        return "accepted"
+    statuses = set(serial_list.exceptions.values_list("status", flat=True))
+    if SerialException.Status.OPEN in statuses:
+        return "exceptions_open"
+    if SerialException.Status.ANSWERED in statuses:
+        return "exceptions_answered"
+    if SerialException.Status.REJECTED in statuses:
+        return "rejected"
+    return "clean" if not statuses else "exceptions_accepted"
+
+
+def _is_accepted(batch: Batch, serial_list: SerialList | None = None) -> bool:
+    runs = batch.serial_runs.filter(accepted=True)
+    codes = batch.serial_codes.filter(accepted=True)
+    if serial_list is not None:
+        runs, codes = runs.filter(serial_list=serial_list), codes.filter(serial_list=serial_list)
+    return runs.exists() or codes.exists()
+
+
+def allocated_code_list_for(batch: Batch) -> AllocatedCodeList | None:
+    """The codes in force for a batch: its own allocation, else its order's."""
+    return (
+        AllocatedCodeList.objects.filter(batch=batch).first()
+        or AllocatedCodeList.objects.filter(order=batch.order_id, batch__isnull=True).first()
+    )
+
+
+def expected_range_for(batch: Batch, rule: NumberingRule) -> tuple[tuple[int, int] | None, str]:
+    """The counters a list is held against: the batch's allocation; else the batch's declared
+    share of the order's allocation; else the order's allocation; else what the supplier declared
+    for the batch; else none (the used range).
+
+    A batch of a many-batch order cannot fill the order's whole allocation, so its declared range
+    is used when it lies inside the allocation; one outside it is not trusted."""
+    allocation = (
+        AllocatedRange.objects.filter(batch=batch).first()
+        or AllocatedRange.objects.filter(order=batch.order_id, batch__isnull=True).first()
+    )
+    declared = _declared_counters(batch, rule)
+    if allocation is not None and allocation.hi < 10**rule.width:
+        if allocation.batch_id:
+            return (allocation.lo, allocation.hi), "allocated to the batch"
+        if declared and allocation.lo <= declared[0] and declared[1] <= allocation.hi:
+            return declared, "declared for the batch in the allocation"
+        return (allocation.lo, allocation.hi), "allocated to the order"
+    return declared, "declared by the supplier" if declared else ""
+
+
+def _declared_counters(batch: Batch, rule: NumberingRule) -> tuple[int, int] | None:
+    """The batch's declared range as counters, when both ends follow the rule."""
+    if not batch.declared_range:
+        return None
+    engine_rule_ = rule.as_engine_rule()
+    lo = counter_of(engine_rule_, batch.declared_first_serial)
+    hi = counter_of(engine_rule_, batch.declared_last_serial)
+    return (lo, hi) if lo is not None and hi is not None and lo <= hi else None
+
+
+def counter_of(rule: engine.NumberingRule, serial: str) -> int | None:
+    """The counter of one serial, or None when it does not follow the rule."""
+    reason, counter = engine.classify_value(serial.strip().upper(), rule)
+    return counter if reason == 0 else None

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from serials import services
+from serials import selectors, services
 from serials.models import AllocatedCodeList, NumberingRule, SerialCode, SerialList
 from tests.conftest import Cast
 
@@ -65,7 +65,7 @@ def test_it_reports_unknown_unused_and_duplicated_codes(
 def test_codes_used_by_another_batch_are_reuse(cast: Cast, code_rule: NumberingRule) -> None:
     first = _validate(cast, "own", ALLOCATED)
     services.batch_serials_accept(batch=cast.batches["own"], user=cast.users["buyer"])
-    assert services.batch_serial_status(cast.batches["own"]) == "accepted"
+    assert selectors.batch_serial_status(cast.batches["own"]) == "accepted"
     assert not first.exceptions.exists()
     second = _validate(cast, "b_order", ["K7Q2-MX", "ZZ00-01"])
     assert second.report["reused_count"] == 1
@@ -113,7 +113,7 @@ def test_the_api_allocates_codes_and_refuses_bad_files(
     )
     assert created.status_code == 201, created.content
     assert created.json()["code_count"] == 3 and created.json()["batch"] == cast.batches["own"].pk
-    assert services.allocated_code_list_for(cast.batches["own"]).code_count == 3
+    assert selectors.allocated_code_list_for(cast.batches["own"]).code_count == 3
     before = AllocatedCodeList.objects.count()
     png = api.post(
         url, {"file": SimpleUploadedFile("codes.csv", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)}

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from portal.models import AuditEvent
-from serials import engine, services
+from serials import engine, selectors, services
 from serials.models import NumberingRule, SerialException, SerialList, SerialRun
 from tests.conftest import Cast
 from tests.serials.conftest import csv_file
@@ -117,18 +117,18 @@ def test_exceptions_are_answered_then_decided_before_acceptance(
     services.exception_answer(
         exceptions=[gap], user=supplier, reason="test_scrap", note="Scrapped at burn-in."
     )
-    assert services.batch_serial_status(cast.batches["own"]) == "exceptions_answered"
+    assert selectors.batch_serial_status(cast.batches["own"]) == "exceptions_answered"
     services.exception_decide(
         exceptions=[gap], user=buyer, decision="rejected", note="Show the scrap log."
     )
-    assert services.batch_serial_status(cast.batches["own"]) == "rejected"
+    assert selectors.batch_serial_status(cast.batches["own"]) == "rejected"
     services.exception_answer(
         exceptions=[gap], user=supplier, reason="test_scrap", note="Scrap log attached."
     )
     services.exception_decide(exceptions=[gap], user=buyer, decision="accepted")
     assert gap.answers.count() == 2 and gap.decisions.count() == 2  # nothing overwritten
     services.batch_serials_accept(batch=cast.batches["own"], user=buyer)
-    assert services.batch_serial_status(cast.batches["own"]) == "accepted"
+    assert selectors.batch_serial_status(cast.batches["own"]) == "accepted"
     assert SerialRun.objects.filter(accepted=True).count() == 2
 
 
@@ -360,7 +360,7 @@ def test_a_new_list_replaces_the_old_list_s_exceptions_on_the_page(
     assert "missing" not in page.content.decode().lower().split("<tbody>")[1].split("</tbody>")[0]
     batch_page = cast.client("buyer").get(reverse("batch-detail", args=[cast.batches["own"].pk]))
     assert "wait for the supplier" not in batch_page.content.decode()
-    assert services.batch_serial_status(cast.batches["own"]) == "clean"
+    assert selectors.batch_serial_status(cast.batches["own"]) == "clean"
 
 
 def test_the_exception_filter_does_not_tell_foreign_lists_from_missing_ones(

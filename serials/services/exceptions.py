@@ -1,0 +1,288 @@
+"""Serial exceptions (the domain's word: one anomaly a report found, not a Python error):
+recorded from a validated list's report, answered by the supplier, decided by the buyer; and
+a batch's serials accepted into the registry once none is left open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from orders.approvals import approvals_mark_stale
+from orders.models import ApprovalPin, Batch, PurchaseOrder
+from orders.selectors import batches_visible_to
+from portal.audit import audit_log
+from portal.models import Role, User
+from portal.roles import can_manage_orders, membership_of
+from serials import engine
+from serials.models import (
+    ExceptionAnswer,
+    ExceptionDecision,
+    SerialCode,
+    SerialException,
+    SerialList,
+    SerialRun,
+)
+from serials.selectors import _is_accepted, batch_serial_status, latest_production_list
+from serials.services.registry import _CodeReuse, _Reuse
+
+
+def _record_code_exceptions(
+    serial_list: SerialList, report: dict[str, Any], reuse: _CodeReuse
+) -> None:
+    K = SerialException.Kind
+    rows: list[SerialException] = []
+
+    def add(kind: str, summary: str, **fields: Any) -> None:
+        rows.append(
+            SerialException(
+                serial_list=serial_list,
+                batch=serial_list.batch,
+                kind=kind,
+                summary=summary,
+                **fields,
+            )
+        )
+
+    for unknown in report["unknown"]:
+        add(
+            K.UNKNOWN,
+            f"{unknown['code']} (line {unknown['line']}) was never allocated",
+            serial=unknown["code"][:100],
+            detail={"line": unknown["line"]},
+        )
+    if report["unknown_count"] > len(report["unknown"]):
+        rest = report["unknown_count"] - len(report["unknown"])
+        add(K.UNKNOWN, f"{rest:,} more codes that were never allocated", count=rest)
+    if report["unused_count"]:
+        add(
+            K.UNUSED,
+            f"{report['unused_count']:,} allocated codes were not used",
+            count=report["unused_count"],
+            detail={"first": report["unused"][:20]},
+        )
+    for duplicate in report["duplicates"]:
+        add(  # one code, on several rows: count is codes, like every count here
+            K.DUPLICATE,
+            f"{duplicate['code']} is on {duplicate['count']} rows",
+            serial=duplicate["code"][:100],
+            count=1,
+            detail={"lines": duplicate["lines"], "rows": duplicate["count"]},
+        )
+    if report["duplicate_count"] > len(report["duplicates"]):
+        rest = report["duplicate_count"] - len(report["duplicates"])
+        add(K.DUPLICATE, f"{rest:,} more duplicated codes not listed", count=rest)
+    for group in reuse.groups:
+        state = "accepted" if group["accepted"] else "pending"
+        add(
+            K.REUSED,
+            f"{len(group['codes']):,} codes also used by batch {group['batch_label']} of "
+            f"PO {group['order_label']} ({state})",
+            count=len(group["codes"]),
+            detail={"first": sorted(group["codes"])[:20], "state": state},
+            other_batch=group["batch"],
+        )
+    SerialException.objects.bulk_create(rows, batch_size=2000)
+
+
+def _record_exceptions(
+    serial_list: SerialList, rule: engine.NumberingRule, report: dict[str, Any], reuse: _Reuse
+) -> None:
+    """Every anomaly becomes an exception; long tails are grouped so nothing is dropped."""
+    batch = serial_list.batch
+    K = SerialException.Kind
+    rows: list[SerialException] = []
+
+    def add(kind: str, summary: str, **fields: Any) -> None:
+        rows.append(
+            SerialException(
+                serial_list=serial_list, batch=batch, kind=kind, summary=summary, **fields
+            )
+        )
+
+    for lo, hi in report["missing_ranges"]:
+        count = hi - lo + 1
+        span = rule.format(lo) + ("" if lo == hi else f" – {rule.format(hi)}")
+        add(K.MISSING, f"{count:,} missing: {span}", lo=lo, hi=hi, count=count)
+    listed = sum(hi - lo + 1 for lo, hi in report["missing_ranges"])
+    if report["missing_count"] > listed:
+        rest = report["missing_count"] - listed
+        add(K.MISSING, f"{rest:,} more missing serials in ranges not listed", count=rest)
+    for duplicate in report["duplicates"]:
+        add(  # one serial, on several rows: count is serials, as on the report page
+            K.DUPLICATE,
+            f"{duplicate['serial']} is on {duplicate['count']} rows",
+            serial=duplicate["serial"],
+            count=1,
+            detail={"lines": duplicate["lines"], "rows": duplicate["count"]},
+        )
+    if report["duplicate_count"] > len(report["duplicates"]):
+        rest = report["duplicate_count"] - len(report["duplicates"])
+        add(K.DUPLICATE, f"{rest:,} more duplicated serials not listed", count=rest)
+    for overlap in reuse.overlaps:
+        count = overlap["hi"] - overlap["lo"] + 1
+        state = "accepted" if overlap["accepted"] else "pending"
+        add(
+            K.REUSED,
+            f"{count:,} serials {rule.format(overlap['lo'])} – "
+            f"{rule.format(overlap['hi'])} also used by batch {overlap['batch']} of "
+            f"PO {overlap['order']} ({state})",
+            lo=overlap["lo"],
+            hi=overlap["hi"],
+            count=count,
+            detail={"order": overlap["order"], "batch": overlap["batch"], "state": state},
+            other_batch=overlap["other_batch"],
+        )
+    if report["malformed_count"]:
+        first = [
+            {**row, "why": engine.malformed_explanation(row["value"], row["reason"], rule)}
+            for row in report["malformed"][:20]
+        ]
+        example = f"; line {first[0]['line']}: {first[0]['why']}" if first else ""
+        add(
+            K.MALFORMED,
+            f"{report['malformed_count']:,} rows do not follow "
+            f"{rule.prefix}{'#' * rule.width}{example}"[:300],
+            count=report["malformed_count"],
+            detail={"first": first},
+        )
+    if report["out_of_range_count"]:
+        expected = report["expected_range"]
+        add(
+            K.OUT_OF_RANGE,
+            f"{report['out_of_range_count']:,} serials outside the range "
+            f"{serial_list.expected_source or 'expected'}: "
+            f"{rule.format(expected[0])} – {rule.format(expected[1])}",
+            count=report["out_of_range_count"],
+            detail={"first": report["out_of_range"][:20]},
+        )
+    SerialException.objects.bulk_create(rows, batch_size=2000)
+
+
+@transaction.atomic
+def exception_answer(
+    *, exceptions: Iterable[SerialException], user: User, reason: str, note: str
+) -> list[ExceptionAnswer]:
+    """The supplier explains one or more exceptions; each answer is a new row."""
+    if membership_of(user) is None or membership_of(user).role != Role.SUPPLIER:
+        raise PermissionDenied("Only the supplier answers exceptions.")
+    if reason not in SerialException.Reason.values:
+        raise ValidationError({"reason": f"“{reason}” is not a reason code."})
+    if not note.strip():
+        raise ValidationError({"note": "Write what happened to these serials."})
+    answers = []
+    for exception in _locked(exceptions, user):
+        if exception.status in (SerialException.Status.ACCEPTED,):
+            raise ValidationError(f"“{exception.summary}” is already accepted.")
+        answers.append(
+            ExceptionAnswer.objects.create(
+                exception=exception, reason=reason, note=note.strip(), answered_by=user
+            )
+        )
+        exception.status = SerialException.Status.ANSWERED
+        exception.save(update_fields=["status"])
+        approvals_mark_stale(
+            kind=ApprovalPin.Kind.EXCEPTION,
+            object_ids=[exception.pk],
+            reason=f"“{exception.summary}” got a new answer from the supplier.",
+        )
+        audit_log(
+            actor=user,
+            action="serial_exception.answered",
+            obj=exception,
+            order=exception.batch.order,
+            payload={"reason": reason, "note": note.strip()},
+        )
+    return answers
+
+
+@transaction.atomic
+def exception_decide(
+    *, exceptions: Iterable[SerialException], user: User, decision: str, note: str = ""
+) -> list[ExceptionDecision]:
+    """The buyer accepts or rejects answered exceptions, one or many at once."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins decide on exceptions.")
+    if decision not in ExceptionDecision.Decision.values:
+        raise ValidationError({"decision": f"“{decision}” is not a decision."})
+    decisions = []
+    for exception in _locked(exceptions, user):
+        answer = exception.answers.order_by("-id").first()
+        if answer is None or exception.status != SerialException.Status.ANSWERED:
+            raise ValidationError(
+                f"“{exception.summary}” has no new answer from the supplier to decide on."
+            )
+        decisions.append(
+            ExceptionDecision.objects.create(
+                exception=exception, answer=answer, decision=decision, note=note, decided_by=user
+            )
+        )
+        exception.status = decision
+        exception.save(update_fields=["status"])
+        approvals_mark_stale(
+            kind=ApprovalPin.Kind.EXCEPTION,
+            object_ids=[exception.pk],
+            reason=f"“{exception.summary}” was decided again ({decision}).",
+        )
+        audit_log(
+            actor=user,
+            action=f"serial_exception.{decision}",
+            obj=exception,
+            order=exception.batch.order,
+            payload={"answer_id": answer.pk, "note": note},
+        )
+    return decisions
+
+
+def _locked(exceptions: Iterable[SerialException], user: User) -> list[SerialException]:
+    ids = [exception.pk for exception in exceptions]
+    if not ids:
+        raise ValidationError("Choose at least one exception.")
+    rows = list(
+        SerialException.objects.select_for_update(of=("self",))
+        .select_related("batch__order")
+        .filter(pk__in=ids, batch__in=batches_visible_to(user))
+        .order_by("id")
+    )
+    if len(rows) != len(set(ids)):
+        raise PermissionDenied("Some of these exceptions are not yours to change.")
+    return rows
+
+
+@transaction.atomic
+def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
+    """Enter the batch's latest production list into the registry. Refused while any exception
+    is open, undecided or rejected; refused by the database if another batch got there first."""
+    if not can_manage_orders(user):
+        raise PermissionDenied("Only the buyer's buyers and admins accept serial lists.")
+    PurchaseOrder.objects.select_for_update().filter(pk=batch.order_id).first()
+    if _is_accepted(batch):
+        raise ValidationError(f"The serials of batch {batch.code} are already accepted.")
+    status = batch_serial_status(batch)
+    if status not in ("clean", "exceptions_accepted"):
+        raise ValidationError(
+            f"The serials cannot be accepted while their status is “{status.replace('_', ' ')}”."
+        )
+    serial_list = latest_production_list(batch)
+    assert serial_list is not None
+    try:
+        with transaction.atomic():
+            accepted = SerialRun.objects.filter(serial_list=serial_list).update(accepted=True)
+            accepted += SerialCode.objects.filter(serial_list=serial_list).update(accepted=True)
+    except IntegrityError:
+        raise ValidationError(
+            "Another batch was accepted with some of these serials in the meantime; "
+            "upload the list again to see which."
+        ) from None
+    if serial_list.report and serial_list.report["unique"] and not accepted:
+        raise ValidationError("This list's serials are not in the registry; upload it again.")
+    audit_log(
+        actor=user,
+        action="batch.serials_accepted",
+        obj=batch,
+        order=batch.order,
+        payload={"serial_list": serial_list.pk, "sha256": serial_list.sha256},
+    )
+    return serial_list

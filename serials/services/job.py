@@ -1,0 +1,217 @@
+"""The worker's job: validate one stored serial list.
+
+``serial_list_validate`` claims the list with a conditional UPDATE, runs the engine, and writes
+the whole result in one transaction only if it still holds the claim — so a job delivered twice,
+or redelivered after its worker died, finishes exactly once."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from orders.services import batch_lock
+from portal.audit import audit_log
+from serials import columns, engine
+from serials.engine.reader import CODE_HEADER_NAMES
+from serials.models import SerialList
+from serials.services.exceptions import _record_code_exceptions, _record_exceptions
+from serials.services.files import _local_copy
+from serials.services.registry import (
+    REPORT_LIMIT,
+    _code_reuse,
+    _record_codes,
+    _record_placements,
+    _record_runs,
+    _reuse,
+)
+
+
+def _claim(serial_list_id: int) -> uuid.UUID | None:
+    """Take the job if it is queued, or running with a heartbeat older than the lease (its
+    worker died). Returns the claim token, or None if someone else has it or it is finished."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SERIAL_LIST_LEASE_SECONDS)
+    claimed = (
+        SerialList.objects.filter(pk=serial_list_id)
+        .filter(
+            Q(status=SerialList.Status.QUEUED)
+            | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
+        )
+        .update(
+            status=SerialList.Status.RUNNING,
+            claim_token=token,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce("started_at", now),
+            progress=0,
+        )
+    )
+    return token if claimed else None
+
+
+@dataclass
+class _Heartbeat:
+    serial_list_id: int
+    token: uuid.UUID
+    shown: int = -1
+
+    def __call__(self, percent: int) -> None:
+        # Scale the engine's 0–100 into 0–90: the rest is the reuse check and the write.
+        percent = min(90, percent * 9 // 10)
+        if percent >= self.shown + 5 or percent == 90:
+            SerialList.objects.filter(pk=self.serial_list_id, claim_token=self.token).update(
+                progress=percent, heartbeat_at=timezone.now()
+            )
+            self.shown = percent
+
+
+@dataclass
+class _Outcome:
+    """What checking a list found, and how to record it (inside the result's transaction)."""
+
+    report: dict[str, Any]
+    record: Callable[[SerialList], None]
+    other_batch_ids: set[int]  # batches the recorded exceptions name (reuse)
+
+
+def serial_list_validate(*, serial_list_id: int) -> None:
+    """Validate a stored list. Safe to run twice: only the claim holder writes a result.
+    The result's transaction takes its locks in the one order (portal.audit): the batch rows,
+    then the list's row, the audit lock last."""
+    token = _claim(serial_list_id)
+    if token is None:
+        return
+    serial_list = SerialList.objects.select_related("batch__order", "allocated_codes").get(
+        pk=serial_list_id
+    )
+    heartbeat = _Heartbeat(serial_list_id, token)
+    check = _check_codes if serial_list.uses_codes else _check_serials
+    try:
+        with _local_copy(serial_list.file.name, serial_list.original_name) as path:
+            outcome = check(serial_list, path, heartbeat)
+    except engine.SerialFileError as error:
+        # The engine names the file by its path; people know it by the name they uploaded.
+        _fail(serial_list_id, token, str(error).replace(os.path.dirname(path) + os.sep, ""))
+        return
+    except ValueError as error:  # the expected range does not fit the rule
+        _fail(serial_list_id, token, f"{serial_list.original_name}: {error}")
+        return
+    heartbeat(100)
+    with transaction.atomic():
+        # The lock order of portal.audit: the batch rows (an upload or a signer of this batch
+        # waits for the result, and the result for them), then the list, the audit lock last.
+        batch_lock(batch=serial_list.batch, share=outcome.other_batch_ids)
+        locked = SerialList.objects.select_for_update().get(pk=serial_list_id)
+        if locked.claim_token != token or locked.status != SerialList.Status.RUNNING:
+            return  # the claim was taken over; the other worker writes the result
+        outcome.record(locked)
+        locked.report = outcome.report
+        locked.status = SerialList.Status.DONE
+        locked.progress = 100
+        locked.error = None
+        locked.finished_at = timezone.now()
+        locked.save()
+        audit_log(
+            actor=None,
+            action="serial_list.validated",
+            obj=locked,
+            order=locked.batch.order,
+            payload={key: value for key, value in outcome.report.items() if key.endswith("count")}
+            | {"rows": outcome.report["rows"], "unique": outcome.report["unique"]},
+        )
+
+
+def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
+    rule = serial_list.as_engine_rule()
+    expected = (
+        (serial_list.expected_lo, serial_list.expected_hi)
+        if serial_list.expected_lo is not None
+        else None
+    )
+    validation = engine.run_file(
+        path, rule, expected_range=expected, limit=REPORT_LIMIT, progress=heartbeat
+    )
+    lo, hi = validation.present_runs
+    reuse = _reuse(serial_list, rule, lo, hi)
+    report = {**validation.report, **reuse.report}
+    placements = columns.read_list_columns(path, kind=serial_list.kind)
+
+    def record(locked: SerialList) -> None:
+        _record_runs(locked, lo, hi)
+        _record_exceptions(locked, rule, report, reuse)
+        _record_placements(locked, placements)
+
+    return _Outcome(report, record, {overlap["other_batch"].pk for overlap in reuse.overlaps})
+
+
+def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
+    """Allocated-code rules: used codes against the allocation in force at upload."""
+    lines, used = engine.read_serial_cells(path, CODE_HEADER_NAMES)
+    heartbeat(40)
+    allocation = serial_list.allocated_codes
+    assert allocation is not None  # the upload refuses a code list without an allocation
+    with _local_copy(allocation.file.name, allocation.original_name) as allocated_path:
+        _, allocated = engine.read_serial_cells(allocated_path, CODE_HEADER_NAMES)
+    heartbeat(70)
+    report = engine.validate_codes(used, allocated, lines, limit=REPORT_LIMIT)
+    unique_codes = sorted(set(used))
+    reuse = _code_reuse(serial_list, unique_codes)
+    report.update(reuse.report)
+    placements = columns.read_list_columns(path, kind=serial_list.kind)
+
+    def record(locked: SerialList) -> None:
+        _record_codes(locked, unique_codes)
+        _record_code_exceptions(locked, report, reuse)
+        _record_placements(locked, placements)
+
+    return _Outcome(report, record, {group["batch"].pk for group in reuse.groups})
+
+
+def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:
+    """Send again the jobs nobody is working on: queued for too long (a lost message) or running
+    with a dead heartbeat (a dead worker). Safe: the job itself refuses a live claim."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SERIAL_LIST_LEASE_SECONDS)
+    stuck = list(
+        SerialList.objects.filter(
+            Q(status=SerialList.Status.QUEUED, uploaded_at__lt=now - queued_for)
+            | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
+        ).values_list("pk", flat=True)
+    )
+    from serials.tasks import validate_serial_list
+
+    for serial_list_id in stuck:
+        validate_serial_list.delay(serial_list_id)
+    return stuck
+
+
+def _fail(serial_list_id: int, token: uuid.UUID, message: str) -> None:
+    with transaction.atomic():
+        updated = SerialList.objects.filter(
+            pk=serial_list_id, claim_token=token, status=SerialList.Status.RUNNING
+        ).update(
+            status=SerialList.Status.FAILED,
+            error=message,
+            progress=100,
+            finished_at=timezone.now(),
+        )
+        if updated:
+            serial_list = SerialList.objects.select_related("batch__order").get(pk=serial_list_id)
+            audit_log(
+                actor=None,
+                action="serial_list.failed",
+                obj=serial_list,
+                order=serial_list.batch.order,
+                payload={"error": message},
+            )
