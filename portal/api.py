@@ -51,4 +51,5 @@ urlpatterns = [
     path("", include("serials.api.urls")),
     path("", include("evidence.api.urls")),
     path("", include("inspection.api.urls")),
+    path("", include("lookup.api.urls")),
 ]

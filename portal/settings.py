@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "evidence",
     "serials",
     "inspection",
+    "lookup",
     "dossier",
 ]
 
@@ -237,7 +238,7 @@ SPECTACULAR_SETTINGS = {
         "SerialExceptionStatusEnum": "serials.models.SerialException.Status",
         "EvidenceKindEnum": "evidence.models.EvidenceKind",
         "NumberingRuleKindEnum": "serials.models.NumberingRule.Kind",
-        "LookupStatusEnum": "serials.lookup.LookupStatus",
+        "LookupStatusEnum": "lookup.results.LookupStatus",
     },
 }
 

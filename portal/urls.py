@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("serials.urls")),
     path("", include("evidence.urls")),
     path("", include("inspection.urls")),
+    path("", include("lookup.urls")),
     path("", include("dossier.urls")),
 ]

@@ -26,8 +26,6 @@ urlpatterns = [
         name="serial-list-anomalies-csv",
     ),
     path("numbering-rules/", views.numbering_rules, name="numbering-rules"),
-    path("lookup/", views.serial_lookup_page, name="serial-lookup"),
-    path("lookup/bulk/", views.serial_lookup_bulk, name="serial-lookup-bulk"),
     path("orders/<int:pk>/allocations/", views.order_allocate, name="order-allocate"),
     path(
         "orders/<int:pk>/allocated-codes/",

@@ -130,7 +130,7 @@ PLAIN_URLS = {
     "finance-board",
     "api-approval-list",
     "api-gate-list",
-    # Customer-service lookup: per role in tests/serials/test_lookup.py.
+    # Customer-service lookup: per role in tests/lookup/test_lookup.py.
     "serial-lookup",
     "serial-lookup-bulk",
     "api-serial-lookup",

@@ -17,8 +17,6 @@ urlpatterns = [
         "exceptions/decisions/", views.ExceptionDecisions.as_view(), name="api-exception-decisions"
     ),
     path("numbering-rules/", views.NumberingRules.as_view(), name="api-numbering-rules"),
-    path("lookup/", views.SerialLookup.as_view(), name="api-serial-lookup"),
-    path("lookup/bulk/", views.SerialLookupBulk.as_view(), name="api-serial-lookup-bulk"),
     path(
         "orders/<int:pk>/allocated-codes/",
         views.OrderAllocatedCodes.as_view(),

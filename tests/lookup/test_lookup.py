@@ -18,8 +18,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inspection.models import InspectionPlan, SampledUnit, UnitResult
-from serials import lookup, services
-from serials.lookup import LookupStatus, serial_lookup, serials_lookup_bulk, warranty_end
+from lookup.inputs import VECTOR_MIN
+from lookup.results import (
+    BULK_CSV_HEADER,
+    LOOKUP_MEANINGS,
+    RANK,
+    LookupResult,
+    LookupStatus,
+    warranty_end,
+)
+from lookup.selectors import serial_lookup, serials_lookup_bulk
+from serials import services
 from serials.models import NumberingRule, SerialException, SerialList
 from tests.conftest import BUYER_SIDE, ROLES, Cast
 
@@ -99,7 +108,7 @@ def _accept(world: World, exception: SerialException, supplier: str, reason: str
     )
 
 
-def _look(world: World, text: str, user: str = "service") -> lookup.LookupResult:
+def _look(world: World, text: str, user: str = "service") -> LookupResult:
     return serial_lookup(user=world.cast.users[user], text=text)
 
 
@@ -225,7 +234,7 @@ def test_a_serial_declared_destroyed_is_a_counterfeit_signal(world: World) -> No
     _accept(world, _exception(world.own, "missing"), "supplier_a", "destroyed")
     result = _look(world, "VLT000005")
     # The loudest status, never the calm "inside an accepted exception".
-    assert result.statuses == [S.DESTROYED] and lookup.RANK[S.DESTROYED] == 0
+    assert result.statuses == [S.DESTROYED] and RANK[S.DESTROYED] == 0
     assert result.reason.startswith(
         "Possible counterfeit: the supplier declared that no unit carries this serial "
         "(Destroyed: “Told so.”), inside the missing range VLT000005 – VLT000005 of batch "
@@ -266,7 +275,7 @@ def test_the_status_names_and_the_legend_agree(world: World) -> None:
     # One list, in precedence order, each status named as the result badge names it.
     assert [label for label, _ in rows] == [S(status).label for status in S.values]
     meanings = dict(rows)
-    assert meanings == {S(status).label: lookup.LOOKUP_MEANINGS[status] for status in S.values}
+    assert meanings == {S(status).label: LOOKUP_MEANINGS[status] for status in S.values}
     assert "fits none of your numbering rules" in meanings[S.UNKNOWN.label]
     assert "fit" not in meanings[S.MALFORMED.label]  # breaking its rule is not "fitting none"
 
@@ -413,7 +422,7 @@ def test_a_bulk_lookup_gives_one_result_per_input_in_order(world: World) -> None
     ]
     # Enough serials for the engine's vectorised classification; the same answers as one by one.
     texts += [f"VLT{n:06d}" for n in range(1, 25)] + ["VLT12", "VLT00000X", f"(01){GTIN}(21)A1"]
-    assert len(texts) >= lookup.VECTOR_MIN
+    assert len(texts) >= VECTOR_MIN
     results = serials_lookup_bulk(user=world.cast.users["service"], texts=texts)
     single = [_look(world, text) for text in texts]
     assert [r.as_dict() for r in results] == [r.as_dict() for r in single]
@@ -446,7 +455,7 @@ def test_bulk_csv_of_100000_lines(world: World) -> None:
     assert response["Content-Type"].startswith("text/csv")
     rows = _csv(response)
     assert len(rows) == 100_000
-    assert list(rows[0]) == lookup.BULK_CSV_HEADER
+    assert list(rows[0]) == BULK_CSV_HEADER
     assert rows[0] | {"reason": ""} == {
         "input": "VLT000001",
         "serial": "VLT000001",
@@ -558,7 +567,7 @@ def test_the_api_answers_many_serials_as_json_or_csv(world: World) -> None:
 
 
 def test_the_api_result_has_the_documented_fields(world: World) -> None:
-    from serials.api.serializers import LookupResultSerializer
+    from lookup.api.serializers import LookupResultSerializer
 
     body = world.cast.api("service").get(reverse("api-serial-lookup"), {"serial": "VLT1"}).json()
     assert set(body) == set(LookupResultSerializer().fields)

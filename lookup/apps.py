@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LookupConfig(AppConfig):
+    name = "lookup"
+    verbose_name = "Customer-service lookup"

@@ -1,0 +1,250 @@
+"""Customer-service lookup: one serial (or 100,000) → order, batch, carton, customer, shipment
+date, warranty end and integrity status, each finding with its reason and the page showing it.
+
+Reads only; never writes. Scoped like every other read: the caller must be on the buyer's side
+(buyer, finance, customer service, admin), and only the caller's own buyer organisation's orders
+(``orders_visible_to``) and numbering rules are searched — another buyer's serials are unknown.
+
+Input: a plain serial, a GS1 element string (bracketed, or with group separators and a scanner
+prefix such as ``]d2``) or a GS1 Digital Link URL, read by ``inspection.labels.label_parse``.
+A GTIN in the input picks the product's rule; a plain serial is tried against every rule of the
+buyer (a sequential rule claims it by its prefix; allocated-code rules by the registry).
+
+Which list speaks: for each batch, the newest *validated* production list (its runs and codes
+are the batch's serials, its exceptions the batch's exceptions); for placements, the newest
+validated list of each kind (carton, distribution, production with a carton column).
+
+Statuses, in precedence order — the first that applies is the primary status; every one that
+applies is returned, each with its reason and link:
+
+0. ``destroyed``     — inside a missing range whose supplier's reason says no unit carries it
+                       (destroyed, test scrap, a printer skip): a unit that turns up with it is
+                       a counterfeit signal, so it is the loudest status and has no warranty.
+1. ``malformed``     — the input is not readable GS1 data, carries no serial, or does not fit
+                       the product's rule (prefix, length, digits, check digit).
+2. ``unknown``       — no batch of the caller's buyer used it (also: no rule fits at all, or the
+                       GTIN has no rule); if it lies in a batch's missing range that was not
+                       accepted, the reason says so (and a range that *was* accepted explains
+                       it: ``accepted_exception``, even where another batch's range is open).
+3. ``reused``        — the latest production lists of two or more batches hold it; the reason
+                       names the batch and order that used it first.
+4. ``duplicated``    — its batch's list holds it more than once.
+5. ``out_of_range``  — outside the range allocated to (or declared for) its batch; for
+                       allocated-code rules, a code never allocated.
+6. ``failed_inspection`` — the newest result of a sampled unit with this serial, in an
+                       inspection of a batch of the same product, is defective.
+7. ``accepted_exception`` — inside an exception the buyer accepted: a missing range (e.g.
+                       declared destroyed — a returned unit carrying it must be looked at), or
+                       an accepted duplicate, reuse or out-of-range finding. An accepted
+                       exception *replaces* the status it explains (an accepted duplicate is not
+                       also ``duplicated``).
+8. ``clean``         — in exactly one batch's validated list, with none of the above.
+
+Why this order: a serial that should not exist on any unit outranks everything; nothing more
+can be said of a serial that cannot be read or that nobody used;
+then come the findings that put the unit's identity in doubt (another unit may carry the same
+serial, or it was never the batch's to use), then what is known to be wrong with this very unit,
+then anomalies the buyer has explained and accepted, and only then clean.
+
+Known limits: validation reports itemise at most 1,000 duplicated serials and missing ranges
+per list; serials beyond those are grouped in one exception and cannot be told apart here.
+
+Where each part lives: ``lookup.inputs`` reads the texts and labels and fits each serial to the
+buyer's numbering rules; ``lookup.query`` reads the records (registry, exceptions, placements,
+inspection samples) for them; ``lookup.findings`` turns what was read into the findings below,
+in this order; ``lookup.selectors`` holds the entry points (``serial_lookup``,
+``serials_lookup_bulk``); this module the statuses and what a lookup answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db import models
+from django.urls import reverse
+
+from serials.models import SerialException
+
+
+class LookupStatus(models.TextChoices):
+    """In precedence order: the first that applies is a lookup's primary status."""
+
+    DESTROYED = "destroyed", "Declared destroyed or never applied"
+    MALFORMED = "malformed", "Malformed for its rule"
+    UNKNOWN = "unknown", "Unknown"
+    REUSED = "reused", "Reused from an earlier order"
+    DUPLICATED = "duplicated", "Duplicated in its batch's list"
+    OUT_OF_RANGE = "out_of_range", "Outside its allocation"
+    FAILED_INSPECTION = "failed_inspection", "Failed an inspection sample"
+    ACCEPTED_EXCEPTION = "accepted_exception", "Inside an accepted exception"
+    CLEAN = "clean", "Clean"
+
+
+RANK = {status: rank for rank, status in enumerate(LookupStatus.values)}
+S = LookupStatus
+# What each status means, as the lookup page's legend and the API's documentation say it.
+LOOKUP_MEANINGS = {
+    S.DESTROYED: "the supplier declared it destroyed, scrapped or never applied: no unit should "
+    "carry it, so one that turns up may be a counterfeit",
+    S.MALFORMED: "not a readable label, or it breaks its product's numbering rule (prefix, "
+    "length, digits, check digit)",
+    S.UNKNOWN: "no batch of yours used it, or it fits none of your numbering rules",
+    S.REUSED: "two batches' lists hold it",
+    S.DUPLICATED: "its batch's list holds it more than once",
+    S.OUT_OF_RANGE: "outside the range or codes allocated to its batch",
+    S.FAILED_INSPECTION: "found defective in an inspection sample",
+    S.ACCEPTED_EXCEPTION: "inside an exception you accepted (a duplicate, reuse or gap "
+    "explained and accepted)",
+    S.CLEAN: "in one batch's validated list, nothing against it",
+}
+# Reasons for a missing range that say no unit carries its serials: a unit that turns up with
+# one is a counterfeit signal, whatever the buyer decided about the explanation.
+NEVER_ON_A_UNIT = frozenset(
+    {
+        SerialException.Reason.DESTROYED,
+        SerialException.Reason.PRINTER_SKIP,
+        SerialException.Reason.TEST_SCRAP,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    status: str
+    reason: str
+    url: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", str(self.status))  # plain text, not the enum
+
+
+@dataclass(slots=True)
+class LookupResult:
+    """What customer service sees for one input."""
+
+    input: str
+    serial: str = ""
+    gtin: str = ""
+    input_kind: str = "plain"
+    status: str = LookupStatus.UNKNOWN.value
+    findings: list[Finding] = field(default_factory=list)
+    product: str = ""
+    order_number: str = ""
+    order_url: str = ""
+    batch_code: str = ""
+    batch_url: str = ""
+    report_url: str = ""
+    registered: bool | None = None
+    carton: str = ""
+    customer_reference: str = ""
+    shipped_on: dt.date | None = None
+    warranty_months: int | None = None
+    warranty_end: dt.date | None = None
+
+    @property
+    def statuses(self) -> list[str]:
+        """Every status that applies, in precedence order (the first is ``status``)."""
+        return sorted({finding.status for finding in self.findings}, key=RANK.__getitem__)
+
+    @property
+    def reason(self) -> str:
+        return self.findings[0].reason if self.findings else ""
+
+    @property
+    def status_label(self) -> str:
+        return LookupStatus(self.status).label
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "serial": self.serial,
+            "gtin": self.gtin,
+            "input_kind": self.input_kind,
+            "status": self.status,
+            "statuses": self.statuses,
+            "reason": self.reason,
+            "findings": [
+                {"status": f.status, "reason": f.reason, "url": f.url} for f in self.findings
+            ],
+            "product": self.product,
+            "order": self.order_number,
+            "order_url": self.order_url,
+            "batch": self.batch_code,
+            "batch_url": self.batch_url,
+            "report_url": self.report_url,
+            "registered": self.registered,
+            "carton": self.carton,
+            "customer_reference": self.customer_reference,
+            "shipped_on": self.shipped_on.isoformat() if self.shipped_on else None,
+            "warranty_months": self.warranty_months,
+            "warranty_end": self.warranty_end.isoformat() if self.warranty_end else None,
+        }
+
+    def conclude(self, status: str, reason: str, url: str) -> None:
+        """Settle the result on one finding: nothing more can be said of it."""
+        self.findings = [Finding(status, reason, url)]
+        self.status = str(status)
+
+
+class Links:
+    """The pages findings link to, each reversed once per lookup (a bulk lookup links the same
+    few pages thousands of times)."""
+
+    def __init__(self) -> None:
+        self.urls: dict[tuple[str, int], str] = {}
+
+    def url(self, name: str, pk: int | None = None) -> str:
+        key = (name, pk or 0)
+        url = self.urls.get(key)
+        if url is None:
+            url = self.urls[key] = reverse(name, args=[pk] if pk is not None else [])
+        return url
+
+
+BULK_CSV_HEADER = [
+    "input",
+    "serial",
+    "gtin",
+    "status",
+    "statuses",
+    "order",
+    "batch",
+    "carton",
+    "shipped_on",
+    "customer_reference",
+    "warranty_end",
+    "reason",
+]
+
+
+def bulk_csv_rows(results: Iterable[LookupResult]) -> Iterable[list[Any]]:
+    """One CSV row per result, in BULK_CSV_HEADER's order (cells made safe by the writer)."""
+    for r in results:
+        yield [
+            r.input,
+            r.serial,
+            r.gtin,
+            r.status,
+            " ".join(r.statuses),
+            r.order_number,
+            r.batch_code,
+            r.carton,
+            r.shipped_on.isoformat() if r.shipped_on else "",
+            r.customer_reference,
+            r.warranty_end.isoformat() if r.warranty_end else "",
+            r.reason,
+        ]
+
+
+@functools.lru_cache(maxsize=4096)  # a bulk lookup's units share a few shipment dates
+def warranty_end(shipped_on: dt.date | None, months: int | None) -> dt.date | None:
+    """The shipment date plus the warranty's months; a day that does not exist in the last
+    month is the month's last day (31 Jan + 1 month = 28 or 29 Feb)."""
+    if shipped_on is None or months is None:
+        return None
+    return shipped_on + relativedelta(months=months)
