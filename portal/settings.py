@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "inspection",
     "lookup",
     "dossier",
+    "demo",
 ]
 
 MIDDLEWARE = [

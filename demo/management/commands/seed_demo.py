@@ -11,10 +11,13 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo.story import demo_inspection, demo_story
 from orders import services
-from orders.models import Batch, PurchaseOrder
-from portal.demo_story import demo_inspection, demo_story
+from orders.approvals import gate_create
+from orders.models import Batch, Gate, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
+from serials.models import AllocatedRange
+from serials.services import allocated_range_set, numbering_rule_save
 
 DEFAULT_PASSWORD = "demo-portal-2026"
 
@@ -95,9 +98,6 @@ class Command(BaseCommand):
         return organisations
 
     def _numbering(self, buyer: User) -> None:
-        from serials.models import AllocatedRange
-        from serials.services import allocated_range_set, numbering_rule_save
-
         numbering_rule_save(
             user=buyer,
             product="05012345678900",
@@ -108,9 +108,6 @@ class Command(BaseCommand):
             warranty_months=24,
         )
         order = PurchaseOrder.objects.get(buyer=buyer.membership.organisation, number="2026-0141")
-        from orders.approvals import gate_create
-        from orders.models import Gate
-
         for batch in order.batches.all():
             if not Gate.objects.filter(batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE).exists():
                 gate_create(user=buyer, order=order, batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE)

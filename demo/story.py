@@ -19,9 +19,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from evidence import services as evidence_services
+from inspection import services as inspection_services
+from orders import approvals
 from orders.models import Gate, PurchaseOrder
 from portal.models import User
 from portal.pdf import html_to_pdf
+from serials import services as serial_services
 
 FIRST, LAST = 100_001, 106_000
 SKIPPED = range(102_401, 102_411)  # ten labels the printer skipped
@@ -129,8 +133,6 @@ def payment_proof(order: PurchaseOrder, amount: str) -> SimpleUploadedFile:
 def demo_inspection(*, order: PurchaseOrder, users: dict[str, User]) -> None:
     """The inspector's visit to batch B1: a level II sample at AQL 1.0, the first dozen labels
     read (one scratched), one carton opened and scanned, and one step the factory blocked."""
-    from inspection import services as inspection_services
-
     batch = order.batches.get(code="B1")
     if batch.inspection_plans.exists():
         return
@@ -170,10 +172,6 @@ def demo_inspection(*, order: PurchaseOrder, users: dict[str, User]) -> None:
 
 def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -> None:
     """Play the story once; does nothing if batch B1 already has a serial list."""
-    from evidence import services as evidence_services
-    from orders import approvals
-    from serials import services as serial_services
-
     batch = order.batches.get(code="B1")
     if batch.serial_lists.exists():
         return

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from orders.models import Batch
 from portal.models import User
-from serials.services import batch_serial_status
+from serials.selectors import batch_serial_status
 
 
 def test_the_demo_s_approved_batch_has_its_serials_accepted(db: None) -> None:
