@@ -21,10 +21,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	VENV=$(VENV) bash scripts/test.sh $(ARGS)
 
-## Lint, system checks and migration drift: what CI runs besides the tests.
+## Lint, import layers, system checks and migration drift: what CI runs besides the tests.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 
