@@ -8,6 +8,15 @@ from portal.models import Membership, Organisation, Role, User
 
 BUYER_SIDE_KINDS = {Organisation.Kind.BUYER}
 
+# The role sets behind the capabilities below. Code elsewhere asks a capability by name and never
+# spells out a set of roles (tests/portal/test_roles.py fails on one).
+ORDER_MANAGERS = frozenset({Role.BUYER, Role.ADMIN})
+ORDER_PARTIES = frozenset({Role.SUPPLIER, Role.BUYER, Role.ADMIN})
+MONEY_MOVERS = frozenset({Role.FINANCE, Role.ADMIN})
+DEADLINE_WATCHERS = frozenset({Role.BUYER, Role.ADMIN, Role.FINANCE})
+INSPECTION_PLANNERS = frozenset({Role.BUYER, Role.ADMIN, Role.INSPECTOR})
+INSPECTION_RECORDERS = frozenset({Role.INSPECTOR, Role.ADMIN})
+
 
 def membership_of(user: User | AnonymousUser) -> Membership | None:
     """The user's membership, or None for anonymous users and people outside any organisation."""
@@ -32,7 +41,41 @@ def is_buyer_side(user: User | AnonymousUser) -> bool:
 
 def can_manage_orders(user: User | AnonymousUser) -> bool:
     """Create and edit purchase orders and plan batches."""
-    return role_of(user) in {Role.BUYER, Role.ADMIN}
+    return role_of(user) in ORDER_MANAGERS
+
+
+def can_upload_batch_files(user: User | AnonymousUser) -> bool:
+    """Upload a batch's serial lists and evidence: the supplier, and the buyer's managers."""
+    return role_of(user) in ORDER_PARTIES
+
+
+def can_edit_responsibilities(user: User | AnonymousUser) -> bool:
+    """Name who does which part of an order's serial work: the supplier, or the buyer."""
+    return role_of(user) in ORDER_PARTIES
+
+
+def can_move_money(user: User | AnonymousUser) -> bool:
+    """Release payment and shipment gates and record payments: finance, and the admin."""
+    return role_of(user) in MONEY_MOVERS
+
+
+def can_chase_overdue_orders(user: User | AnonymousUser) -> bool:
+    """Is told on the dashboard which open orders are past their required-by date."""
+    return role_of(user) in DEADLINE_WATCHERS
+
+
+def can_see_inspections(user: User | AnonymousUser) -> bool:
+    """The buyer's staff and the assigned inspectors. Never the supplier: a sample known in
+    advance is a sample that can be prepared."""
+    return is_buyer_side(user) or role_of(user) == Role.INSPECTOR
+
+
+def can_plan_inspections(user: User | AnonymousUser) -> bool:
+    return role_of(user) in INSPECTION_PLANNERS
+
+
+def can_record_inspection_results(user: User | AnonymousUser) -> bool:
+    return role_of(user) in INSPECTION_RECORDERS
 
 
 def can_read_inspector_checks(user: User | AnonymousUser) -> bool:
