@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils import timezone
 
 from orders.models import Batch, PurchaseOrder
 from portal.models import Role, User
@@ -55,84 +51,3 @@ def orders_with_batch_counts(user: User | AnonymousUser) -> QuerySet[PurchaseOrd
         .annotate(batch_count=Count("batches"))
         .order_by("-order_date", "-id")
     )
-
-
-@dataclass(frozen=True)
-class WaitingItem:
-    """Something that is waiting on the caller, with where to go to do it."""
-
-    title: str
-    detail: str
-    url: str
-
-
-OPEN_STATUSES = [
-    PurchaseOrder.Status.ISSUED,
-    PurchaseOrder.Status.IN_PRODUCTION,
-    PurchaseOrder.Status.READY_TO_SHIP,
-]
-
-
-def waiting_on(user: User | AnonymousUser) -> list[WaitingItem]:
-    """What the caller's role has to do next across the orders it can see."""
-    role = membership_of(user).role if membership_of(user) else None
-    orders = orders_visible_to(user)
-    items: list[WaitingItem] = []
-    if role == Role.SUPPLIER:
-        for batch in batches_visible_to(user).filter(order__status__in=OPEN_STATUSES):
-            if batch.missing_production_details:
-                items.append(
-                    WaitingItem(
-                        f"Add production details to batch {batch.code}",
-                        f"PO {batch.order.number}: missing "
-                        + ", ".join(batch.missing_production_details),
-                        reverse("batch-edit", args=[batch.pk]),
-                    )
-                )
-        for order in orders.filter(status=PurchaseOrder.Status.ISSUED, batches__isnull=True):
-            items.append(
-                WaitingItem(
-                    f"PO {order.number} has no batches yet",
-                    "The buyer plans batches; ask them if production has started.",
-                    reverse("order-detail", args=[order.pk]),
-                )
-            )
-    if role in {Role.BUYER, Role.ADMIN}:
-        for order in orders.filter(status=PurchaseOrder.Status.DRAFT):
-            items.append(
-                WaitingItem(
-                    f"Issue PO {order.number} to {order.supplier}",
-                    "Still a draft: the supplier cannot see what to produce.",
-                    reverse("order-edit", args=[order.pk]),
-                )
-            )
-        for order in orders.filter(status__in=OPEN_STATUSES, batches__isnull=True):
-            items.append(
-                WaitingItem(
-                    f"Plan batches for PO {order.number}",
-                    "Serial lists and evidence attach to batches.",
-                    reverse("batch-create", args=[order.pk]),
-                )
-            )
-    if role in {Role.BUYER, Role.ADMIN, Role.FINANCE}:
-        today = timezone.localdate()
-        for order in orders.filter(status__in=OPEN_STATUSES, required_by__lt=today):
-            items.append(
-                WaitingItem(
-                    f"PO {order.number} is overdue",
-                    f"Required by {order.required_by:%d %b %Y}; "
-                    f"status {order.get_status_display()}.",
-                    reverse("order-detail", args=[order.pk]),
-                )
-            )
-    if role == Role.INSPECTOR:
-        for order in orders.filter(status__in=OPEN_STATUSES):
-            items.append(
-                WaitingItem(
-                    f"PO {order.number} is assigned to you",
-                    f"{order.product_name} from {order.supplier}; required by "
-                    f"{order.required_by:%d %b %Y}.",
-                    reverse("order-detail", args=[order.pk]),
-                )
-            )
-    return items

@@ -10,33 +10,20 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from orders.models import PurchaseOrder
-from orders.selectors import orders_with_batch_counts, waiting_on
 from portal.celery import app as celery_app
+from portal.dashboard import dashboard_context, waiting_on
 from portal.roles import can_manage_orders
 
 
 @login_required
 @require_http_methods(["GET"])
 def dashboard(request: HttpRequest) -> HttpResponse:
-    orders = orders_with_batch_counts(request.user)
-    counts = {status: 0 for status, _ in PurchaseOrder.Status.choices}
-    for status in orders.values_list("status", flat=True):
-        counts[status] += 1
-    status_cards = [
-        (value, label, counts[value])
-        for value, label in PurchaseOrder.Status.choices
-        if counts[value] or value in ("draft", "issued", "in_production")
-    ]
+    """What the apps registered for the dashboard (see portal.dashboard)."""
     return render(
         request,
         "portal/dashboard.html",
         {
-            "orders": orders.exclude(
-                status__in=[PurchaseOrder.Status.CLOSED, PurchaseOrder.Status.CANCELLED]
-            )[:20],
-            "order_total": orders.count(),
-            "status_cards": status_cards,
+            **dashboard_context(request.user),
             "waiting": waiting_on(request.user),
             "can_manage": can_manage_orders(request.user),
         },
