@@ -348,15 +348,16 @@ def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
                 serial_list.sha256,
                 serial_list.uploaded_at,
             )
-            if serial_list.report is not None:
+            report = serial_list.validation_report
+            if report is not None:
                 writer.add_bytes(
                     f"{folder}/report.json",
-                    json.dumps(serial_list.report, indent=1, cls=DjangoJSONEncoder).encode(),
+                    json.dumps(report.to_json(), indent=1, cls=DjangoJSONEncoder).encode(),
                     f"validation report of {serial_list}",
                 )
                 writer.add_bytes(
                     f"{folder}/anomalies.csv",
-                    _csv(ANOMALY_HEADER, anomaly_rows(serial_list.report)),
+                    _csv(ANOMALY_HEADER, anomaly_rows(report)),
                     f"anomalies of {serial_list}",
                 )
         evidence = EvidenceItem.objects.filter(batch__order=order).select_related("batch")

@@ -18,7 +18,6 @@ from serials.engine import (
     CHECK_SCHEMES,
     NumberingRule,
     SerialFileError,
-    has_findings,
     read_serial_cells,
     render_text,
     run_file,
@@ -115,22 +114,21 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     validation = run_file(args.file, rule, args.range, args.limit)
     if args.format == "json":
-        output = json.dumps(validation.report) + "\n"
+        output = json.dumps(validation.report.to_json()) + "\n"
     else:
         output = render_text(validation)
     sys.stdout.write(output)
     sys.stdout.flush()
-    return 1 if has_findings(validation.report) else 0
+    return 1 if validation.report.has_findings else 0
 
 
 def _codes(args: argparse.Namespace) -> int:
     used_lines, used = read_serial_cells(args.file, CODE_HEADER_NAMES)
     _, allocated = read_serial_cells(args.allocated, CODE_HEADER_NAMES)
     report = validate_codes(used, allocated, used_lines, args.limit)
-    sys.stdout.write(json.dumps(report) + "\n")
+    sys.stdout.write(json.dumps(report.to_json()) + "\n")
     sys.stdout.flush()
-    findings = report["unknown_count"] or report["unused_count"] or report["duplicate_count"]
-    return 1 if findings else 0
+    return 1 if report.has_findings else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from orders.models import Batch, PurchaseOrder
 from portal.models import Organisation
 from serials import engine
+from serials.reports import CodeListReport, ListReport, SerialListReport
 
 
 class NumberingRule(models.Model):
@@ -228,6 +229,26 @@ class SerialList(models.Model):
     @property
     def uses_codes(self) -> bool:
         return self.rule_kind == NumberingRule.Kind.ALLOCATED_CODES
+
+    @property
+    def validation_report(self) -> ListReport | None:
+        """The stored ``report`` read back as its dataclass (``SerialListReport``, or
+        ``CodeListReport`` for an allocated-code rule); None until the list is validated. Read
+        once per stored value: a new ``report`` is read anew."""
+        raw = self.report
+        if raw is None:
+            return None
+        cached = self.__dict__.get("_validation_report")
+        if cached is not None and cached[0] is raw:
+            return cached[1]
+        kind = CodeListReport if self.uses_codes else SerialListReport
+        report = kind.from_json(raw)
+        self.__dict__["_validation_report"] = (raw, report)
+        return report
+
+    @validation_report.setter
+    def validation_report(self, report: ListReport | None) -> None:
+        self.report = None if report is None else report.to_json()
 
     @property
     def rule_pattern(self) -> str:

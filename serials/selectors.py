@@ -27,6 +27,7 @@ from serials.models import (
     SerialList,
     SerialPlacement,
 )
+from serials.reports import CodeListReport, ListReport
 
 
 def serial_lists_visible_to(user: User | AnonymousUser) -> QuerySet[SerialList]:
@@ -55,25 +56,31 @@ def rules_visible_to(user: User | AnonymousUser) -> QuerySet[NumberingRule]:
 ANOMALY_HEADER = ["kind", "serial_or_first", "last", "count", "lines", "detail"]
 
 
-def anomaly_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
+def anomaly_rows(report: ListReport | None) -> Iterator[list[Any]]:
     """Every anomaly of a stored report, one row each (missing ranges as first..last)."""
-    for unknown in report.get("unknown", []):
-        yield ["unknown", unknown["code"], "", 1, unknown["line"], "never allocated"]
-    for code in report.get("unused", []):
-        yield ["unused", code, "", 1, "", "allocated, not used"]
-    for lo, hi in report.get("missing_ranges", []):
-        yield ["missing", lo, hi, hi - lo + 1, "", ""]
-    for duplicate in report.get("duplicates", []):
-        lines = " ".join(map(str, duplicate["lines"]))
-        value = duplicate.get("serial") or duplicate.get("code")
-        yield ["duplicate", value, "", duplicate["count"], lines, ""]
-    for bad in report.get("malformed", []):  # sequential rules only
-        yield ["malformed", bad["value"], "", 1, bad["line"], bad["reason"]]
-    for out in report.get("out_of_range", []):
-        yield ["out_of_range", out["serial"], "", 1, out["line"], ""]
-    for reused in report.get("reused", []):
-        where = f"PO {reused['order']} batch {reused['batch']}"
-        yield ["reused", reused["serial"], "", 1, "", where]
+    if report is None:
+        return
+    if isinstance(report, CodeListReport):
+        for unknown in report.unknown:
+            yield ["unknown", unknown.code, "", 1, unknown.line, "never allocated"]
+        for code in report.unused:
+            yield ["unused", code, "", 1, "", "allocated, not used"]
+        for code_duplicate in report.duplicates:
+            lines = " ".join(map(str, code_duplicate.lines))
+            yield ["duplicate", code_duplicate.code, "", code_duplicate.count, lines, ""]
+    else:
+        for gap in report.missing_ranges:
+            yield ["missing", gap.lo, gap.hi, gap.size, "", ""]
+        for duplicate in report.duplicates:
+            lines = " ".join(map(str, duplicate.lines))
+            yield ["duplicate", duplicate.serial, "", duplicate.count, lines, ""]
+        for bad in report.malformed:
+            yield ["malformed", bad.value, "", 1, bad.line, bad.reason]
+        for out in report.out_of_range:
+            yield ["out_of_range", out.serial, "", 1, out.line, ""]
+    for reused in report.reused:
+        where = f"PO {reused.order} batch {reused.batch}"
+        yield ["reused", reused.serial, "", 1, "", where]
 
 
 @dataclass(frozen=True)

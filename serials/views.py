@@ -29,6 +29,7 @@ from serials.forms import (
     SerialListUploadForm,
 )
 from serials.models import NumberingRule, SerialException, SerialList
+from serials.reports import CodeListReport, SerialListReport
 from serials.selectors import (
     ANOMALY_HEADER,
     anomaly_rows,
@@ -78,8 +79,10 @@ class StripMark:
 
 def strip_marks(serial_list: SerialList, width: float = 1000.0) -> tuple[list[StripMark], list]:
     """Where gaps, duplicates and reused serials sit on the counter axis, for the SVG strip."""
-    report = serial_list.report or {}
-    axis = report.get("expected_range") or report.get("used_range")
+    report = serial_list.validation_report
+    if not isinstance(report, SerialListReport):
+        return [], []
+    axis = report.expected_range or report.used_range
     if not axis:
         return [], []
     lo, hi = axis
@@ -89,15 +92,13 @@ def strip_marks(serial_list: SerialList, width: float = 1000.0) -> tuple[list[St
         x = (min(max(a, lo), hi) - lo) / span * width
         return StripMark(round(x, 2), round(max((b - a + 1) / span * width, 1.5), 2), kind, title)
 
-    marks = [mark(a, b, "missing", f"missing {a:,}–{b:,}") for a, b in report["missing_ranges"]]
+    marks = [mark(a, b, "missing", f"missing {a:,}–{b:,}") for a, b in report.missing_ranges]
     digits = slice(
         len(serial_list.rule_prefix), len(serial_list.rule_prefix) + serial_list.rule_width
     )
-    for duplicate in report["duplicates"]:
-        counter = int(duplicate["serial"][digits])
-        marks.append(
-            mark(counter, counter, "duplicate", f"{duplicate['serial']} ×{duplicate['count']}")
-        )
+    for duplicate in report.duplicates:
+        counter = int(duplicate.serial[digits])
+        marks.append(mark(counter, counter, "duplicate", f"{duplicate.serial} ×{duplicate.count}"))
     for reused in serial_list.exceptions.filter(kind=SerialException.Kind.REUSED):
         marks.append(mark(reused.lo, reused.hi, "reused", reused.summary))
     ticks = [(round(i * width / 4, 2), lo + (hi - lo) * i // 4) for i in range(5)]
@@ -122,38 +123,45 @@ CODE_TABLES = {
 def _table_rows(serial_list: SerialList, show: str) -> list[Any]:
     """The rows of one tab, with the keys its table reads (a code list's duplicates name their
     code ``serial`` too, so one table serves both kinds of rule)."""
-    report = serial_list.report or {}
-    if not report:
+    report = serial_list.validation_report
+    if report is None:
         return []
-    if serial_list.uses_codes:
+    if show == "reused":
+        return [row.to_json() for row in report.reused]
+    if isinstance(report, CodeListReport):
         if show == "unused":
-            return [{"code": code} for code in report.get("unused", [])]
+            return [{"code": code} for code in report.unused]
         if show == "duplicates":
             return [
-                {"serial": row["code"], "count": row["count"], "lines": row["lines"]}
-                for row in report.get("duplicates", [])
+                {"serial": row.code, "count": row.count, "lines": list(row.lines)}
+                for row in report.duplicates
             ]
-        return report.get(show, [])
+        if show == "unknown":
+            return [row.to_json() for row in report.unknown]
+        return []
+    rule = serial_list.as_engine_rule()
     if show == "missing":
-        rule = serial_list.as_engine_rule()
         return [
-            {"first": rule.format(a), "last": rule.format(b), "count": b - a + 1}
-            for a, b in report.get("missing_ranges", [])
+            {"first": rule.format(gap.lo), "last": rule.format(gap.hi), "count": gap.size}
+            for gap in report.missing_ranges
         ]
     if show == "malformed":
-        rule = serial_list.as_engine_rule()
         return [
-            {**row, "why": engine.malformed_explanation(row["value"], row["reason"], rule)}
-            for row in report.get("malformed", [])
+            {**row.to_json(), "why": engine.malformed_explanation(row.value, row.reason, rule)}
+            for row in report.malformed
         ]
-    return report.get(show, [])
+    if show == "duplicates":
+        return [row.to_json() for row in report.duplicates]
+    if show == "out_of_range":
+        return [row.to_json() for row in report.out_of_range]
+    return []
 
 
 @login_required
 @require_http_methods(["GET"])
 def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
     serial_list = serial_list_for(request.user, pk)
-    report = serial_list.report or {}
+    report = serial_list.validation_report
     tables = CODE_TABLES if serial_list.uses_codes else TABLES
     show = request.GET.get("show", "")
     if show not in tables:
@@ -207,7 +215,7 @@ def serial_list_anomalies_csv(request: HttpRequest, pk: int) -> HttpResponse:
     return csv_response(
         f"serial-list-{serial_list.pk}-anomalies.csv",
         ANOMALY_HEADER,
-        anomaly_rows(serial_list.report or {}),
+        anomaly_rows(serial_list.validation_report),
     )
 
 

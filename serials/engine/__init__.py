@@ -7,14 +7,27 @@ Public API::
     report = validate_serials(["SN000000017", ...], lines=None, rule=rule)
     codes = validate_codes(used_codes, allocated_codes)
 
-Reports are plain dicts with the keys of ``/work/shared/SERIALS-CLI.md`` (``REPORT_KEYS``).
-Unreadable or unsupported files raise ``SerialFileError``.
+Reports are dataclasses (``ValidationReport``, ``CodesReport``, in ``contract``) whose
+``to_json()`` is the JSON of ``/work/shared/SERIALS-CLI.md`` (keys ``REPORT_KEYS``) and
+``from_json()`` reads it back. Unreadable or unsupported files raise ``SerialFileError``.
 """
 
 from .api import read_serial_cells, run_file, validate_file, validate_serials
-from .codes import CODES_REPORT_KEYS, validate_codes
+from .codes import validate_codes
+from .contract import (
+    CODES_REPORT_KEYS,
+    REPORT_KEYS,
+    CodesReport,
+    CounterRange,
+    Duplicate,
+    DuplicateCode,
+    Malformed,
+    OutOfRange,
+    UnknownCode,
+    ValidationReport,
+)
 from .errors import SerialFileError
-from .report import REPORT_KEYS, Validation, has_findings, render_text
+from .report import Validation, has_findings, render_text
 from .rules import (
     CHECK_SCHEMES,
     NumberingRule,
@@ -28,9 +41,17 @@ __all__ = [
     "CHECK_SCHEMES",
     "CODES_REPORT_KEYS",
     "REPORT_KEYS",
+    "CodesReport",
+    "CounterRange",
+    "Duplicate",
+    "DuplicateCode",
+    "Malformed",
     "NumberingRule",
+    "OutOfRange",
     "SerialFileError",
+    "UnknownCode",
     "Validation",
+    "ValidationReport",
     "classify_value",
     "gs1_check_digit",
     "has_findings",

@@ -16,6 +16,7 @@ from .cells import (
     scan_region,
     segment_from_strings,
 )
+from .contract import ValidationReport
 from .errors import SerialFileError
 from .report import Validation, build
 from .rules import NumberingRule
@@ -149,8 +150,9 @@ def validate_file(
     expected_range: Sequence[int] | None = None,
     limit: int = 1000,
     progress: Progress = None,
-) -> dict:
-    """Validate a CSV/TXT/XLSX serial file against ``rule``; the report of SERIALS-CLI.md.
+) -> ValidationReport:
+    """Validate a CSV/TXT/XLSX serial file against ``rule``; the report of SERIALS-CLI.md
+    (``report.to_json()`` is its JSON).
 
     Raises SerialFileError (message names the file and, where relevant, the line) when the
     file cannot be read, and ValueError for a bad ``expected_range`` or ``limit``.
@@ -174,7 +176,7 @@ def validate_serials(
     expected_range: Sequence[int] | None = None,
     limit: int = 1000,
     progress: Progress = None,
-) -> dict:
+) -> ValidationReport:
     """Validate serial cells already read (an API payload, a column from elsewhere).
 
     Cells are stripped and upper-cased; empty ones are skipped and not counted. ``lines``

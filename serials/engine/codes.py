@@ -10,17 +10,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-CODES_REPORT_KEYS = (
-    "rows",
-    "allocated",
-    "unique",
-    "unknown_count",
-    "unknown",
-    "unused_count",
-    "unused",
-    "duplicate_count",
-    "duplicates",
-)
+from .contract import CODES_REPORT_KEYS, CodesReport, DuplicateCode, UnknownCode
+
+__all__ = ["CODES_REPORT_KEYS", "validate_codes"]
 
 
 def _clean(codes: Sequence[object] | np.ndarray) -> list[str]:
@@ -40,14 +32,14 @@ def validate_codes(
     allocated_codes: Sequence[str] | np.ndarray,
     lines: Sequence[int] | np.ndarray | None = None,
     limit: int = 1000,
-) -> dict:
+) -> CodesReport:
     """Compare used codes with the allocated list.
 
-    Report keys: ``rows`` (used codes read), ``allocated`` (distinct allocated codes),
+    A ``CodesReport``: ``rows`` (used codes read), ``allocated`` (distinct allocated codes),
     ``unique`` (distinct used codes); ``unknown_count``/``unknown`` (used but not allocated:
-    ``{"line", "code"}`` in line order, one per line); ``unused_count``/``unused`` (allocated
-    codes never used, in allocation order); ``duplicate_count``/``duplicates`` (used codes that
-    occur more than once: ``{"code", "count", "lines"}``, ordered by first line).
+    ``UnknownCode(line, code)`` in line order, one per line); ``unused_count``/``unused``
+    (allocated codes never used, in allocation order); ``duplicate_count``/``duplicates`` (used
+    codes that occur more than once: ``DuplicateCode(code, count, lines)``, by first line).
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ValueError(f"limit must be a whole number of at least 0, not {limit!r}")
@@ -69,13 +61,13 @@ def validate_codes(
 
     known = np.isin(used, alloc_unique) if len(used) else np.zeros(0, dtype=bool)
     unknown_pos = np.flatnonzero(~known)
-    unknown = [{"line": int(used_lines[i]), "code": str(used[i])} for i in unknown_pos[:limit]]
+    unknown = [UnknownCode(int(used_lines[i]), str(used[i])) for i in unknown_pos[:limit]]
 
     used_unique = np.unique(used)
     unused_mask = ~np.isin(alloc_in_order, used_unique)
     unused_codes = alloc_in_order[unused_mask]
 
-    duplicates: list[dict] = []
+    duplicates: list[DuplicateCode] = []
     duplicate_count = 0
     if len(used):
         uniq, first, inverse, counts = np.unique(
@@ -91,21 +83,17 @@ def validate_codes(
             for g in chosen.tolist():
                 members = by_group[bounds[g] : bounds[g] + min(int(counts[g]), limit)]
                 duplicates.append(
-                    {
-                        "code": str(uniq[g]),
-                        "count": int(counts[g]),
-                        "lines": used_lines[members].tolist(),
-                    }
+                    DuplicateCode(str(uniq[g]), int(counts[g]), tuple(used_lines[members].tolist()))
                 )
 
-    return {
-        "rows": len(used),
-        "allocated": len(alloc_unique),
-        "unique": len(used_unique),
-        "unknown_count": len(unknown_pos),
-        "unknown": unknown,
-        "unused_count": len(unused_codes),
-        "unused": [str(c) for c in unused_codes[:limit]],
-        "duplicate_count": duplicate_count,
-        "duplicates": duplicates,
-    }
+    return CodesReport(
+        rows=len(used),
+        allocated=len(alloc_unique),
+        unique=len(used_unique),
+        unknown_count=len(unknown_pos),
+        unknown=tuple(unknown),
+        unused_count=len(unused_codes),
+        unused=tuple(str(c) for c in unused_codes[:limit]),
+        duplicate_count=duplicate_count,
+        duplicates=tuple(duplicates),
+    )

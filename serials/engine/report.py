@@ -1,7 +1,8 @@
-"""The validation report: used range, missing ranges, duplicates, malformed and out-of-range rows.
+"""The validation report (``contract.ValidationReport``) of classified rows: used range, missing
+ranges, duplicates, malformed and out-of-range rows.
 
 Counts are exact; every list is cut at ``limit`` entries (a duplicate's ``lines`` too), and the
-matching ``*_count`` key always tells how many there are in all.
+matching ``*_count`` field always tells how many there are in all.
 
 Duplicates and gaps are found without sorting when possible: an already ordered list needs only
 differences of neighbours, a dense one a presence count over the used range (``np.bincount``);
@@ -15,23 +16,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .contract import (
+    REPORT_KEYS,
+    CounterRange,
+    Duplicate,
+    Malformed,
+    OutOfRange,
+    ValidationReport,
+)
 from .rules import REASON_NAMES, NumberingRule
 
-REPORT_KEYS = (
-    "rows",
-    "valid",
-    "unique",
-    "used_range",
-    "expected_range",
-    "missing_count",
-    "missing_ranges",
-    "duplicate_count",
-    "duplicates",
-    "malformed_count",
-    "malformed",
-    "out_of_range_count",
-    "out_of_range",
-)
+__all__ = ["REPORT_KEYS", "Validation", "build", "has_findings", "render_text"]
 
 # A presence count over the used range is used when the range is at most this much wider
 # than the number of serials (memory stays proportional to the file).
@@ -43,9 +38,9 @@ DENSE_MIN_SPAN = 1 << 20
 class Validation:
     """A report plus what a person-readable rendering needs beyond it."""
 
-    report: dict
+    report: ValidationReport
     missing_range_count: int = 0
-    largest_missing_ranges: list[list[int]] = field(default_factory=list)
+    largest_missing_ranges: list[CounterRange] = field(default_factory=list)
     _present: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
@@ -233,11 +228,13 @@ def build(
     counts = None
     if valid:
         lo, hi = c.min(), c.max()
-        used_range = [int(lo), int(hi)]
+        used_range = CounterRange(int(lo), int(hi))
         counts = _count(c, lo, hi)
-    expected = list(expected_range) if expected_range is not None else used_range
+    expected = CounterRange(*expected_range) if expected_range is not None else used_range
 
-    missing_count, missing_ranges, range_count, largest = 0, [], 0, []
+    missing_count, range_count = 0, 0
+    missing_ranges: list[CounterRange] = []
+    largest: list[CounterRange] = []
     if expected is not None:
         if counts is not None:
             missing_count, gap_lo, gap_hi = counts.missing(expected[0], expected[1])
@@ -247,7 +244,8 @@ def build(
             )
         range_count = len(gap_lo)
         missing_ranges = [
-            [int(x), int(y)] for x, y in zip(gap_lo[:limit], gap_hi[:limit], strict=True)
+            CounterRange(int(x), int(y))
+            for x, y in zip(gap_lo[:limit], gap_hi[:limit], strict=True)
         ]
         if range_count:
             if gap_lo.dtype == object:
@@ -255,9 +253,9 @@ def build(
                 order = sorted(range(range_count), key=lambda i: (-sizes[i], i))[:limit]
             else:
                 order = np.lexsort((np.arange(range_count), gap_lo - gap_hi))[:limit]
-            largest = [[int(gap_lo[i]), int(gap_hi[i])] for i in order]
+            largest = [CounterRange(int(gap_lo[i]), int(gap_hi[i])) for i in order]
 
-    duplicates: list[dict] = []
+    duplicates: list[Duplicate] = []
     duplicate_count = 0
     if counts is not None and len(counts.dup_values):
         duplicate_count = len(counts.dup_values)
@@ -272,19 +270,16 @@ def build(
         for g in chosen.tolist():
             members = by_group[bounds[g] : bounds[g] + min(int(group_sizes[g]), limit)]
             duplicates.append(
-                {
-                    "serial": rule.format(uniq[g]),
-                    "count": int(group_sizes[g]),
-                    "lines": line_of(positions[members]),
-                }
+                Duplicate(
+                    rule.format(uniq[g]), int(group_sizes[g]), tuple(line_of(positions[members]))
+                )
             )
 
     malformed = [
-        {"line": int(lines[i]), "value": text_of(int(i)), "reason": REASON_NAMES[int(reason[i])]}
-        for i in bad[:limit]
+        Malformed(int(lines[i]), text_of(int(i)), REASON_NAMES[int(reason[i])]) for i in bad[:limit]
     ]
 
-    out_of_range: list[dict] = []
+    out_of_range: list[OutOfRange] = []
     out_of_range_count = 0
     if expected_range is not None and valid:
         outside = np.flatnonzero(
@@ -293,25 +288,25 @@ def build(
         out_of_range_count = len(outside)
         shown = outside[:limit]
         out_of_range = [
-            {"line": line, "serial": rule.format(value)}
+            OutOfRange(line, rule.format(value))
             for line, value in zip(line_of(shown), c[shown].tolist(), strict=True)
         ]
 
-    report = {
-        "rows": rows,
-        "valid": valid,
-        "unique": counts.unique_count if counts is not None else 0,
-        "used_range": used_range,
-        "expected_range": expected,
-        "missing_count": missing_count,
-        "missing_ranges": missing_ranges,
-        "duplicate_count": duplicate_count,
-        "duplicates": duplicates,
-        "malformed_count": len(bad),
-        "malformed": malformed,
-        "out_of_range_count": out_of_range_count,
-        "out_of_range": out_of_range,
-    }
+    report = ValidationReport(
+        rows=rows,
+        valid=valid,
+        unique=counts.unique_count if counts is not None else 0,
+        used_range=used_range,
+        expected_range=expected,
+        missing_count=int(missing_count),
+        missing_ranges=tuple(missing_ranges),
+        duplicate_count=duplicate_count,
+        duplicates=tuple(duplicates),
+        malformed_count=len(bad),
+        malformed=tuple(malformed),
+        out_of_range_count=out_of_range_count,
+        out_of_range=tuple(out_of_range),
+    )
     present = None
     if counts is not None and used_range is not None:
         used_counts, used_lo, used_hi = counts, used_range[0], used_range[1]
@@ -327,13 +322,8 @@ def build(
     )
 
 
-def has_findings(report: dict) -> bool:
-    return bool(
-        report["missing_count"]
-        or report["duplicate_count"]
-        or report["malformed_count"]
-        or report["out_of_range_count"]
-    )
+def has_findings(report: ValidationReport) -> bool:
+    return report.has_findings
 
 
 def render_text(validation: Validation) -> str:
@@ -341,18 +331,18 @@ def render_text(validation: Validation) -> str:
     r = validation.report
     out: list[str] = []
 
-    def rng(pair: list[int] | None) -> str:
+    def rng(pair: CounterRange | None) -> str:
         return (
             "none"
             if pair is None
-            else (f"{pair[0]}" if pair[0] == pair[1] else f"{pair[0]}-{pair[1]}")
+            else (f"{pair.lo}" if pair.lo == pair.hi else f"{pair.lo}-{pair.hi}")
         )
 
     out.append(
-        f"{r['rows']} rows, {r['valid']} well-formed, {r['unique']} unique; "
-        f"used range {rng(r['used_range'])}, expected range {rng(r['expected_range'])}"
+        f"{r.rows} rows, {r.valid} well-formed, {r.unique} unique; "
+        f"used range {rng(r.used_range)}, expected range {rng(r.expected_range)}"
     )
-    if not has_findings(r):
+    if not r.has_findings:
         out.append("No findings: no missing, duplicate, malformed or out-of-range serials.")
         return "\n".join(out) + "\n"
 
@@ -364,36 +354,35 @@ def render_text(validation: Validation) -> str:
         )
 
     sections: list[tuple[int, int, list[str]]] = []
-    if r["missing_count"]:
-        body = [f"Missing: {r['missing_count']} serials in {validation.missing_range_count} ranges"]
+    if r.missing_count:
+        body = [f"Missing: {r.missing_count} serials in {validation.missing_range_count} ranges"]
         shown = validation.largest_missing_ranges
-        for lo, hi in shown:
-            size = hi - lo + 1
-            body.append(f"  {rng([lo, hi])}  ({size} serial{'s' if size != 1 else ''})")
+        for gap in shown:
+            body.append(f"  {rng(gap)}  ({gap.size} serial{'s' if gap.size != 1 else ''})")
         body += more(len(shown), validation.missing_range_count, "ranges")
-        sections.append((r["missing_count"], 0, body))
-    if r["duplicate_count"]:
-        extra = sum(d["count"] - 1 for d in r["duplicates"])
-        body = [f"Duplicates: {r['duplicate_count']} serials occur more than once"]
-        for d in sorted(r["duplicates"], key=lambda d: -d["count"]):
-            lines = ", ".join(map(str, d["lines"]))
-            if d["count"] > len(d["lines"]):
-                lines += f", ... ({d['count'] - len(d['lines'])} more)"
-            body.append(f"  {d['serial']}  x{d['count']}  lines {lines}")
-        body += more(len(r["duplicates"]), r["duplicate_count"], "duplicated serials")
-        sections.append((max(r["duplicate_count"], extra), 1, body))
-    if r["malformed_count"]:
-        body = [f"Malformed: {r['malformed_count']} rows"]
-        for m in r["malformed"]:
-            body.append(f"  line {m['line']}: {m['value']!r} ({m['reason']})")
-        body += more(len(r["malformed"]), r["malformed_count"], "malformed rows")
-        sections.append((r["malformed_count"], 2, body))
-    if r["out_of_range_count"]:
-        body = [f"Out of range: {r['out_of_range_count']} rows outside {rng(r['expected_range'])}"]
-        for o in r["out_of_range"]:
-            body.append(f"  line {o['line']}: {o['serial']}")
-        body += more(len(r["out_of_range"]), r["out_of_range_count"], "out-of-range rows")
-        sections.append((r["out_of_range_count"], 3, body))
+        sections.append((r.missing_count, 0, body))
+    if r.duplicate_count:
+        extra = sum(d.count - 1 for d in r.duplicates)
+        body = [f"Duplicates: {r.duplicate_count} serials occur more than once"]
+        for d in sorted(r.duplicates, key=lambda d: -d.count):
+            lines = ", ".join(map(str, d.lines))
+            if d.count > len(d.lines):
+                lines += f", ... ({d.count - len(d.lines)} more)"
+            body.append(f"  {d.serial}  x{d.count}  lines {lines}")
+        body += more(len(r.duplicates), r.duplicate_count, "duplicated serials")
+        sections.append((max(r.duplicate_count, extra), 1, body))
+    if r.malformed_count:
+        body = [f"Malformed: {r.malformed_count} rows"]
+        for m in r.malformed:
+            body.append(f"  line {m.line}: {m.value!r} ({m.reason})")
+        body += more(len(r.malformed), r.malformed_count, "malformed rows")
+        sections.append((r.malformed_count, 2, body))
+    if r.out_of_range_count:
+        body = [f"Out of range: {r.out_of_range_count} rows outside {rng(r.expected_range)}"]
+        for o in r.out_of_range:
+            body.append(f"  line {o.line}: {o.serial}")
+        body += more(len(r.out_of_range), r.out_of_range_count, "out-of-range rows")
+        sections.append((r.out_of_range_count, 3, body))
     for _, _, body in sorted(sections, key=lambda s: (-s[0], s[1])):
         out.append("")
         out.extend(body)

@@ -25,12 +25,13 @@ from serials.models import (
     SerialList,
     SerialRun,
 )
+from serials.reports import CodeListReport, SerialListReport
 from serials.selectors import _is_accepted, batch_serial_status, latest_production_list
 from serials.services.registry import _CodeReuse, _Reuse
 
 
 def _record_code_exceptions(
-    serial_list: SerialList, report: dict[str, Any], reuse: _CodeReuse
+    serial_list: SerialList, report: CodeListReport, reuse: _CodeReuse
 ) -> None:
     K = SerialException.Kind
     rows: list[SerialException] = []
@@ -46,49 +47,49 @@ def _record_code_exceptions(
             )
         )
 
-    for unknown in report["unknown"]:
+    for unknown in report.unknown:
         add(
             K.UNKNOWN,
-            f"{unknown['code']} (line {unknown['line']}) was never allocated",
-            serial=unknown["code"][:100],
-            detail={"line": unknown["line"]},
+            f"{unknown.code} (line {unknown.line}) was never allocated",
+            serial=unknown.code[:100],
+            detail={"line": unknown.line},
         )
-    if report["unknown_count"] > len(report["unknown"]):
-        rest = report["unknown_count"] - len(report["unknown"])
+    if report.unknown_count > len(report.unknown):
+        rest = report.unknown_count - len(report.unknown)
         add(K.UNKNOWN, f"{rest:,} more codes that were never allocated", count=rest)
-    if report["unused_count"]:
+    if report.unused_count:
         add(
             K.UNUSED,
-            f"{report['unused_count']:,} allocated codes were not used",
-            count=report["unused_count"],
-            detail={"first": report["unused"][:20]},
+            f"{report.unused_count:,} allocated codes were not used",
+            count=report.unused_count,
+            detail={"first": list(report.unused[:20])},
         )
-    for duplicate in report["duplicates"]:
+    for duplicate in report.duplicates:
         add(  # one code, on several rows: count is codes, like every count here
             K.DUPLICATE,
-            f"{duplicate['code']} is on {duplicate['count']} rows",
-            serial=duplicate["code"][:100],
+            f"{duplicate.code} is on {duplicate.count} rows",
+            serial=duplicate.code[:100],
             count=1,
-            detail={"lines": duplicate["lines"], "rows": duplicate["count"]},
+            detail={"lines": list(duplicate.lines), "rows": duplicate.count},
         )
-    if report["duplicate_count"] > len(report["duplicates"]):
-        rest = report["duplicate_count"] - len(report["duplicates"])
+    if report.duplicate_count > len(report.duplicates):
+        rest = report.duplicate_count - len(report.duplicates)
         add(K.DUPLICATE, f"{rest:,} more duplicated codes not listed", count=rest)
     for group in reuse.groups:
-        state = "accepted" if group["accepted"] else "pending"
+        state = "accepted" if group.accepted else "pending"
         add(
             K.REUSED,
-            f"{len(group['codes']):,} codes also used by batch {group['batch_label']} of "
-            f"PO {group['order_label']} ({state})",
-            count=len(group["codes"]),
-            detail={"first": sorted(group["codes"])[:20], "state": state},
-            other_batch=group["batch"],
+            f"{len(group.codes):,} codes also used by batch {group.batch_label} of "
+            f"PO {group.order_label} ({state})",
+            count=len(group.codes),
+            detail={"first": sorted(group.codes)[:20], "state": state},
+            other_batch=group.batch,
         )
     SerialException.objects.bulk_create(rows, batch_size=2000)
 
 
 def _record_exceptions(
-    serial_list: SerialList, rule: engine.NumberingRule, report: dict[str, Any], reuse: _Reuse
+    serial_list: SerialList, rule: engine.NumberingRule, report: SerialListReport, reuse: _Reuse
 ) -> None:
     """Every anomaly becomes an exception; long tails are grouped so nothing is dropped."""
     batch = serial_list.batch
@@ -102,61 +103,59 @@ def _record_exceptions(
             )
         )
 
-    for lo, hi in report["missing_ranges"]:
-        count = hi - lo + 1
-        span = rule.format(lo) + ("" if lo == hi else f" – {rule.format(hi)}")
-        add(K.MISSING, f"{count:,} missing: {span}", lo=lo, hi=hi, count=count)
-    listed = sum(hi - lo + 1 for lo, hi in report["missing_ranges"])
-    if report["missing_count"] > listed:
-        rest = report["missing_count"] - listed
+    for gap in report.missing_ranges:
+        span = rule.format(gap.lo) + ("" if gap.lo == gap.hi else f" – {rule.format(gap.hi)}")
+        add(K.MISSING, f"{gap.size:,} missing: {span}", lo=gap.lo, hi=gap.hi, count=gap.size)
+    listed = sum(gap.size for gap in report.missing_ranges)
+    if report.missing_count > listed:
+        rest = report.missing_count - listed
         add(K.MISSING, f"{rest:,} more missing serials in ranges not listed", count=rest)
-    for duplicate in report["duplicates"]:
+    for duplicate in report.duplicates:
         add(  # one serial, on several rows: count is serials, as on the report page
             K.DUPLICATE,
-            f"{duplicate['serial']} is on {duplicate['count']} rows",
-            serial=duplicate["serial"],
+            f"{duplicate.serial} is on {duplicate.count} rows",
+            serial=duplicate.serial,
             count=1,
-            detail={"lines": duplicate["lines"], "rows": duplicate["count"]},
+            detail={"lines": list(duplicate.lines), "rows": duplicate.count},
         )
-    if report["duplicate_count"] > len(report["duplicates"]):
-        rest = report["duplicate_count"] - len(report["duplicates"])
+    if report.duplicate_count > len(report.duplicates):
+        rest = report.duplicate_count - len(report.duplicates)
         add(K.DUPLICATE, f"{rest:,} more duplicated serials not listed", count=rest)
-    for overlap in reuse.overlaps:
-        count = overlap["hi"] - overlap["lo"] + 1
-        state = "accepted" if overlap["accepted"] else "pending"
+    for run in reuse.runs:
+        state = "accepted" if run.accepted else "pending"
         add(
             K.REUSED,
-            f"{count:,} serials {rule.format(overlap['lo'])} – "
-            f"{rule.format(overlap['hi'])} also used by batch {overlap['batch']} of "
-            f"PO {overlap['order']} ({state})",
-            lo=overlap["lo"],
-            hi=overlap["hi"],
-            count=count,
-            detail={"order": overlap["order"], "batch": overlap["batch"], "state": state},
-            other_batch=overlap["other_batch"],
+            f"{run.size:,} serials {rule.format(run.lo)} – "
+            f"{rule.format(run.hi)} also used by batch {run.batch} of "
+            f"PO {run.order} ({state})",
+            lo=run.lo,
+            hi=run.hi,
+            count=run.size,
+            detail={"order": run.order, "batch": run.batch, "state": state},
+            other_batch=run.other_batch,
         )
-    if report["malformed_count"]:
+    if report.malformed_count:
         first = [
-            {**row, "why": engine.malformed_explanation(row["value"], row["reason"], rule)}
-            for row in report["malformed"][:20]
+            {**row.to_json(), "why": engine.malformed_explanation(row.value, row.reason, rule)}
+            for row in report.malformed[:20]
         ]
         example = f"; line {first[0]['line']}: {first[0]['why']}" if first else ""
         add(
             K.MALFORMED,
-            f"{report['malformed_count']:,} rows do not follow "
+            f"{report.malformed_count:,} rows do not follow "
             f"{rule.prefix}{'#' * rule.width}{example}"[:300],
-            count=report["malformed_count"],
+            count=report.malformed_count,
             detail={"first": first},
         )
-    if report["out_of_range_count"]:
-        expected = report["expected_range"]
+    if report.out_of_range_count and report.expected_range is not None:
+        expected = report.expected_range
         add(
             K.OUT_OF_RANGE,
-            f"{report['out_of_range_count']:,} serials outside the range "
+            f"{report.out_of_range_count:,} serials outside the range "
             f"{serial_list.expected_source or 'expected'}: "
-            f"{rule.format(expected[0])} – {rule.format(expected[1])}",
-            count=report["out_of_range_count"],
-            detail={"first": report["out_of_range"][:20]},
+            f"{rule.format(expected.lo)} – {rule.format(expected.hi)}",
+            count=report.out_of_range_count,
+            detail={"first": [row.to_json() for row in report.out_of_range[:20]]},
         )
     SerialException.objects.bulk_create(rows, batch_size=2000)
 
@@ -276,7 +275,8 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
             "Another batch was accepted with some of these serials in the meantime; "
             "upload the list again to see which."
         ) from None
-    if serial_list.report and serial_list.report["unique"] and not accepted:
+    report = serial_list.validation_report
+    if report is not None and report.unique and not accepted:
         raise ValidationError("This list's serials are not in the registry; upload it again.")
     audit_log(
         actor=user,

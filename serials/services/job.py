@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +23,7 @@ from portal.audit import audit_log
 from serials import columns, engine
 from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import SerialList
+from serials.reports import CodeListReport, ListReport, SerialListReport
 from serials.services.exceptions import _record_code_exceptions, _record_exceptions
 from serials.services.files import _local_copy
 from serials.services.registry import (
@@ -80,7 +80,7 @@ class _Heartbeat:
 class _Outcome:
     """What checking a list found, and how to record it (inside the result's transaction)."""
 
-    report: dict[str, Any]
+    report: ListReport
     record: Callable[[SerialList], None]
     other_batch_ids: set[int]  # batches the recorded exceptions name (reuse)
 
@@ -116,7 +116,7 @@ def serial_list_validate(*, serial_list_id: int) -> None:
         if locked.claim_token != token or locked.status != SerialList.Status.RUNNING:
             return  # the claim was taken over; the other worker writes the result
         outcome.record(locked)
-        locked.report = outcome.report
+        locked.validation_report = outcome.report
         locked.status = SerialList.Status.DONE
         locked.progress = 100
         locked.error = None
@@ -127,8 +127,7 @@ def serial_list_validate(*, serial_list_id: int) -> None:
             action="serial_list.validated",
             obj=locked,
             order=locked.batch.order,
-            payload={key: value for key, value in outcome.report.items() if key.endswith("count")}
-            | {"rows": outcome.report["rows"], "unique": outcome.report["unique"]},
+            payload=_audit_figures(locked.report),
         )
 
 
@@ -144,7 +143,7 @@ def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) ->
     )
     lo, hi = validation.present_runs
     reuse = _reuse(serial_list, rule, lo, hi)
-    report = {**validation.report, **reuse.report}
+    report = SerialListReport.of(validation.report, reuse.count, reuse.listed)
     placements = columns.read_list_columns(path, kind=serial_list.kind)
 
     def record(locked: SerialList) -> None:
@@ -152,7 +151,7 @@ def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) ->
         _record_exceptions(locked, rule, report, reuse)
         _record_placements(locked, placements)
 
-    return _Outcome(report, record, {overlap["other_batch"].pk for overlap in reuse.overlaps})
+    return _Outcome(report, record, {run.other_batch.pk for run in reuse.runs})
 
 
 def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
@@ -164,10 +163,10 @@ def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _
     with _local_copy(allocation.file.name, allocation.original_name) as allocated_path:
         _, allocated = engine.read_serial_cells(allocated_path, CODE_HEADER_NAMES)
     heartbeat(70)
-    report = engine.validate_codes(used, allocated, lines, limit=REPORT_LIMIT)
+    codes_report = engine.validate_codes(used, allocated, lines, limit=REPORT_LIMIT)
     unique_codes = sorted(set(used))
     reuse = _code_reuse(serial_list, unique_codes)
-    report.update(reuse.report)
+    report = CodeListReport.of(codes_report, reuse.count, reuse.listed)
     placements = columns.read_list_columns(path, kind=serial_list.kind)
 
     def record(locked: SerialList) -> None:
@@ -175,7 +174,13 @@ def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _
         _record_code_exceptions(locked, report, reuse)
         _record_placements(locked, placements)
 
-    return _Outcome(report, record, {group["batch"].pk for group in reuse.groups})
+    return _Outcome(report, record, {group.batch.pk for group in reuse.groups})
+
+
+def _audit_figures(stored: dict[str, object]) -> dict[str, object]:
+    """The audit event's payload: every count of the stored report, its rows and uniques."""
+    counts = {key: value for key, value in stored.items() if key.endswith("count")}
+    return counts | {"rows": stored["rows"], "unique": stored["unique"]}
 
 
 def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:

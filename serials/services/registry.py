@@ -17,15 +17,34 @@ from django.db import connection
 from orders.models import Batch
 from serials import columns, engine
 from serials.models import SerialCode, SerialList, SerialPlacement, SerialRun, registry_scope
+from serials.reports import ReusedSerial
 
 # Rows a report lists one by one (anomalies, reused serials); beyond it they are only counted.
 REPORT_LIMIT = 1000
 
 
-@dataclass
+@dataclass(frozen=True)
+class ReusedRun:
+    """A run of this list's serials another batch holds; ``order`` and ``batch`` as this
+    supplier may read them ("(another supplier)")."""
+
+    lo: int
+    hi: int
+    order: str
+    batch: str
+    accepted: bool
+    other_batch: Batch
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo + 1
+
+
+@dataclass(frozen=True)
 class _Reuse:
-    report: dict[str, Any]
-    overlaps: list[dict[str, Any]]  # {"lo", "hi", "order", "batch", "accepted"}
+    count: int  # serials in all
+    listed: tuple[ReusedSerial, ...]  # the first REPORT_LIMIT, for the report
+    runs: list[ReusedRun]  # every overlap, for the exceptions
 
 
 def _reuse(
@@ -35,7 +54,7 @@ def _reuse(
     lists, in the same scope. Runs are compared with runs: no per-serial work."""
     batch = serial_list.batch
     if not len(lo):
-        return _Reuse({"reused_count": 0, "reused": []}, [])
+        return _Reuse(0, (), [])
     others = (
         SerialRun.objects.filter(
             scope=registry_scope(batch.order), lo__lte=int(hi[-1]), hi__gte=int(lo[0])
@@ -44,7 +63,7 @@ def _reuse(
         .select_related("batch__order")
         .order_by("lo")
     )
-    overlaps: list[dict[str, Any]] = []
+    overlaps: list[ReusedRun] = []
     for other in others.iterator(chunk_size=5000):
         # My runs that can touch [other.lo, other.hi]: sorted, disjoint, so a slice.
         first = int(np.searchsorted(hi, other.lo, side="left"))
@@ -58,32 +77,24 @@ def _reuse(
                 # Another supplier's order numbers are not this supplier's business.
                 same_supplier = other.batch.order.supplier_id == batch.order.supplier_id
                 overlaps.append(
-                    {
-                        "lo": start,
-                        "hi": end,
-                        "order": other.batch.order.number
-                        if same_supplier
-                        else "(another supplier)",
-                        "batch": other.batch.code if same_supplier else "(another supplier)",
-                        "accepted": other.accepted,
-                        "other_batch": other.batch,
-                    }
+                    ReusedRun(
+                        lo=start,
+                        hi=end,
+                        order=other.batch.order.number if same_supplier else "(another supplier)",
+                        batch=other.batch.code if same_supplier else "(another supplier)",
+                        accepted=other.accepted,
+                        other_batch=other.batch,
+                    )
                 )
-    overlaps.sort(key=lambda overlap: overlap["lo"])
-    count = sum(overlap["hi"] - overlap["lo"] + 1 for overlap in overlaps)
-    listed: list[dict[str, str]] = []
+    overlaps.sort(key=lambda overlap: overlap.lo)
+    count = sum(overlap.size for overlap in overlaps)
+    listed: list[ReusedSerial] = []
     for overlap in overlaps:
-        for counter in range(overlap["lo"], min(overlap["hi"], overlap["lo"] + REPORT_LIMIT) + 1):
+        for counter in range(overlap.lo, min(overlap.hi, overlap.lo + REPORT_LIMIT) + 1):
             if len(listed) == REPORT_LIMIT:
                 break
-            listed.append(
-                {
-                    "serial": rule.format(counter),
-                    "order": overlap["order"],
-                    "batch": overlap["batch"],
-                }
-            )
-    return _Reuse({"reused_count": count, "reused": listed}, overlaps)
+            listed.append(ReusedSerial(rule.format(counter), overlap.order, overlap.batch))
+    return _Reuse(count, tuple(listed), overlaps)
 
 
 def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -199,16 +210,29 @@ def _speaks_for_batch(serial_list: SerialList) -> bool:
     ).exists()
 
 
-@dataclass
+@dataclass(frozen=True)
+class ReusedCodes:
+    """This list's codes one other batch holds; the labels as this supplier may read them."""
+
+    batch: Batch
+    order_label: str
+    batch_label: str
+    accepted: bool
+    codes: list[str]
+
+
+@dataclass(frozen=True)
 class _CodeReuse:
-    report: dict[str, Any]
-    groups: list[dict[str, Any]]  # {"batch", "label", "accepted", "codes"}
+    count: int  # codes in all
+    listed: tuple[ReusedSerial, ...]  # the first REPORT_LIMIT, for the report
+    groups: list[ReusedCodes]  # one per other batch, for the exceptions
 
 
 def _code_reuse(serial_list: SerialList, codes: list[str]) -> _CodeReuse:
     """Codes of this list already held by other batches of the same buyer and product."""
     batch = serial_list.batch
-    held: dict[int, dict[str, Any]] = {}
+    held: dict[int, list[str]] = {}  # other batch -> its codes among mine
+    accepted_by: dict[int, bool] = {}
     reused_codes: dict[str, int] = {}
     for start in range(0, len(codes), 5000):
         rows = (
@@ -219,26 +243,26 @@ def _code_reuse(serial_list: SerialList, codes: list[str]) -> _CodeReuse:
             .values_list("code", "batch_id", "accepted")
         )
         for code, batch_id, accepted in rows:
-            group = held.setdefault(batch_id, {"codes": [], "accepted": False})
-            group["codes"].append(code)
-            group["accepted"] |= accepted
+            held.setdefault(batch_id, []).append(code)
+            accepted_by[batch_id] = accepted_by.get(batch_id, False) | accepted
             reused_codes.setdefault(code, batch_id)
     others = Batch.objects.select_related("order").in_bulk(list(held))
-    groups, listed = [], []
-    for batch_id, group in held.items():
+    groups: dict[int, ReusedCodes] = {}
+    for batch_id, held_codes in held.items():
         other = others[batch_id]
         same_supplier = other.order.supplier_id == batch.order.supplier_id
-        group["batch"] = other
-        group["order_label"] = other.order.number if same_supplier else "(another supplier)"
-        group["batch_label"] = other.code if same_supplier else "(another supplier)"
-        groups.append(group)
-    by_batch = {group["batch"].pk: group for group in groups}
-    for code in sorted(reused_codes)[:REPORT_LIMIT]:
-        group = by_batch[reused_codes[code]]
-        listed.append(
-            {"serial": code, "order": group["order_label"], "batch": group["batch_label"]}
+        groups[batch_id] = ReusedCodes(
+            batch=other,
+            order_label=other.order.number if same_supplier else "(another supplier)",
+            batch_label=other.code if same_supplier else "(another supplier)",
+            accepted=accepted_by[batch_id],
+            codes=held_codes,
         )
-    return _CodeReuse({"reused_count": len(reused_codes), "reused": listed}, groups)
+    listed = []
+    for code in sorted(reused_codes)[:REPORT_LIMIT]:
+        group = groups[reused_codes[code]]
+        listed.append(ReusedSerial(code, group.order_label, group.batch_label))
+    return _CodeReuse(len(reused_codes), tuple(listed), list(groups.values()))
 
 
 def _record_codes(serial_list: SerialList, codes: list[str]) -> None:

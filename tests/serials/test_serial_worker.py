@@ -63,7 +63,7 @@ def test_an_api_upload_is_validated_by_a_real_worker(
     assert done["status"] == "done" and done["progress"] == 100 and done["error"] is None
     path = tmp_path / "same.csv"
     path.write_bytes(csv_file(counters).read())
-    expected = engine.validate_file(path, engine.NumberingRule("VLT", 6))
+    expected = engine.validate_file(path, engine.NumberingRule("VLT", 6)).to_json()
     assert {key: done["report"][key] for key in expected} == expected
     assert done["report"]["reused_count"] == 0 and done["report"]["reused"] == []
     exceptions = api.get(reverse("api-batch-exceptions", args=[cast.batches["own"].pk])).json()
@@ -154,7 +154,7 @@ def test_a_killed_worker_s_job_completes_once_with_the_same_report(
 
     path = tmp_path / "big.csv"
     path.write_bytes(content)
-    expected = engine.validate_file(path, engine.NumberingRule("VLT", 8))
+    expected = engine.validate_file(path, engine.NumberingRule("VLT", 8)).to_json()
     assert {key: done["report"][key] for key in expected} == expected
     assert expected["missing_count"] == 200
     validated = AuditEvent.objects.filter(action="serial_list.validated", object_id=serial_list.pk)

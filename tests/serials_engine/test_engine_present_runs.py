@@ -37,4 +37,4 @@ def test_it_gives_every_run_of_present_counters(
 
 
 def test_it_has_no_runs_without_valid_serials() -> None:
-    assert validate_serials(["nope"], None, RULE)["unique"] == 0
+    assert validate_serials(["nope"], None, RULE).unique == 0

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from serials.engine import NumberingRule, SerialFileError, validate_file, validate_serials
+from serials.engine import (
+    NumberingRule,
+    SerialFileError,
+    ValidationReport,
+    validate_file,
+    validate_serials,
+)
 from serials.engine import reader as reader_module
 from serials.engine import report as report_module
 
@@ -319,7 +326,10 @@ def _check_file(tmp_path, case):
     path.write_bytes(data)
     rule = NumberingRule(prefix=prefix, width=width, check=check)
     expected = ref_report(ref_rows(data), prefix, width, check, rng, limit)
-    assert validate_file(path, rule, expected_range=rng, limit=limit) == expected
+    report = validate_file(path, rule, expected_range=rng, limit=limit)
+    assert report.to_json() == expected
+    # what the portal stores reads back as the same report
+    assert ValidationReport.from_json(json.loads(json.dumps(report.to_json()))) == report
 
 
 @pytest.fixture(params=["presence+copy", "sort+mmap"])
@@ -362,13 +372,13 @@ def test_it_matches_the_reference_on_random_strings(rule, values, limit):
     assume(values is not None)
     rows = [(i + 1, v.strip().upper()) for i, v in enumerate(values) if v.strip()]
     expected = ref_report(rows, prefix, width, check, None, limit)
-    got = validate_serials(values, None, NumberingRule(prefix, width, check), limit=limit)
+    got = validate_serials(values, None, NumberingRule(prefix, width, check), limit=limit).to_json()
     assert got == expected
 
 
 def test_it_accepts_numpy_arrays_and_explicit_lines():
     values = np.array(["SN01", "SN03", "SN03", "bad"])
-    report = validate_serials(values, [10, 20, 30, 40], NumberingRule("SN", 2))
+    report = validate_serials(values, [10, 20, 30, 40], NumberingRule("SN", 2)).to_json()
     assert report["missing_ranges"] == [[2, 2]]
     assert report["duplicates"] == [{"serial": "SN03", "count": 2, "lines": [20, 30]}]
     assert report["malformed"] == [{"line": 40, "value": "BAD", "reason": "prefix"}]

@@ -9,6 +9,8 @@ import pytest
 
 from serials.engine import (
     REPORT_KEYS,
+    CounterRange,
+    Duplicate,
     NumberingRule,
     SerialFileError,
     classify_value,
@@ -62,7 +64,7 @@ def test_it_rejects_bad_rules():
 
 def test_it_reads_headers_bom_crlf_and_counts_editor_lines(tmp_path):
     data = "\ufeffSerial_No\r\nSN0001\r\n\r\n  sn0002  \r\n,\r\nSN0002\r\nSN000X\r\n"
-    report = validate_file(write(tmp_path, data), NumberingRule("SN", 4))
+    report = validate_file(write(tmp_path, data), NumberingRule("SN", 4)).to_json()
     assert list(report) == list(REPORT_KEYS)
     assert report["rows"] == 4  # header, blank line and the empty cell are not counted
     assert report["duplicates"] == [{"serial": "SN0002", "count": 2, "lines": [4, 6]}]
@@ -71,24 +73,24 @@ def test_it_reads_headers_bom_crlf_and_counts_editor_lines(tmp_path):
 
 def test_it_takes_the_named_column_of_a_multi_column_file(tmp_path):
     data = 'carton,SN,note\nC1,SN0003,"a, b"\nC2,"SN0004",x\nC3\n'
-    report = validate_file(write(tmp_path, data), NumberingRule("SN", 4))
+    report = validate_file(write(tmp_path, data), NumberingRule("SN", 4)).to_json()
     assert report["rows"] == 2
     assert report["used_range"] == [3, 4]
 
 
 def test_it_takes_the_first_column_without_a_header(tmp_path):
     report = validate_file(write(tmp_path, "SN0001,C1\nSN0003,C1\n"), NumberingRule("SN", 4))
-    assert report["missing_ranges"] == [[2, 2]]
+    assert report.missing_ranges == ((2, 2),)
 
 
 def test_it_treats_a_bare_cr_as_a_line_end(tmp_path):
     report = validate_file(write(tmp_path, "serial\rSN0001\rSN0001\r"), NumberingRule("SN", 4))
-    assert report["duplicates"] == [{"serial": "SN0001", "count": 2, "lines": [2, 3]}]
+    assert report.duplicates == (Duplicate("SN0001", 2, (2, 3)),)
 
 
 def test_it_reads_utf16_text_with_a_bom(tmp_path):
     path = write(tmp_path, "serial\r\nSN0001\r\nSN0002\r\n".encode("utf-16"))
-    assert validate_file(path, NumberingRule("SN", 4))["valid"] == 2
+    assert validate_file(path, NumberingRule("SN", 4)).valid == 2
 
 
 @pytest.mark.parametrize(
@@ -135,12 +137,12 @@ def test_it_reads_the_first_sheet_of_a_workbook_with_numbers_as_digits(tmp_path)
     sheet["A8"] = 12345678901234567890  # more digits than a spreadsheet number keeps
     workbook.create_sheet("second")["A1"] = "ignored"
     workbook.save(path)
-    report = validate_file(path, NumberingRule("", 3))
+    report = validate_file(path, NumberingRule("", 3)).to_json()
     assert report["rows"] == 5
     assert report["duplicates"] == [{"serial": "124", "count": 2, "lines": [4, 6]}]
     assert report["malformed"][0] == {"line": 7, "value": "12.5", "reason": "length"}
     assert report["malformed"][1]["line"] == 8
-    wide = validate_file(path, NumberingRule("", 20))
+    wide = validate_file(path, NumberingRule("", 20)).to_json()
     # the digits as read may already differ from what was typed: flagged, never accepted
     assert wide["malformed"][-1]["line"] == 8
     assert wide["malformed"][-1]["reason"] == "stored_as_number"
@@ -151,7 +153,7 @@ def test_it_handles_counters_wider_than_int64(tmp_path):
     values = [rule.format(10**24 + k) for k in (1, 2, 2, 5)]
     report = validate_file(
         write(tmp_path, "\n".join(values)), rule, expected_range=(10**24, 10**24 + 5)
-    )
+    ).to_json()
     assert report["used_range"] == [10**24 + 1, 10**24 + 5]
     assert report["missing_ranges"] == [[10**24, 10**24], [10**24 + 3, 10**24 + 4]]
     assert report["missing_count"] == 3
@@ -162,7 +164,7 @@ def test_it_cuts_lists_at_the_limit_and_keeps_exact_counts(tmp_path):
     values = ["SN0001"] * 5 + ["SN0009", "SN0005", "bad1", "bad2", "bad3"]
     report = validate_file(
         write(tmp_path, "\n".join(values)), NumberingRule("SN", 4), (1, 8), limit=2
-    )
+    ).to_json()
     assert report["duplicates"] == [{"serial": "SN0001", "count": 5, "lines": [1, 2]}]
     assert report["malformed_count"] == 3 and len(report["malformed"]) == 2
     assert report["missing_count"] == 6 and report["missing_ranges"] == [[2, 4], [6, 8]]
@@ -171,9 +173,9 @@ def test_it_cuts_lists_at_the_limit_and_keeps_exact_counts(tmp_path):
 
 def test_it_reports_an_empty_file_as_empty(tmp_path):
     report = validate_file(write(tmp_path, ""), NumberingRule("SN", 4))
-    assert report["rows"] == 0 and report["used_range"] is None and report["expected_range"] is None
+    assert report.rows == 0 and report.used_range is None and report.expected_range is None
     ranged = validate_file(write(tmp_path, "serial\n"), NumberingRule("SN", 4), (1, 3))
-    assert ranged["missing_ranges"] == [[1, 3]] and ranged["missing_count"] == 3
+    assert ranged.missing_ranges == (CounterRange(1, 3),) and ranged.missing_count == 3
 
 
 def test_it_rejects_a_range_that_does_not_fit_the_width(tmp_path):
@@ -196,7 +198,7 @@ def test_it_renders_text_with_the_largest_problem_first(tmp_path):
 def test_it_compares_used_codes_with_allocated_codes():
     report = validate_codes(
         ["ab12", "ZZ99", "AB12", " ", "CD34"], ["AB12", "CD34", "EF56", "EF56", "GH78"], limit=1
-    )
+    ).to_json()
     assert report["rows"] == 4 and report["allocated"] == 4 and report["unique"] == 3
     assert report["unknown"] == [{"line": 2, "code": "ZZ99"}] and report["unknown_count"] == 1
     assert report["unused"] == ["EF56"] and report["unused_count"] == 2
