@@ -31,7 +31,12 @@ from orders.models import ApprovalPin, Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.audit import audit_log
 from portal.models import Role, User
-from portal.roles import can_manage_orders, role_of
+from portal.roles import (
+    can_edit_responsibilities,
+    can_manage_orders,
+    can_upload_batch_files,
+    role_of,
+)
 from portal.storage import sha256_of, store_by_hash
 
 # What a name's extension may be for each type told by the bytes.
@@ -48,10 +53,6 @@ EXTENSIONS = {
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 THUMBNAIL_SIZE = (480, 480)
 EXIF_DATETIME_ORIGINAL = 0x9003
-
-
-def _uploaders(user: User) -> bool:
-    return role_of(user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
 
 
 def _visible_batch(user: User, batch: Batch) -> None:
@@ -132,7 +133,7 @@ def evidence_upload(
     replaces: EvidenceItem | None = None,
 ) -> EvidenceItem:
     """Store a file for a batch by its hash; a replacement becomes the next version."""
-    if not _uploaders(user):
+    if not can_upload_batch_files(user):
         raise PermissionDenied("Your role does not upload evidence.")
     _visible_batch(user, batch)
     version = 1
@@ -385,7 +386,7 @@ def responsibility_record(
     accepts_responsibility: bool,
 ) -> Responsibility:
     """The supplier (or the buyer) names who does one part of the serial work."""
-    if role_of(user) not in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}:
+    if not can_edit_responsibilities(user):
         raise PermissionDenied("Your role does not edit the responsibility map.")
     if not orders_visible_to(user).filter(pk=order.pk).exists():
         raise PermissionDenied("This order is not yours.")

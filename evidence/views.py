@@ -34,11 +34,16 @@ from evidence.selectors import (
 from orders.selectors import batch_for, order_for
 from portal.errors import message_of
 from portal.models import Role
-from portal.roles import can_manage_orders, role_of
+from portal.roles import (
+    can_edit_responsibilities,
+    can_manage_orders,
+    can_upload_batch_files,
+    role_of,
+)
 
 
 def _can_upload(request: HttpRequest) -> bool:
-    return role_of(request.user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
+    return can_upload_batch_files(request.user)
 
 
 @login_required
@@ -303,7 +308,7 @@ def statement_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def order_responsibilities(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
-    can_edit = role_of(request.user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
+    can_edit = can_edit_responsibilities(request.user)
     form = ResponsibilityForm(request.POST or None)
     if request.method == "POST":
         if not can_edit:

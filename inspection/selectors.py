@@ -14,23 +14,9 @@ from inspection.labels import label_parse
 from inspection.models import InspectionPlan, SampledUnit, UnitResult
 from orders.models import Batch
 from orders.selectors import batches_visible_to
-from portal.models import Role, User
-from portal.roles import is_buyer_side, role_of
+from portal.models import User
+from portal.roles import can_see_inspections
 from serials.models import SerialPlacement
-
-
-def can_see_inspections(user: User | AnonymousUser) -> bool:
-    """The buyer's staff and the assigned inspectors. Never the supplier: a sample known in
-    advance is a sample that can be prepared."""
-    return is_buyer_side(user) or role_of(user) == Role.INSPECTOR
-
-
-def can_plan_inspections(user: User | AnonymousUser) -> bool:
-    return role_of(user) in {Role.BUYER, Role.ADMIN, Role.INSPECTOR}
-
-
-def can_record_results(user: User | AnonymousUser) -> bool:
-    return role_of(user) in {Role.INSPECTOR, Role.ADMIN}
 
 
 def plans_visible_to(user: User | AnonymousUser) -> QuerySet[InspectionPlan]:

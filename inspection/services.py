@@ -20,9 +20,6 @@ from inspection.models import (
     UnitResult,
 )
 from inspection.selectors import (
-    can_plan_inspections,
-    can_record_results,
-    can_see_inspections,
     carton_list_of,
     cartons_in,
 )
@@ -30,6 +27,11 @@ from orders.models import ApprovalPin, Batch
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import User
+from portal.roles import (
+    can_plan_inspections,
+    can_record_inspection_results,
+    can_see_inspections,
+)
 from portal.storage import store_by_hash
 
 MAX_LABEL_PHOTO_BYTES = 15 * 1024 * 1024
@@ -150,7 +152,7 @@ def inspection_plan_create(
 def _plan_to_record_on(plan: InspectionPlan, user: User, what: str) -> InspectionPlan:
     """An inspector's (or admin's) plan of their own orders, locked: writers queue here, so an
     approval pinning the plan sees every change or none."""
-    if not can_record_results(user):
+    if not can_record_inspection_results(user):
         raise PermissionDenied(f"Only inspectors record {what}.")
     _visible(user, plan.batch)
     return InspectionPlan.objects.select_for_update().select_related("batch__order").get(pk=plan.pk)

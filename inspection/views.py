@@ -16,8 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from inspection import sampling, services
 from inspection.models import BlockedStep, InspectionPlan, SampledUnit, UnitResult
 from inspection.selectors import (
-    can_plan_inspections,
-    can_record_results,
     carton_reconciliation,
     inspection_batch_for,
     latest_results,
@@ -28,6 +26,7 @@ from inspection.selectors import (
 )
 from portal.errors import message_of
 from portal.forms import BootstrapFormMixin
+from portal.roles import can_plan_inspections, can_record_inspection_results
 
 
 class PlanForm(BootstrapFormMixin, forms.Form):
@@ -160,7 +159,7 @@ def _plan_context(request: HttpRequest, plan: InspectionPlan) -> dict:
         "blocked_steps": plan.blocked_steps.select_related("recorded_by"),
         "reconciliation": carton_reconciliation(plan),
         "has_carton_list": plan.carton_list_id is not None,
-        "can_record": can_record_results(request.user),
+        "can_record": can_record_inspection_results(request.user),
         "crumb": f"Inspection #{plan.pk}",
     }
 
@@ -189,7 +188,7 @@ def sampled_unit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = unit.plan
     form = ResultForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        if not can_record_results(request.user):
+        if not can_record_inspection_results(request.user):
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
@@ -219,7 +218,7 @@ def sampled_unit(request: HttpRequest, pk: int) -> HttpResponse:
             if following
             else reverse("inspection-detail", args=[plan.pk]),
             "done": plan.units.filter(results__isnull=False).distinct().count(),
-            "can_record": can_record_results(request.user),
+            "can_record": can_record_inspection_results(request.user),
             "crumb": unit.serial,
         },
     )
@@ -248,7 +247,7 @@ def _after_result(request: HttpRequest, unit: SampledUnit, result: UnitResult) -
 @require_POST
 def inspection_blocked_step(request: HttpRequest, pk: int) -> HttpResponse:
     plan = plan_for(request.user, pk)
-    if not can_record_results(request.user):
+    if not can_record_inspection_results(request.user):
         raise PermissionDenied
     form = BlockedStepForm(request.POST)
     if not form.is_valid():
@@ -267,7 +266,7 @@ def inspection_blocked_step(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def inspection_carton_scans(request: HttpRequest, pk: int) -> HttpResponse:
     plan = plan_for(request.user, pk)
-    if not can_record_results(request.user):
+    if not can_record_inspection_results(request.user):
         raise PermissionDenied
     form = CartonScanForm(request.POST)
     if not form.is_valid():

@@ -4,14 +4,13 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from orders.models import Batch, PurchaseOrder
+from portal.ids import IdFilter
 
 
 class OrderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
-    supplier = django_filters.NumberFilter(
-        field_name="supplier_id", label="Supplier id", min_value=1, max_value=2**63 - 1
-    )
+    supplier = IdFilter(field_name="supplier_id", label="Supplier id")
     required_by_before = django_filters.DateFilter(field_name="required_by", lookup_expr="lte")
     required_by_after = django_filters.DateFilter(field_name="required_by", lookup_expr="gte")
     gtin = django_filters.CharFilter()

@@ -51,15 +51,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
-# Which roles an organisation of each kind may give its people.
+# Which roles an organisation of each kind may give its people: the buyer every role but the
+# supplier's (its own staff may inspect), the others their one role.
 ROLES_BY_KIND: dict[str, set[str]] = {
-    Organisation.Kind.BUYER: {
-        Role.BUYER,
-        Role.INSPECTOR,
-        Role.FINANCE,
-        Role.CUSTOMER_SERVICE,
-        Role.ADMIN,
-    },
+    Organisation.Kind.BUYER: set(Role) - {Role.SUPPLIER},
     Organisation.Kind.SUPPLIER: {Role.SUPPLIER},
     Organisation.Kind.INSPECTION_FIRM: {Role.INSPECTOR},
 }

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders.selectors import batch_for, order_for
 from portal.errors import message_of
 from portal.exports import csv_response
+from portal.ids import parse_ids
 from portal.models import Role
-from portal.roles import can_manage_orders, is_buyer_side, role_of
+from portal.roles import can_manage_orders, can_upload_batch_files, is_buyer_side, role_of
 from serials import engine, services
 from serials.forms import (
     AllocatedCodeListForm,
@@ -247,11 +248,7 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
     answer_form = ExceptionAnswerForm(request.POST if "answer" in request.POST else None)
     decision_form = ExceptionDecisionForm(request.POST if "decide" in request.POST else None)
     if request.method == "POST":
-        ids = [
-            value
-            for value in request.POST.getlist("exception")
-            if value.isascii() and value.isdigit() and len(value) <= 18
-        ]
+        ids = parse_ids(request.POST.getlist("exception"))
         chosen = list(exceptions.filter(pk__in=ids))
         try:
             if "answer" in request.POST and answer_form.is_valid():
@@ -347,7 +344,7 @@ def batch_serials_context(batch: Any, user: Any) -> dict[str, Any]:
         "serial_lists": batch.serial_lists.select_related("uploaded_by")[:20],
         "serial_status": serial_status,
         "serial_status_label": SERIAL_STATUS_LABELS[serial_status],
-        "can_upload": role_of(user) in {Role.SUPPLIER, Role.BUYER, Role.ADMIN},
+        "can_upload": can_upload_batch_files(user),
         "upload_form": SerialListUploadForm(),
         "open_exceptions": services.current_exceptions(batch).filter(status="open").count(),
     }

@@ -2,15 +2,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evidence.models import EvidenceItem, EvidenceKind
+from portal.ids import IdSerializerField
 
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
     kind = serializers.ChoiceField(choices=EvidenceKind.choices)
     description = serializers.CharField(max_length=500, required=False, default="")
-    replaces = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**63 - 1, help_text="Id of the item replaced."
-    )
+    replaces = IdSerializerField(required=False, help_text="Id of the item replaced.")
 
 
 class FlagSerializer(serializers.Serializer):

@@ -20,12 +20,11 @@ from inspection.api.serializers import (
 )
 from inspection.models import InspectionPlan
 from inspection.selectors import (
-    can_plan_inspections,
-    can_record_results,
     inspection_batch_for,
     plans_visible_to,
     unit_for,
 )
+from portal.roles import can_plan_inspections, can_record_inspection_results
 
 
 class BatchInspections(generics.ListAPIView):
@@ -78,7 +77,7 @@ class UnitResults(APIView):
     @extend_schema(request=ResultCreateSerializer, responses={201: SampledUnitSerializer})
     def post(self, request: Request, pk: int) -> Response:
         unit = unit_for(request.user, pk)
-        if not can_record_results(request.user):
+        if not can_record_inspection_results(request.user):
             raise PermissionDenied("Only inspectors record inspection results.")
         incoming = ResultCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from portal.ids import IdSerializerField
 from serials.models import (
     AllocatedCodeList,
     ExceptionAnswer,
@@ -93,7 +94,7 @@ class SerialExceptionSerializer(serializers.ModelSerializer):
 
 class ExceptionAnswerSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=IdSerializerField(),
         min_length=1,
         max_length=10_000,
     )
@@ -103,7 +104,7 @@ class ExceptionAnswerSerializer(serializers.Serializer):
 
 class ExceptionDecisionSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        child=IdSerializerField(),
         min_length=1,
         max_length=10_000,
     )
@@ -132,9 +133,7 @@ class NumberingRuleSerializer(serializers.ModelSerializer):
 
 class AllocatedCodeListUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
-    batch = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**63 - 1, help_text="Omit for the whole order."
-    )
+    batch = IdSerializerField(required=False, help_text="Omit for the whole order.")
 
 
 class AllocatedCodeListSerializer(serializers.ModelSerializer):

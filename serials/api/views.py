@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.selectors import batch_for, order_for
+from portal.ids import IdFilter
 from portal.roles import can_manage_orders
 from serials import services
 from serials.api.serializers import (
@@ -75,9 +76,7 @@ class SerialListDetail(generics.RetrieveAPIView):
 class ExceptionFilter(django_filters.FilterSet):
     # A plain number, not a model choice: a choice field would check ids against every list
     # in the database and tell a foreign id (empty answer) from a missing one (400).
-    serial_list = django_filters.NumberFilter(
-        field_name="serial_list_id", min_value=1, max_value=2**63 - 1
-    )
+    serial_list = IdFilter(field_name="serial_list_id")
 
     class Meta:
         model = SerialException

@@ -12,8 +12,8 @@ from orders.models import ApprovalPin, Batch
 from orders.selectors import batches_visible_to
 from orders.services import batch_lock
 from portal.audit import audit_log
-from portal.models import Role, User
-from portal.roles import membership_of
+from portal.models import User
+from portal.roles import can_upload_batch_files, membership_of
 from portal.storage import store_by_hash
 from serials.models import NumberingRule, SerialException, SerialList
 from serials.selectors import allocated_code_list_for, expected_range_for
@@ -24,7 +24,7 @@ def _can_upload(user: User, batch: Batch) -> bool:
     membership = membership_of(user)
     if membership is None or not batches_visible_to(user).filter(pk=batch.pk).exists():
         return False
-    return membership.role in {Role.SUPPLIER, Role.BUYER, Role.ADMIN}
+    return can_upload_batch_files(user)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dossier.build import dossier_filename, dossier_write
 from orders.models import PurchaseOrder
+from portal.ids import parse_id
 
 
 class Command(BaseCommand):
@@ -47,8 +48,8 @@ class Command(BaseCommand):
         if buyer:
             orders = orders.filter(buyer__name__iexact=buyer)
         matches = list(orders.filter(number=reference))
-        if not matches and reference.isdigit():
-            matches = list(orders.filter(pk=int(reference)))
+        if not matches and (pk := parse_id(reference)) is not None:
+            matches = list(orders.filter(pk=pk))
         if not matches:
             raise CommandError(f"No order with PO number or id “{reference}”.")
         if len(matches) > 1:
