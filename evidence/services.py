@@ -26,8 +26,7 @@ from evidence.models import (
     Statement,
     StatementReview,
 )
-from orders.approvals import approvals_mark_stale
-from orders.models import ApprovalPin, Batch, PurchaseOrder
+from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.audit import audit_log
 from portal.models import Role, User
@@ -179,13 +178,6 @@ def evidence_upload(
             "replaces": replaces.pk if replaces else None,
         },
     )
-    if replaces is not None:
-        approvals_mark_stale(
-            kind=ApprovalPin.Kind.EVIDENCE,
-            object_ids=[replaces.pk],
-            reason=f"{replaces.original_name} (v{replaces.version}) was replaced by version "
-            f"{version} ({name}).",
-        )
     from evidence.tasks import process_evidence
 
     transaction.on_commit(lambda: process_evidence.delay(item.pk))
@@ -338,11 +330,6 @@ def statement_write(*, request: EvidenceRequest, user: User, text: str) -> State
     latest = request.statements.aggregate(latest=Max("version"))["latest"] or 0
     statement = Statement.objects.create(
         request=request, version=latest + 1, text=text.strip(), written_by=user
-    )
-    approvals_mark_stale(
-        kind=ApprovalPin.Kind.STATEMENT,
-        object_ids=request.statements.exclude(pk=statement.pk).values_list("pk", flat=True),
-        reason=f"The statement on “{request.subject}” was revised (version {statement.version}).",
     )
     audit_log(
         actor=user,

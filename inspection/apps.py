@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InspectionConfig(AppConfig):
     name = "inspection"
     verbose_name = "Inspection sampling, label checks and carton reconciliation"
+
+    def ready(self) -> None:
+        from inspection.pins import PIN_KINDS
+        from portal.registries import pin_kind_register
+
+        for kind in PIN_KINDS:
+            pin_kind_register(kind)

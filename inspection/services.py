@@ -23,7 +23,7 @@ from inspection.selectors import (
     carton_list_of,
     cartons_in,
 )
-from orders.models import ApprovalPin, Batch
+from orders.models import Batch
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import User
@@ -161,17 +161,9 @@ def _plan_to_record_on(plan: InspectionPlan, user: User, what: str) -> Inspectio
 def _findings_recorded(
     plan: InspectionPlan, user: User, action: str, payload: dict[str, object]
 ) -> None:
-    """Log the change, and turn stale the approvals that pinned this inspection. The stale
-    reason names no serial, carton or step: suppliers read it on the approval page, and the
-    sample is not theirs to know."""
-    from orders.approvals import approvals_mark_stale
-
+    """Log the change; the event turns stale the approvals that pinned this inspection
+    (see inspection.pins)."""
     audit_log(actor=user, action=action, obj=plan, order=plan.batch.order, payload=payload)
-    approvals_mark_stale(
-        kind=ApprovalPin.Kind.INSPECTION,
-        object_ids=[plan.pk],
-        reason=f"Inspection #{plan.pk} of batch {plan.batch.code} has new findings.",
-    )
 
 
 def _clean(text: str) -> str:

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders import approvals
-from orders.models import Approval, ApprovalPin, Batch, Gate, Payment, PurchaseOrder
+from orders.models import Approval, Batch, Gate, Payment, PurchaseOrder
 from orders.selectors import batch_for, order_for, orders_visible_to
 from portal.errors import Conflict, message_of
 from portal.exports import csv_response
@@ -27,37 +27,6 @@ from portal.roles import can_manage_orders, can_read_inspector_checks, is_buyer_
 
 if TYPE_CHECKING:
     from serials.selectors import EarlyShipment
-
-
-def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
-    """What a buyer may pin on this batch: current evidence versions, the latest serial
-    report, the newest statement of each request, the current exceptions."""
-    from evidence.models import EvidenceItem
-    from inspection.selectors import plan_outcome
-    from serials.selectors import current_exceptions, latest_production_list
-
-    K = ApprovalPin.Kind
-    choices: list[tuple[str, str]] = []
-    for item in EvidenceItem.objects.filter(batch=batch, replaced_by__isnull=True):
-        choices.append((f"{K.EVIDENCE}:{item.pk}", f"Evidence: {item}"))
-    serial_list = latest_production_list(batch)
-    if serial_list is not None and serial_list.status == "done":
-        choices.append((f"{K.SERIAL_LIST}:{serial_list.pk}", f"Serial report: {serial_list}"))
-    for asked in batch.evidence_requests.prefetch_related("statements"):
-        statements = list(asked.statements.all())
-        if statements:
-            latest = statements[-1]
-            choices.append(
-                (f"{K.STATEMENT}:{latest.pk}", f"Statement v{latest.version} on “{asked}”")
-            )
-    for exception in current_exceptions(batch):
-        label = f"Exception ({exception.get_status_display().lower()}): {exception.summary}"
-        choices.append((f"{K.EXCEPTION}:{exception.pk}", label))
-    for plan in batch.inspection_plans.all():
-        outcome = plan_outcome(plan)
-        label = f"Inspection #{plan.pk} ({outcome.label.lower()}): {outcome.reason}"
-        choices.append((f"{K.INSPECTION}:{plan.pk}", label))
-    return choices
 
 
 def _early_shipments(
@@ -216,11 +185,11 @@ def _approvals_page(
 
 def _candidates(order: PurchaseOrder, batch: Batch | None) -> list[tuple[str, str]]:
     if batch is not None:
-        return pin_candidates(batch)
+        return approvals.pin_candidates(batch)
     return [
         (value, f"Batch {each.code} · {label}")
         for each in order.batches.order_by("code")
-        for value, label in pin_candidates(each)
+        for value, label in approvals.pin_candidates(each)
     ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders.models import (
@@ -39,144 +39,51 @@ from orders.services import batch_lock
 from portal.audit import audit_log
 from portal.errors import Conflict
 from portal.models import Role, User
+from portal.registries import PinKind, Pinned, pin_kind
 from portal.roles import can_manage_orders, role_of
 from portal.storage import store_by_hash
 
 Pin = tuple[str, int]  # (ApprovalPin.Kind, object id)
-
-
-@dataclass(frozen=True)
-class Resolved:
-    kind: str
-    object_id: int
-    batch_id: int
-    label: str
-    fingerprint: str
+Resolved = Pinned  # what a pin points at, with its fingerprint (portal.registries)
 
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _pin_kind(kind: str) -> PinKind:
+    registered = pin_kind(kind) if kind in ApprovalPin.Kind.values else None
+    if registered is None:
+        raise ValidationError({"pins": f"“{kind}” cannot be pinned."})
+    return registered
+
+
 def _pin_batch_id(kind: str, object_id: int) -> int | None:
     """The batch a pin's object belongs to, or None if there is no such object."""
-    from evidence.models import EvidenceItem, Statement
-    from inspection.models import InspectionPlan
-    from serials.models import SerialException, SerialList
-
-    K = ApprovalPin.Kind
+    registered = _pin_kind(kind)
     if not 0 < object_id < 2**63:
         return None
-    rows = {
-        K.EVIDENCE: EvidenceItem.objects.filter(pk=object_id).values_list("batch_id"),
-        K.SERIAL_LIST: SerialList.objects.filter(pk=object_id).values_list("batch_id"),
-        K.STATEMENT: Statement.objects.filter(pk=object_id).values_list("request__batch_id"),
-        K.EXCEPTION: SerialException.objects.filter(pk=object_id).values_list("batch_id"),
-        K.INSPECTION: InspectionPlan.objects.filter(pk=object_id).values_list("batch_id"),
-    }.get(kind)
-    if rows is None:
-        raise ValidationError({"pins": f"“{kind}” cannot be pinned."})
-    found = rows.first()
-    return found[0] if found else None
+    return registered.batch_id(object_id)
 
 
 def _resolve(kind: str, object_id: int) -> Resolved:
     """What a pin points at, and the fingerprint that will tell if it changes."""
-    from evidence.models import EvidenceItem, Statement
-    from serials.models import SerialException, SerialList
-
-    K = ApprovalPin.Kind
     try:
-        if kind == K.EVIDENCE:
-            # Locked like the writers lock them, so nothing changes between pinning and commit.
-            item = EvidenceItem.objects.select_for_update().get(pk=object_id)
-            item = EvidenceItem.objects.select_related("replaced_by").get(pk=item.pk)
-            if not item.is_current:
-                raise ValidationError(f"{item} has a newer version: pin the newest one.")
-            return Resolved(kind, item.pk, item.batch_id, str(item), f"sha256:{item.sha256}")
-        if kind == K.SERIAL_LIST:
-            serial_list = SerialList.objects.get(pk=object_id)
-            if serial_list.status != SerialList.Status.DONE:
-                raise ValidationError(f"{serial_list} has no finished report to pin.")
-            newer = serial_list.batch.serial_lists.filter(
-                kind=serial_list.kind, pk__gt=serial_list.pk
-            )
-            if serial_list.kind != SerialList.Kind.PRODUCTION or newer.exists():
-                raise ValidationError(f"{serial_list} is not the batch's latest production list.")
-            report = json.dumps(serial_list.report, sort_keys=True)
-            return Resolved(
-                kind,
-                serial_list.pk,
-                serial_list.batch_id,
-                str(serial_list),
-                f"sha256:{serial_list.sha256};report:{_sha(report)[:32]}",
-            )
-        if kind == K.STATEMENT:
-            statement = Statement.objects.select_related("request").get(pk=object_id)
-            type(statement.request).objects.select_for_update().get(pk=statement.request_id)
-            latest = statement.request.statements.order_by("-version").first()
-            if latest is not None and latest.pk != statement.pk:
-                raise ValidationError(f"{statement} has a newer version: pin the newest one.")
-            return Resolved(
-                kind,
-                statement.pk,
-                statement.request.batch_id,
-                str(statement),
-                f"v{statement.version};sha256:{_sha(statement.text)}",
-            )
-        if kind == K.EXCEPTION:
-            exception = SerialException.objects.select_for_update().get(pk=object_id)
-            decision = exception.decisions.order_by("-id").first()
-            return Resolved(
-                kind,
-                exception.pk,
-                exception.batch_id,
-                exception.summary,
-                f"{exception.status};decision:{decision.pk if decision else '-'}",
-            )
-        if kind == K.INSPECTION:
-            from inspection.models import InspectionPlan
-            from serials.selectors import latest_production_list
-
-            plan = (
-                InspectionPlan.objects.select_for_update().select_related("batch").get(pk=object_id)
-            )
-            latest = latest_production_list(plan.batch)
-            if latest is None or latest.pk != plan.serial_list_id:
-                raise ValidationError(
-                    f"Inspection #{plan.pk} sampled an older serial list: pin a newer inspection."
-                )
-            return Resolved(
-                kind,
-                plan.pk,
-                plan.batch_id,
-                f"Inspection #{plan.pk} of batch {plan.batch.code}",
-                f"sha256:{_sha(_inspection_fingerprint(plan))[:32]}",
-            )
-    except (
-        EvidenceItem.DoesNotExist,
-        SerialList.DoesNotExist,
-        Statement.DoesNotExist,
-        SerialException.DoesNotExist,
-        ObjectDoesNotExist,
-    ):
+        return _pin_kind(kind).resolve(object_id)
+    except ObjectDoesNotExist:
         raise ValidationError(f"There is no {kind} #{object_id}.") from None
-    raise ValidationError(f"“{kind}” cannot be pinned.")
 
 
-def _inspection_fingerprint(plan: Any) -> str:
-    """Changes whenever a result, a blocked step or a carton scan is added to the plan."""
-    from inspection.selectors import plan_outcome
-
-    newest = [
-        plan.units.aggregate(n=models.Max("results__id"))["n"],
-        plan.blocked_steps.aggregate(n=models.Max("id"))["n"],
-        plan.carton_scans.aggregate(n=models.Max("id"))["n"],
-    ]
-    outcome = plan_outcome(plan)
-    return f"{outcome.state};{outcome.defective}/{outcome.recorded};" + ",".join(
-        str(n or "-") for n in newest
-    )
+def pin_candidates(batch: Batch) -> list[tuple[str, str]]:
+    """What a buyer may pin on this batch, kind by kind in the order of ApprovalPin.Kind:
+    current evidence versions, the latest serial report, the newest statement of each
+    request, the current exceptions, the inspections."""
+    choices: list[tuple[str, str]] = []
+    for kind in ApprovalPin.Kind.values:
+        registered = pin_kind(kind)
+        if registered is not None:
+            choices += [(f"{kind}:{pk}", label) for pk, label in registered.candidates(batch)]
+    return choices
 
 
 def latest_approval(order: PurchaseOrder, batch: Batch | None) -> Approval | None:
@@ -519,7 +426,13 @@ def approval_sign(
 
 
 def approvals_mark_stale(*, kind: str, object_ids: Iterable[int], reason: str) -> list[Approval]:
-    """Approvals pinning any of these objects turn stale (once), and say why."""
+    """Approvals pinning any of these objects turn stale (once), and say why.
+
+    Called from the audit event that gave those objects a new version (``portal.events``),
+    with the audit chain's lock held. It locks no row that a writer could hold while waiting
+    for that lock: it reads, inserts staleness rows that reference approvals (append-only,
+    never locked FOR UPDATE) and logs events naming the approval's order, which is the
+    event's own order (an approval pins only its order's records), already locked."""
     ids = list(object_ids)
     if not ids:
         return []
@@ -676,3 +589,8 @@ def payment_record(
         },
     )
     return payment
+
+
+def approvals_on_new_version(kind: str, object_ids: list[int], reason: str) -> None:
+    """Subscribed in ``ready()``: a pinned kind's record got a new version."""
+    approvals_mark_stale(kind=kind, object_ids=object_ids, reason=reason)

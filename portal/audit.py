@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from portal.events import event_publish
 from portal.models import GENESIS_HASH, AuditEvent, User
 from portal.notifications import notification_queue
 
@@ -23,6 +24,8 @@ AUDIT_CHAIN_LOCK = 7_243_911
 # batch, say) at COMMIT, after the chain lock: a worker holding the chain lock then waits for
 # an upload holding the batch row, which waits for the chain lock. So audit_log runs those
 # checks, and locks the order its event will name, before it asks for the chain lock.
+# Subscribers of an event's action (portal.events) run after the row is written, with the chain
+# lock held: they must lock no row another writer may hold while it waits for the chain lock.
 
 
 def audit_log(
@@ -65,6 +68,8 @@ def audit_log(
         )
         event.hash = event.compute_hash()
         event.save(force_insert=True)
+        # Subscribers (portal.events) act in this transaction, with the chain lock held.
+        event_publish(event=event, obj=obj)
     notification_queue(event)
     return event
 

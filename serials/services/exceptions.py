@@ -10,8 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from orders.approvals import approvals_mark_stale
-from orders.models import ApprovalPin, Batch, PurchaseOrder
+from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import Role, User
@@ -182,11 +181,6 @@ def exception_answer(
         )
         exception.status = SerialException.Status.ANSWERED
         exception.save(update_fields=["status"])
-        approvals_mark_stale(
-            kind=ApprovalPin.Kind.EXCEPTION,
-            object_ids=[exception.pk],
-            reason=f"“{exception.summary}” got a new answer from the supplier.",
-        )
         audit_log(
             actor=user,
             action="serial_exception.answered",
@@ -220,11 +214,6 @@ def exception_decide(
         )
         exception.status = decision
         exception.save(update_fields=["status"])
-        approvals_mark_stale(
-            kind=ApprovalPin.Kind.EXCEPTION,
-            object_ids=[exception.pk],
-            reason=f"“{exception.summary}” was decided again ({decision}).",
-        )
         audit_log(
             actor=user,
             action=f"serial_exception.{decision}",

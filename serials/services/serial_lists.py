@@ -7,15 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from orders.approvals import approvals_mark_stale
-from orders.models import ApprovalPin, Batch
+from orders.models import Batch
 from orders.selectors import batches_visible_to
 from orders.services import batch_lock
 from portal.audit import audit_log
 from portal.models import User
 from portal.roles import can_upload_batch_files, membership_of
 from portal.storage import store_by_hash
-from serials.models import NumberingRule, SerialException, SerialList
+from serials.models import NumberingRule, SerialList
 from serials.selectors import allocated_code_list_for, expected_range_for
 from serials.services.files import _checked_name
 
@@ -78,31 +77,8 @@ def serial_list_upload(
         expected_hi=expected[1] if expected else None,
         expected_source=expected_source,
     )
-    if kind == SerialList.Kind.PRODUCTION:
-        older = batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION).exclude(
-            pk=serial_list.pk
-        )
-        reason = f"A new serial list ({name}) was uploaded for batch {batch.code}."
-        approvals_mark_stale(
-            kind=ApprovalPin.Kind.SERIAL_LIST,
-            object_ids=older.values_list("pk", flat=True),
-            reason=reason,
-        )
-        approvals_mark_stale(  # the old list's exceptions are history now
-            kind=ApprovalPin.Kind.EXCEPTION,
-            object_ids=SerialException.objects.filter(serial_list__in=older).values_list(
-                "pk", flat=True
-            ),
-            reason=reason,
-        )
-    if kind in (SerialList.Kind.PRODUCTION, SerialList.Kind.CARTON):
-        # An inspection was sampled from, and reconciled against, the lists it was drawn with.
-        approvals_mark_stale(
-            kind=ApprovalPin.Kind.INSPECTION,
-            object_ids=batch.inspection_plans.values_list("pk", flat=True),
-            reason=f"A new {SerialList.Kind(kind).label.lower()} ({name}) was uploaded for "
-            f"batch {batch.code} after its inspection.",
-        )
+    # The event supersedes older lists, their exceptions and inspections (see serials.pins,
+    # inspection.pins): approvals pinning them turn stale in this transaction.
     audit_log(
         actor=user,
         action="serial_list.uploaded",
