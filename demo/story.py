@@ -201,6 +201,13 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         description="Rating label of the first unit off line 2",
         uploaded_file=label_photo(f"VLT{FIRST:09d}", order.gtin, during(0, 9, 14)),
     )
+    label_print = evidence_services.evidence_upload(
+        batch=batch,
+        user=supplier,
+        kind="label_print",
+        description="Print proof of the first label of the run, off the line-2 printer",
+        uploaded_file=label_photo(f"VLT{FIRST:09d}", order.gtin, during(0, 8, 50)),
+    )
     cartons = evidence_services.evidence_upload(
         batch=batch,
         user=supplier,
@@ -208,7 +215,7 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         description="Cartons CTN-001 to CTN-006 packed and sealed",
         uploaded_file=carton_photo(during(2, 16, 40)),
     )
-    for item in (label, cartons):
+    for item in (label, label_print, cartons):
         evidence_services.evidence_process(item_id=item.pk)
     for role, party_name, party_type, contact in RESPONSIBILITIES:
         evidence_services.responsibility_record(
@@ -270,6 +277,7 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         inspector_checks="Carton CTN-082 holds exactly one VLT000104077.",
         pins=[
             ("evidence", label.pk),
+            ("evidence", label_print.pk),
             ("evidence", cartons.pk),
             ("serial_list", serial_list.pk),
             ("statement", statement.pk),

@@ -3,7 +3,7 @@ import io
 from django.core.management import call_command
 
 from evidence.models import EvidenceItem, Responsibility, ResponsibilityRole
-from evidence.selectors import freshness_flags
+from evidence.selectors import batch_evidence_summary, freshness_flags
 from orders.models import Approval, Batch, GateRelease, PurchaseOrder
 from portal.audit import audit_verify
 from portal.models import Organisation, User
@@ -38,6 +38,8 @@ def test_the_demo_story_does_not_contradict_itself(db: None) -> None:
     items = list(EvidenceItem.objects.filter(batch__order__buyer=buyer.membership.organisation))
     assert items and not freshness_flags(items, buyer)
     assert all(started <= item.capture_date.date() <= finished for item in items)
+    # What the buyer requires of the batch is on file before the approval rests on it.
+    assert batch_evidence_summary(batch, buyer)["missing_kinds"] == []
 
     # Units left only once the shipment gate holding them was released.
     assert SerialPlacement.objects.filter(batch=batch, shipped_on__isnull=False).exists()
