@@ -19,10 +19,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from approvals import services as approvals
+from approvals.models import Gate
 from evidence import services as evidence_services
 from inspection import services as inspection_services
-from orders import approvals
-from orders.models import Gate, PurchaseOrder
+from orders.models import PurchaseOrder
 from portal.models import User
 from portal.pdf import html_to_pdf
 from serials import services as serial_services

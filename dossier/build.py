@@ -30,11 +30,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from approvals.models import Approval, Gate, Payment
+from approvals.services import gate_states, signature_intact
 from evidence.models import EvidenceItem, EvidenceRequest
 from inspection.models import CartonScan, InspectionPlan, UnitResult
 from inspection.selectors import carton_reconciliation, plan_outcome
-from orders.approvals import gate_states, signature_intact
-from orders.models import Approval, Gate, Payment, PurchaseOrder
+from orders.models import PurchaseOrder
 from portal.exports import spreadsheet_safe
 from portal.pdf import html_to_pdf
 from serials.models import SerialList

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from evidence.models import EvidenceItem, EvidenceRequest, Statement
-from orders.models import Batch, Gate, GateRelease
+from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to
 from portal.models import User
 
@@ -70,10 +70,13 @@ def freshness_flags(
         batches_visible_to(viewer).filter(pk__in=other_batches).values_list("pk", flat=True)
     )
     releases: dict[int, list[tuple[int | None, object, str]]] = defaultdict(list)
-    for order_id, batch_id, released_at, gate_kind in GateRelease.objects.filter(
-        gate__order__in={item.batch.order_id for item in items}
-    ).values_list("gate__order_id", "gate__batch_id", "released_at", "gate__kind"):
-        releases[order_id].append((batch_id, released_at, Gate.Kind(gate_kind).label))
+    # Reverse lookups, not an import: gates and their releases live in approvals, above.
+    gate_model = PurchaseOrder._meta.get_field("gates").related_model
+    kinds = dict(gate_model._meta.get_field("kind").flatchoices)
+    for order_id, batch_id, released_at, gate_kind in PurchaseOrder.objects.filter(
+        pk__in={item.batch.order_id for item in items}, gates__release__isnull=False
+    ).values_list("pk", "gates__batch_id", "gates__release__released_at", "gates__kind"):
+        releases[order_id].append((batch_id, released_at, str(kinds[gate_kind])))
     for item in items:
         order = item.batch.order
         started = item.batch.production_started_on

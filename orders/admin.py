@@ -11,9 +11,9 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from orders import services
-from orders.models import Approval, Batch, Gate, PurchaseOrder
+from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
-from portal.admin import ReadOnlyAdmin, ScopedAdminMixin
+from portal.admin import ScopedAdminMixin
 from portal.roles import can_manage_orders
 
 
@@ -134,22 +134,3 @@ class BatchAdmin(ServiceSavedAdmin):
                 **data,
             )
         obj.pk = saved.pk
-
-
-@admin.register(Approval)
-class ApprovalAdmin(ReadOnlyAdmin):
-    """Signed approvals are never edited, here least of all."""
-
-    list_display = ["id", "order", "batch", "decision", "sentence", "created_at"]
-    list_filter = ["decision"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Approval]:
-        return super().get_queryset(request).filter(order__in=orders_visible_to(request.user))
-
-
-@admin.register(Gate)
-class GateAdmin(ReadOnlyAdmin):
-    list_display = ["order", "batch", "kind", "created_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Gate]:
-        return super().get_queryset(request).filter(order__in=orders_visible_to(request.user))

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
-from orders.models import Approval, Batch, PurchaseOrder
+from orders.models import Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
 from portal.audit import audit_log
 from portal.models import Organisation, Role, User
@@ -57,11 +57,16 @@ def _accepted_serials(batches: Any) -> bool:
     return batches.filter(Q(serial_runs__accepted=True) | Q(serial_codes__accepted=True)).exists()
 
 
+def _approved(orders: Any, batches: Any) -> bool:
+    # Reverse lookups, not an import: approvals live above this app.
+    return orders.exists() or batches.filter(approvals__isnull=False).exists()
+
+
 def order_frozen_reason(*, order: PurchaseOrder) -> str | None:
     """Why the order's product (GTIN, SKU) can no longer change, or None if it still can."""
     if order.pk is None:
         return None
-    if Approval.objects.filter(order=order).exists():
+    if PurchaseOrder.objects.filter(pk=order.pk, approvals__isnull=False).exists():
         return "a signed approval of this order rests on it"
     if _accepted_serials(Batch.objects.filter(order=order)):
         return "the registry holds this order's accepted serials under it"
@@ -72,7 +77,10 @@ def batch_frozen_reason(*, batch: Batch) -> str | None:
     """Why the batch's code and declared range can no longer change, or None if they still can."""
     if batch.pk is None:
         return None
-    if Approval.objects.filter(Q(batch=batch) | Q(order_id=batch.order_id, batch=None)).exists():
+    order_approved = PurchaseOrder.objects.filter(
+        pk=batch.order_id, approvals__isnull=False, approvals__batch__isnull=True
+    )
+    if _approved(order_approved, Batch.objects.filter(pk=batch.pk)):
         return "a signed approval of this batch rests on it"
     if _accepted_serials(Batch.objects.filter(pk=batch.pk)):
         return "the registry holds this batch's serials under it"

@@ -16,6 +16,7 @@ from orders.filters import OrderFilter
 from orders.forms import OrderForm, batch_form_class
 from orders.models import Batch
 from orders.selectors import batch_for, order_for, orders_with_batch_counts
+from portal.panels import batch_panels
 from portal.roles import can_manage_orders, is_buyer_side
 
 GET_POST = ["GET", "POST"]
@@ -140,7 +141,6 @@ def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from evidence.selectors import batch_evidence_summary
     from inspection.selectors import can_see_inspections
-    from serials.selectors import early_shipments
     from serials.views import batch_serials_context
 
     batch = batch_for(request.user, pk)
@@ -155,9 +155,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": batch_evidence_summary(batch, request.user),
             "open_requests": batch.evidence_requests.filter(statements__isnull=True).count(),
             "can_see_inspections": can_see_inspections(request.user),
-            "early_shipments": early_shipments(batches=[batch])
-            if is_buyer_side(request.user)
-            else [],
+            "batch_panels": batch_panels(request, batch),
         },
     )
 

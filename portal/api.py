@@ -52,4 +52,5 @@ urlpatterns = [
     path("", include("evidence.api.urls")),
     path("", include("inspection.api.urls")),
     path("", include("lookup.api.urls")),
+    path("", include("approvals.api.urls")),
 ]

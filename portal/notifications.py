@@ -130,9 +130,9 @@ def _link(event: AuditEvent) -> str:
         "serials.SerialList": lambda o: reverse("serial-list-detail", args=[o.pk]),
         "serials.SerialException": lambda o: reverse("batch-exceptions", args=[o.batch_id]),
         "orders.Batch": lambda o: reverse("batch-detail", args=[o.pk]),
-        "orders.Approval": lambda o: reverse("approval-detail", args=[o.pk]),
-        "orders.Gate": lambda o: reverse("gate-payments", args=[o.pk]),
-        "orders.Payment": lambda o: reverse("gate-payments", args=[o.gate_id]),
+        "approvals.Approval": lambda o: reverse("approval-detail", args=[o.pk]),
+        "approvals.Gate": lambda o: reverse("gate-payments", args=[o.pk]),
+        "approvals.Payment": lambda o: reverse("gate-payments", args=[o.gate_id]),
     }
     route = routes.get(event.object_type)
     path = (

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "serials",
     "inspection",
     "lookup",
+    "approvals",
     "dossier",
     "demo",
 ]
@@ -230,9 +231,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.PurchaseOrder.Status",
         "BatchStatusEnum": "orders.models.Batch.Status",
-        "ApprovalDecisionEnum": "orders.models.Approval.Decision",
-        "GateKindEnum": "orders.models.Gate.Kind",
-        "PaymentKindEnum": "orders.models.Payment.Kind",
+        "ApprovalDecisionEnum": "approvals.models.Approval.Decision",
+        "GateKindEnum": "approvals.models.Gate.Kind",
+        "PaymentKindEnum": "approvals.models.Payment.Kind",
         "SerialListKindEnum": "serials.models.SerialList.Kind",
         "SerialListStatusEnum": "serials.models.SerialList.Status",
         "SerialExceptionKindEnum": "serials.models.SerialException.Kind",

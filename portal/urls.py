@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("portal.api")),
     path("", include("orders.urls")),
+    path("", include("approvals.urls")),
     path("", include("serials.urls")),
     path("", include("evidence.urls")),
     path("", include("inspection.urls")),

@@ -4,17 +4,14 @@ already scoped: its latest production list and serial status, the allocation and
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Max, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from orders.models import Batch, Gate, GateRelease
+from orders.models import Batch
 from orders.selectors import batches_visible_to
 from portal.models import User
 from portal.roles import is_buyer_side, membership_of
@@ -25,7 +22,6 @@ from serials.models import (
     NumberingRule,
     SerialException,
     SerialList,
-    SerialPlacement,
 )
 from serials.reports import CodeListReport, ListReport
 
@@ -81,78 +77,6 @@ def anomaly_rows(report: ListReport | None) -> Iterator[list[Any]]:
     for reused in report.reused:
         where = f"PO {reused.order} batch {reused.batch}"
         yield ["reused", reused.serial, "", 1, "", where]
-
-
-@dataclass(frozen=True)
-class EarlyShipment:
-    """Units of one batch that left on one day before the shipment gate holding them was
-    released (``released_on`` None: it is not released at all)."""
-
-    batch: Batch
-    gate: Gate
-    shipped_on: datetime.date
-    units: int
-    released_on: datetime.date | None
-
-    @property
-    def text(self) -> str:
-        units = f"{self.units:,} unit{'' if self.units == 1 else 's'}"
-        release = (
-            f"released {self.released_on:%d %b %Y}" if self.released_on else "not released yet"
-        )
-        return (
-            f"{units} of batch {self.batch.code} shipped on {self.shipped_on:%d %b %Y} "
-            f"before the shipment release ({release})."
-        )
-
-
-def early_shipments(*, batches: Iterable[Batch]) -> list[EarlyShipment]:
-    """Shipment dates of the batches' placements (the newest validated list of each kind
-    speaks) that come before the release of the shipment gate holding the batch: its own, else
-    the order's. Units are distinct serials. A batch no shipment gate holds is not flagged:
-    there was nothing to wait for. A shipment on the day of the release is not flagged either,
-    as a date cannot tell which came first."""
-    batches = {batch.pk: batch for batch in batches}
-    gates = list(
-        Gate.objects.filter(
-            order__in={batch.order_id for batch in batches.values()},
-            kind=Gate.Kind.SHIPMENT_RELEASE,
-        )
-    )
-    own = {gate.batch_id: gate for gate in gates if gate.batch_id}
-    of_order = {gate.order_id: gate for gate in gates if gate.batch_id is None}
-    holding = {
-        pk: gate
-        for pk, batch in batches.items()
-        if (gate := own.get(pk) or of_order.get(batch.order_id)) is not None
-    }
-    if not holding:
-        return []
-    released = {
-        gate_id: timezone.localdate(released_at)
-        for gate_id, released_at in GateRelease.objects.filter(
-            gate__in=holding.values()
-        ).values_list("gate_id", "released_at")
-    }
-    speaking = (
-        SerialList.objects.filter(batch__in=holding, status=SerialList.Status.DONE)
-        .values("batch_id", "kind")
-        .annotate(newest=Max("id"))
-        .values("newest")
-    )
-    shipped = (
-        SerialPlacement.objects.filter(serial_list__in=speaking, shipped_on__isnull=False)
-        .values_list("batch_id", "shipped_on")
-        .annotate(units=Count("serial", distinct=True))
-        .order_by("batch_id", "shipped_on")
-    )
-    found = []
-    for batch_id, shipped_on, units in shipped:
-        gate = holding[batch_id]
-        released_on = released.get(gate.pk)
-        if released_on is None or shipped_on < released_on:
-            found.append(EarlyShipment(batches[batch_id], gate, shipped_on, units, released_on))
-    return found
 
 
 def latest_production_list(batch: Batch) -> SerialList | None:

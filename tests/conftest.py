@@ -238,9 +238,9 @@ def cast_with_lists(cast: Cast) -> Cast:
 
 def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
     """A processed photo, a request and a statement on each batch."""
+    from approvals import services as approvals
     from evidence import services as evidence_services
     from inspection import services as inspection_services
-    from orders import approvals
     from tests.evidence.conftest import jpeg
 
     buyers = {"own": "buyer", "b_order": "buyer", "foreign": "other_buyer"}
@@ -292,7 +292,7 @@ def _payment(gate: Any, key: str) -> Any:
     """A recorded payment on each gate (made directly: the other buyer has no finance clerk)."""
     from django.core.files.base import ContentFile
 
-    from orders.models import Payment
+    from approvals.models import Payment
     from portal.storage import store_by_hash
 
     name, sha, _ = store_by_hash(

@@ -65,9 +65,9 @@ SKIPPED_PATHS = {"/logout/", "/admin/logout/"}
 ROUTE_MODELS = {
     "orders": "orders.PurchaseOrder",
     "batches": "orders.Batch",
-    "approvals": "orders.Approval",
-    "gates": "orders.Gate",
-    "payments": "orders.Payment",
+    "approvals": "approvals.Approval",
+    "gates": "approvals.Gate",
+    "payments": "approvals.Payment",
     "serial-lists": "serials.SerialList",
     "evidence": "evidence.EvidenceItem",
     "requests": "evidence.EvidenceRequest",

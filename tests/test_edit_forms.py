@@ -294,13 +294,13 @@ def test_it_renders_dates_as_the_date_picker_reads_them(cast: Cast) -> None:
 
 
 def _project_forms() -> list[type[forms.BaseForm]]:
+    import approvals.views
     import evidence.forms
     import inspection.views
-    import orders.approval_views
     import orders.forms
     import serials.forms
 
-    modules = [evidence.forms, inspection.views, orders.approval_views, orders.forms, serials.forms]
+    modules = [approvals.views, evidence.forms, inspection.views, orders.forms, serials.forms]
     found = [
         value
         for module in modules

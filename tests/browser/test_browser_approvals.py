@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from approvals import services as approvals
 from evidence import services as evidence_services
-from orders import approvals
 from tests.browser.test_browser_walk import _sign_in
 from tests.conftest import PASSWORD, Cast
 from tests.evidence.conftest import jpeg

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
-from orders import approvals
+from approvals import services as approvals
 from serials import services as serial_services
 from tests.browser.test_browser_walk import _sign_in
 from tests.conftest import Cast

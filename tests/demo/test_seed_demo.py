@@ -2,13 +2,14 @@ import io
 
 from django.core.management import call_command
 
+from approvals.models import Approval, GateRelease
+from approvals.selectors import early_shipments
 from evidence.models import EvidenceItem, Responsibility, ResponsibilityRole
 from evidence.selectors import batch_evidence_summary, freshness_flags
-from orders.models import Approval, Batch, GateRelease, PurchaseOrder
+from orders.models import Batch, PurchaseOrder
 from portal.audit import audit_verify
 from portal.models import Organisation, User
 from serials.models import SerialPlacement
-from serials.selectors import early_shipments
 
 
 def test_it_seeds_the_demo_and_can_run_twice(db: None, capsys: object) -> None:

@@ -13,8 +13,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from approvals.models import Payment
 from evidence.models import EvidenceItem
-from orders.models import Payment, PurchaseOrder
+from orders.models import PurchaseOrder
 from portal.models import AuditEvent
 from serials.models import SerialList
 from tests.conftest import Cast, make_order

@@ -16,10 +16,10 @@ from django.db.utils import InternalError
 from django.urls import reverse
 from PIL import Image
 
+from approvals import services as approvals
 from inspection import services
 from inspection.models import InspectionPlan, UnitResult
 from inspection.selectors import carton_reconciliation, plan_outcome
-from orders import approvals
 from serials import services as serial_services
 from serials.models import SerialPlacement
 from tests.conftest import PASSWORD, Cast

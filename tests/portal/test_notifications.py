@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from approvals import services as approvals
 from evidence import services as evidence_services
-from orders import approvals
 from portal.models import AuditEvent, Notification
 from portal.notifications import notifications_send
 from serials import services as serial_services

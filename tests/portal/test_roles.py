@@ -11,14 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every app of the project: a top-level package with an apps.py (a new app is scanned too).
 APPS = sorted(path.parent.name for path in ROOT.glob("*/apps.py"))
 HOME = Path("portal/roles.py")
-# Issue 11: approvals are moving out of orders into an approvals app; these files are being
-# moved and are left alone until the move lands. Then they call portal.roles.can_move_money
-# and this list goes.
-MOVING = {
-    Path("orders/approvals.py"),
-    Path("orders/approval_views.py"),
-    Path("orders/api/approvals.py"),
-}
 ROLE_MEMBERS = set(Role.names)
 ROLE_VALUES = set(Role.values)
 
@@ -29,8 +21,6 @@ def _app_files() -> list[Path]:
         for path in sorted((ROOT / app).rglob("*.py")):
             relative = path.relative_to(ROOT)
             if {"migrations", "tests"} & set(relative.parts) or relative == HOME:
-                continue
-            if relative in MOVING:
                 continue
             files.append(relative)
     return files

@@ -11,10 +11,11 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from approvals.models import Gate
+from approvals.services import gate_create
 from demo.story import demo_inspection, demo_story
 from orders import services
-from orders.approvals import gate_create
-from orders.models import Batch, Gate, PurchaseOrder
+from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
 from serials.models import AllocatedRange
 from serials.services import allocated_range_set, numbering_rule_save

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from orders import approvals
-from orders.models import Approval
+from approvals import services as approvals
+from approvals.models import Approval
 from tests.conftest import PASSWORD, Cast
 
 SECRET = "Open carton CTN-082 and read the third label from the top."

@@ -9,11 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import approvals
-from orders.models import Gate
+from approvals import services as approvals
+from approvals.models import Gate
+from approvals.selectors import early_shipments
 from serials import services
 from serials.models import NumberingRule, SerialList
-from serials.selectors import early_shipments
 from tests.conftest import Cast
 
 DAY = datetime.timedelta(days=1)

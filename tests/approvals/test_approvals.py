@@ -11,10 +11,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
+from approvals import services as approvals
+from approvals.models import Approval, Gate, Signature
 from evidence import services as evidence_services
 from evidence.selectors import freshness_flags
-from orders import approvals
-from orders.models import Approval, Gate, Signature
 from portal.errors import Conflict
 from portal.models import AuditEvent
 from serials import services as serial_services
@@ -225,7 +225,7 @@ def test_evidence_after_a_release_is_flagged(cast: Cast, setup: dict[str, Any]) 
 
 def test_a_tampered_manifest_breaks_the_signature(cast: Cast, setup: dict[str, Any]) -> None:
     approval = _sign(cast, setup)
-    with pgtrigger.ignore("orders.Approval:append_only"):
+    with pgtrigger.ignore("approvals.Approval:append_only"):
         manifest = {**approval.manifest, "sentence": "All future batches may ship."}
         Approval.objects.filter(pk=approval.pk).update(manifest=manifest)
     approval.refresh_from_db()
@@ -258,12 +258,12 @@ def test_the_admin_cannot_change_approvals(cast: Cast, setup: dict[str, Any]) ->
 
     approval = _sign(cast, setup)
     admin = cast.client("admin")
-    url = reverse("admin:orders_approval_change", args=[approval.pk])
+    url = reverse("admin:approvals_approval_change", args=[approval.pk])
     assert admin.get(url).status_code == 200  # visible, read-only
     admin.post(url, {"sentence": "All future batches may ship.", "decision": "accepted"})
     approval.refresh_from_db()
     assert approval.sentence == "Batch OWN-B1's labels as photographed may ship."
-    delete = admin.post(reverse("admin:orders_approval_delete", args=[approval.pk]))
+    delete = admin.post(reverse("admin:approvals_approval_delete", args=[approval.pk]))
     assert delete.status_code == 403 and Approval.objects.filter(pk=approval.pk).exists()
 
 
@@ -277,7 +277,7 @@ def test_two_signatures_at_once_end_with_one(cast: Cast, setup: dict[str, Any]) 
 @pytest.mark.django_db(transaction=True)
 def test_two_releases_at_once_end_with_one(cast: Cast, setup: dict[str, Any]) -> None:
     _sign(cast, setup)
-    from orders.models import GateRelease
+    from approvals.models import GateRelease
 
     _race(
         lambda: approvals.gate_release(gate=setup["gate"], user=cast.users["finance"]),
@@ -370,7 +370,7 @@ def test_another_batch_s_approval_cannot_be_superseded_here(
 def test_an_inserted_gate_link_neither_opens_nor_keeps_the_seal(
     cast: Cast, setup: dict[str, Any]
 ) -> None:
-    from orders.models import ApprovalGate
+    from approvals.models import ApprovalGate
 
     deposit = approvals.gate_create(
         user=cast.users["buyer"],
@@ -524,7 +524,7 @@ def test_an_extra_charge_to_a_stranger_is_flagged(cast: Cast, setup: dict[str, A
 
 @postgres_only
 def test_payments_are_never_changed(cast: Cast, setup: dict[str, Any]) -> None:
-    from orders.models import Payment
+    from approvals.models import Payment
 
     payment = _pay(cast, setup["gate"], reason="Contractual deposit.")
     with pytest.raises(Exception, match="Cannot update or delete"), transaction.atomic():

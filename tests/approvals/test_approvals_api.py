@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from orders import approvals
-from orders.models import Approval, Gate, Payment
+from approvals import services as approvals
+from approvals.models import Approval, Gate, Payment
 from tests.conftest import PASSWORD, ROLES, VISIBLE, Cast
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -14,19 +14,24 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orders import approvals
-from orders.models import Approval, Batch, Gate, Payment, PurchaseOrder
+from approvals import services as approvals
+from approvals.models import Approval, Gate, Payment
+from approvals.selectors import EarlyShipment, early_shipments
+from orders.models import Batch, PurchaseOrder
 from orders.selectors import batch_for, order_for, orders_visible_to
 from portal.errors import Conflict, message_of
 from portal.exports import csv_response
 from portal.forms import BootstrapFormMixin, date_input
-from portal.models import Role
-from portal.roles import can_manage_orders, can_read_inspector_checks, is_buyer_side, role_of
-
-if TYPE_CHECKING:
-    from serials.selectors import EarlyShipment
+from portal.roles import (
+    can_manage_orders,
+    can_move_money,
+    can_read_inspector_checks,
+    is_buyer_side,
+)
 
 
 def _early_shipments(
@@ -34,8 +39,6 @@ def _early_shipments(
 ) -> list[EarlyShipment]:
     """Units shipped before one of these shipment gates was released; the buyer's staff see
     them where they decide and release."""
-    from serials.selectors import early_shipments
-
     shipment_gates = {gate.pk for gate in gates if gate.kind == Gate.Kind.SHIPMENT_RELEASE}
     if not shipment_gates or not is_buyer_side(request.user):
         return []
@@ -169,7 +172,7 @@ def _approvals_page(
                 return redirect("approval-detail", pk=approval.pk)
     return render(
         request,
-        "orders/batch_approvals.html",
+        "approvals/batch_approvals.html",
         {
             "batch": batch,
             "order": order,
@@ -250,7 +253,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     return render(
         request,
-        "orders/approval_detail.html",
+        "approvals/approval_detail.html",
         {
             "approval": approval,
             "crumb": f"Approval #{approval.pk}",
@@ -308,13 +311,13 @@ def finance_board(request: HttpRequest) -> HttpResponse:
         )
     return render(
         request,
-        "orders/finance_board.html",
+        "approvals/finance_board.html",
         {
             "rows": rows,
             "state_filter": request.GET.get("state", ""),
             "query": request.GET.get("q", ""),
             "states": Gate.State.choices,
-            "can_release": role_of(request.user) in {Role.FINANCE, Role.ADMIN},
+            "can_release": can_move_money(request.user),
         },
     )
 
@@ -362,7 +365,7 @@ def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
+    if not can_move_money(request.user):
         raise PermissionDenied
     state = approvals.gate_state(gate)
     blocked = state.state == Gate.State.BLOCKED
@@ -380,7 +383,7 @@ def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("finance-board")
     return render(
         request,
-        "orders/gate_release.html",
+        "approvals/gate_release.html",
         {"gate": gate, "order": gate.order, "state": state, "blocked": blocked, "form": form},
     )
 
@@ -415,7 +418,7 @@ def _internal_gate(request: HttpRequest, pk: int) -> Gate:
 def gate_payments(request: HttpRequest, pk: int) -> HttpResponse:
     gate = _internal_gate(request, pk)
     form = PaymentForm(request.POST or None, request.FILES or None)
-    can_record = role_of(request.user) in {Role.FINANCE, Role.ADMIN}
+    can_record = can_move_money(request.user)
     if request.method == "POST":
         if not can_record:
             raise PermissionDenied
@@ -429,7 +432,7 @@ def gate_payments(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("gate-payments", pk=gate.pk)
     return render(
         request,
-        "orders/gate_payments.html",
+        "approvals/gate_payments.html",
         {
             "gate": gate,
             "order": gate.order,
@@ -460,3 +463,16 @@ def payment_document(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def batch_early_shipments_panel(request: HttpRequest, batch: Batch) -> SafeString:
+    """The batch page's flags for units shipped before their shipment gate was released
+    (registered in ``ApprovalsConfig.ready``; see ``portal.panels``); buyer's staff only."""
+    if not is_buyer_side(request.user):
+        return SafeString("")
+    found = early_shipments(batches=[batch])
+    if not found:
+        return SafeString("")
+    return render_to_string(
+        "approvals/_early_shipments.html", {"early_shipments": found}, request=request
+    )

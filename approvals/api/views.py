@@ -1,5 +1,5 @@
 """Approvals, gates and payments over the API. Reads start from the caller's scope; writes go
-through ``orders.approvals`` (the same checks, locks and audit as the pages). Approvals have no
+through ``approvals.services`` (the same checks, locks and audit as the pages). Approvals have no
 update or delete: a signed approval is superseded by signing a new one."""
 
 from __future__ import annotations
@@ -18,11 +18,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import approvals
-from orders.models import Approval, ApprovalPin, Batch, Gate, Payment
+from approvals import services as approvals
+from approvals.models import Approval, ApprovalPin, Gate, Payment
+from orders.models import Batch
 from orders.selectors import orders_visible_to
-from portal.models import Role
-from portal.roles import can_manage_orders, can_read_inspector_checks, is_buyer_side, role_of
+from portal.roles import (
+    can_manage_orders,
+    can_move_money,
+    can_read_inspector_checks,
+    is_buyer_side,
+)
 
 
 class SignatureSerializer(serializers.Serializer):
@@ -305,7 +310,7 @@ class GateRelease(APIView):
     @extend_schema(request=GateReleaseSerializer, responses={200: GateSerializer})
     def post(self, request: Request, pk: int) -> Response:
         gate = get_object_or_404(gates_visible_to(request.user), pk=pk)
-        if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
+        if not can_move_money(request.user):
             raise PermissionDenied("Only finance releases gates.")
         incoming = GateReleaseSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -371,7 +376,7 @@ class GatePayments(generics.ListAPIView):
 
     def post(self, request: Request, pk: int) -> Response:
         gate = self.get_gate()
-        if role_of(request.user) not in {Role.FINANCE, Role.ADMIN}:
+        if not can_move_money(request.user):
             raise PermissionDenied("Only finance records payments.")
         incoming = PaymentSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

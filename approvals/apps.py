@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class ApprovalsConfig(AppConfig):
+    name = "approvals"
+    verbose_name = "Approvals, gates and payments"
+
+    def ready(self) -> None:
+        from approvals.services import approvals_on_new_version
+        from portal.registries import pin_versions_subscribe
+
+        pin_versions_subscribe(approvals_on_new_version)
+
+        from approvals.views import batch_early_shipments_panel
+        from portal.panels import batch_panel_register
+
+        batch_panel_register(batch_early_shipments_panel)

@@ -1,0 +1,250 @@
+"""Approvals, their pins, signatures and staleness; the gates they open; releases and payments.
+
+The tables keep the names they had when these models lived in orders."""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from orders.models import Batch, PurchaseOrder
+
+
+class Gate(models.Model):
+    """A payment or shipment step of an order or batch that only signed approvals open."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        BALANCE = "balance", "Balance payment"
+        EXTRA_FEE = "extra_fee", "Extra fee"
+        SHIPMENT_RELEASE = "shipment_release", "Shipment release"
+
+    class State(models.TextChoices):
+        """What a gate is now; derived from approvals and its release, never stored."""
+
+        BLOCKED = "blocked", "Blocked"
+        OPEN = "open", "Open"
+        RELEASED = "released", "Released"
+        RELEASED_WITH_EXCEPTION = "released_with_exception", "Released with exception"
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="gates")
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="gates"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "orders_gate"
+        ordering = ["order", "batch", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "batch", "kind"], name="one_gate_per_kind_and_batch"
+            ),
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(batch__isnull=True),
+                name="one_order_gate_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = f"batch {self.batch.code}" if self.batch_id else f"PO {self.order.number}"
+        return f"{self.get_kind_display()} of {target}"
+
+
+APPEND_ONLY = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+
+class Approval(models.Model):
+    """The buyer's signed decision on what it reviewed, and the gates that decision opens.
+
+    Created and signed in one step and never changed (a PostgreSQL trigger refuses UPDATE and
+    DELETE). It covers exactly what it pins; a later approval supersedes it; a new version of
+    anything pinned makes it stale (a separate row), which closes the gates it opened."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        ACCEPTED_WITH_CONDITIONS = "accepted_with_conditions", "Accepted with conditions"
+        REJECTED = "rejected", "Rejected"
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="approvals")
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="approvals"
+    )
+    decision = models.CharField(max_length=30, choices=Decision.choices)
+    sentence = models.CharField(max_length=300, help_text="The one sentence that states it.")
+    conditions = models.TextField(blank=True)
+    keep_unchanged = models.TextField("what the supplier must keep unchanged", blank=True)
+    inspector_checks = models.TextField("what the inspector must check", blank=True)
+    unlocks = models.ManyToManyField(Gate, through="ApprovalGate", related_name="approvals")
+    based_on = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The approval this one supersedes.",
+    )
+    manifest = models.JSONField()
+    manifest_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "orders_approval"
+        ordering = ["-id"]
+        triggers = APPEND_ONLY
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.sentence}"
+
+    @property
+    def opens_gates(self) -> bool:
+        return self.decision != self.Decision.REJECTED
+
+
+class ApprovalGate(models.Model):
+    approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="+")
+    gate = models.ForeignKey(Gate, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "orders_approvalgate"
+        triggers = APPEND_ONLY
+        constraints = [
+            models.UniqueConstraint(fields=["approval", "gate"], name="approval_gate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approval_id} unlocks {self.gate_id}"
+
+
+class ApprovalPin(models.Model):
+    """One exact thing the approval rests on: an evidence version, a serial report, a
+    statement version or an exception decision, with the fingerprint it had when signed."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", "Evidence version"
+        SERIAL_LIST = "serial_list", "Serial report"
+        STATEMENT = "statement", "Statement version"
+        EXCEPTION = "exception", "Exception and its decision"
+        INSPECTION = "inspection", "Inspection results"
+
+    approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="pins")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    label = models.CharField(max_length=300)
+    fingerprint = models.CharField(max_length=200)
+
+    class Meta:
+        db_table = "orders_approvalpin"
+        ordering = ["kind", "object_id"]
+        triggers = APPEND_ONLY
+        indexes = [models.Index(fields=["kind", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"
+
+
+class Signature(models.Model):
+    """Who signed, when, meaning what — bound to the manifest by its hash."""
+
+    approval = models.OneToOneField(Approval, on_delete=models.PROTECT, related_name="signature")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=200)
+    meaning = models.CharField(max_length=300)
+    signed_at = models.DateTimeField()
+    manifest_sha256 = models.CharField(max_length=64)
+    signature_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "orders_signature"
+        triggers = APPEND_ONLY
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}, {self.signed_at:%Y-%m-%d %H:%M} UTC: {self.meaning}"
+
+
+class ApprovalStaleness(models.Model):
+    """Something the approval pinned has a new version: the approval no longer opens gates."""
+
+    approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="staleness")
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "orders_approvalstaleness"
+        ordering = ["id"]
+        triggers = APPEND_ONLY
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class GateRelease(models.Model):
+    """Finance released the gate (money or goods moved). One per gate, never changed; a
+    release while the gate was blocked carries its written reason as an exception."""
+
+    gate = models.OneToOneField(Gate, on_delete=models.PROTECT, related_name="release")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(auto_now_add=True)
+    with_exception = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "orders_gaterelease"
+        triggers = APPEND_ONLY
+
+    def __str__(self) -> str:
+        return f"{self.gate} released{' with exception' if self.with_exception else ''}"
+
+
+class Payment(models.Model):
+    """Money that moved through a gate: who was paid, how much, and the document that proves
+    why. Never edited; a payment while its gate was blocked carries a written reason."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        BALANCE = "balance", "Balance"
+        EXTRA_FEE = "extra_fee", "Extra fee"
+        REWORK_CHARGE = "rework_charge", "Rework charge"
+        STORAGE_COST = "storage_cost", "Storage cost"
+        RUSH_PAYMENT = "rush_payment", "Rush payment"
+
+    # Charges for work beyond the order: the payee must be someone the file names.
+    EXTRA_KINDS = {Kind.EXTRA_FEE, Kind.REWORK_CHARGE, Kind.STORAGE_COST, Kind.RUSH_PAYMENT}
+
+    gate = models.ForeignKey(Gate, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    payee = models.CharField("payee company", max_length=200)
+    paid_on = models.DateField()
+    document = models.FileField(upload_to="payment-documents/", max_length=200)
+    document_name = models.CharField(max_length=255)
+    document_sha256 = models.CharField(max_length=64)
+    gate_state = models.CharField("gate state when paid", max_length=30)
+    reason = models.TextField(blank=True)
+    payee_named_in_file = models.BooleanField(default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "orders_payment"
+        ordering = ["-paid_on", "-id"]
+        triggers = APPEND_ONLY
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} to {self.payee} ({self.get_kind_display()})"
+
+    @property
+    def paid_while_blocked(self) -> bool:
+        return self.gate_state == "blocked"

@@ -1,0 +1,182 @@
+"""Gates and their state: derived from approvals, staleness and the release, never stored;
+creating and releasing them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from approvals.models import (
+    Approval,
+    ApprovalGate,
+    Gate,
+    GateRelease,
+)
+from orders.models import Batch, PurchaseOrder
+from orders.selectors import orders_visible_to
+from portal.audit import audit_log
+from portal.errors import Conflict
+from portal.models import User
+from portal.roles import can_manage_orders, can_move_money
+
+
+def latest_approval(order: PurchaseOrder, batch: Batch | None) -> Approval | None:
+    """The newest approval of a batch (or of the order itself): the one that speaks for it.
+    Each approval supersedes the one before, so an older approval never opens anything."""
+    return (
+        Approval.objects.filter(order=order, batch=batch)
+        .select_related("signature")
+        .order_by("-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class GateState:
+    state: str  # a Gate.State value
+    reason: str
+    approval: Approval | None
+
+    @property
+    def label(self) -> str:
+        return Gate.State(self.state).label
+
+
+def gate_state(gate: Gate) -> GateState:
+    """What a gate is now, and why: read fresh, so a caller holding the gate's lock sees truth."""
+    return gate_states([gate])[gate.pk]
+
+
+def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
+    """Each gate's state, from a fixed handful of queries however many gates there are.
+
+    A released gate stays released. Otherwise the newest approval of the gate's batch (or
+    order) decides: none, a rejection, one that does not open this gate, or a stale one keep it
+    blocked; else it is open. Blocked inspection steps of its batch are added to the reason."""
+    from inspection.models import BlockedStep
+
+    gates = list(gates)
+    if not gates:
+        return {}
+    order_ids = {gate.order_id for gate in gates}
+    releases = {r.gate_id: r for r in GateRelease.objects.filter(gate__in=gates)}
+    latest: dict[tuple[int, int | None], Approval] = {}
+    for approval in (
+        Approval.objects.filter(order_id__in=order_ids)
+        .select_related("signature")
+        .prefetch_related("staleness")
+        .order_by("id")
+    ):
+        latest[(approval.order_id, approval.batch_id)] = approval  # the newest wins
+    links = set(
+        ApprovalGate.objects.filter(approval__in=list(latest.values())).values_list(
+            "approval_id", "gate_id"
+        )
+    )
+    steps: dict[int, list[BlockedStep]] = {}
+    for step in (
+        BlockedStep.objects.filter(plan__batch__order_id__in=order_ids)
+        .select_related("plan__batch")
+        .order_by("id")
+    ):
+        steps.setdefault(step.plan.batch.order_id, []).append(step)
+
+    states = {}
+    for gate in gates:
+        approval = latest.get((gate.order_id, gate.batch_id))
+        release = releases.get(gate.pk)
+        if release is not None:
+            state = "released_with_exception" if release.with_exception else "released"
+            states[gate.pk] = GateState(state, release.reason or "Released.", approval)
+            continue
+        linked = approval is not None and (approval.pk, gate.pk) in links
+        state = _unreleased_state(gate, approval, linked)
+        mine = [
+            s
+            for s in steps.get(gate.order_id, [])
+            if gate.batch_id is None or s.plan.batch_id == gate.batch_id
+        ]
+        blocked = " ".join(
+            f"Inspection #{s.plan_id} of batch {s.plan.batch.code}: "
+            f"{s.get_step_display().lower()} was blocked by {s.blocked_by} "
+            f"({s.reason.rstrip('.')})."
+            for s in mine[:5]
+        )
+        states[gate.pk] = GateState(state.state, f"{state.reason} {blocked}".strip(), approval)
+    return states
+
+
+def _unreleased_state(gate: Gate, approval: Approval | None, linked: bool) -> GateState:
+    if approval is None:
+        return GateState("blocked", "No signed approval opens this gate yet.", None)
+    if not approval.opens_gates:
+        return GateState("blocked", f"Rejected: {approval.sentence}", approval)
+    unlocked = {entry["id"] for entry in approval.manifest.get("unlocks", [])}
+    if gate.pk not in unlocked or not linked:
+        return GateState(
+            "blocked",
+            f"Approval #{approval.pk}, the current one, does not open this gate.",
+            approval,
+        )
+    stale = next(iter(approval.staleness.all()), None)
+    if stale is not None:
+        return GateState("blocked", f"The approval is stale: {stale.reason}", approval)
+    return GateState("open", f"{approval.get_decision_display()}: {approval.sentence}", approval)
+
+
+@transaction.atomic
+def gate_create(*, user: User, order: PurchaseOrder, kind: str, batch: Batch | None = None) -> Gate:
+    if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
+        raise PermissionDenied("Only the buyer's buyers and admins set up gates.")
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    gate = Gate(order=order, batch=batch, kind=kind)
+    gate.full_clean()
+    try:
+        with transaction.atomic():
+            gate.save()
+    except IntegrityError:
+        raise ValidationError(f"{gate} exists already.") from None
+    audit_log(actor=user, action="gate.created", obj=gate, order=order, payload={"gate": str(gate)})
+    return gate
+
+
+@transaction.atomic
+def gate_release(*, gate: Gate, user: User, reason: str = "") -> GateRelease:
+    """Finance releases a gate. An open gate needs nothing more; a blocked one needs a written
+    reason and is recorded as released with exception. Exactly one release per gate."""
+    if not can_move_money(user):
+        raise PermissionDenied("Only finance releases gates.")
+    if not orders_visible_to(user).filter(pk=gate.order_id).exists():
+        raise PermissionDenied("This gate is not yours.")
+    gate = Gate.objects.select_for_update().get(pk=gate.pk)
+    state = gate_state(gate)
+    if state.state.startswith("released"):
+        raise Conflict(f"{gate} was released a moment ago.")
+    with_exception = state.state == "blocked"
+    if with_exception and not reason.strip():
+        raise ValidationError(
+            {"reason": f"{gate} is blocked ({state.reason}) — write why it is released anyway."}
+        )
+    try:
+        with transaction.atomic():
+            release = GateRelease.objects.create(
+                gate=gate, released_by=user, with_exception=with_exception, reason=reason.strip()
+            )
+    except IntegrityError:
+        raise Conflict(f"{gate} was released a moment ago.") from None
+    audit_log(
+        actor=user,
+        action="gate.released",
+        obj=gate,
+        order=gate.order,
+        payload={
+            "with_exception": with_exception,
+            "reason": reason.strip(),
+            "state_before": state.state,
+        },
+    )
+    return release

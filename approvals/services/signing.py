@@ -1,0 +1,269 @@
+"""Narrow signed approvals.
+
+An approval is created and signed in one step: the buyer re-enters the password, and the
+signature holds the SHA-256 of a manifest listing exactly what was reviewed. It can only pin
+things of its own batch (or order), only unlock that batch's (or order's) gates, and is never
+changed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from approvals.models import (
+    Approval,
+    ApprovalGate,
+    ApprovalPin,
+    Gate,
+    Signature,
+)
+from approvals.services.gates import latest_approval
+from approvals.services.pins import Pin, Resolved, _pin_batch_id, _resolve, _sha
+from orders.models import Batch, PurchaseOrder
+from orders.selectors import orders_visible_to
+from orders.services import batch_lock
+from portal.audit import audit_log
+from portal.errors import Conflict
+from portal.models import User
+from portal.roles import can_manage_orders
+
+
+def _check_exceptions(batch: Batch | None, decision: str, pinned_exceptions: set[int]) -> None:
+    """Undecided exceptions block "accepted"; "accepted with conditions" must name them."""
+    if batch is None or decision == Approval.Decision.REJECTED:
+        return
+    from serials.models import SerialList
+    from serials.selectors import current_exceptions, latest_production_list
+
+    serial_list = latest_production_list(batch)
+    if serial_list is not None and serial_list.status != SerialList.Status.DONE:
+        raise ValidationError(
+            f"The latest serial list ({serial_list.original_name}) is "
+            f"{serial_list.get_status_display().lower()}: wait for its report before accepting."
+        )
+    undecided = [e for e in current_exceptions(batch) if e.status != e.Status.ACCEPTED]
+    if not undecided:
+        return
+    if decision == Approval.Decision.ACCEPTED:
+        names = "; ".join(e.summary for e in undecided[:5])
+        raise ValidationError(
+            f"{len(undecided)} exception(s) are not accepted ({names}). Decide them, or accept "
+            "with conditions that name them."
+        )
+    unnamed = [e for e in undecided if e.pk not in pinned_exceptions]
+    if unnamed:
+        names = "; ".join(e.summary for e in unnamed[:5])
+        raise ValidationError(
+            f"Accepting with conditions must name every open exception; not named: {names}."
+        )
+
+
+def _manifest(
+    order: PurchaseOrder,
+    batch: Batch | None,
+    fields: dict[str, str],
+    pins: list[Resolved],
+    gates: list[Gate],
+    based_on: Approval | None,
+) -> tuple[dict[str, Any], str]:
+    manifest = {
+        "order": {"id": order.pk, "number": order.number},
+        "batch": {"id": batch.pk, "code": batch.code} if batch else None,
+        **fields,
+        "pins": sorted(
+            (
+                {"kind": p.kind, "id": p.object_id, "label": p.label, "fingerprint": p.fingerprint}
+                for p in pins
+            ),
+            key=lambda pin: (pin["kind"], pin["id"]),
+        ),
+        "unlocks": sorted(
+            ({"id": g.pk, "gate": str(g)} for g in gates), key=lambda gate: gate["id"]
+        ),
+        "supersedes": based_on.pk if based_on else None,
+    }
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return json.loads(canonical), _sha(canonical)
+
+
+def manifest_sha256(approval: Approval) -> str:
+    """Recompute the hash of what the approval says it covers."""
+    canonical = json.dumps(
+        approval.manifest, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
+    )
+    return _sha(canonical)
+
+
+def signature_intact(approval: Approval) -> bool:
+    """The signature still binds exactly this manifest, these pins and this approval."""
+    signature = approval.signature
+    pins = sorted((p.kind, p.object_id, p.fingerprint) for p in approval.pins.all())
+    listed = sorted((p["kind"], p["id"], p["fingerprint"]) for p in approval.manifest["pins"])
+    gates = sorted(approval.unlocks.values_list("pk", flat=True))
+    fields = ("decision", "sentence", "conditions", "keep_unchanged", "inspector_checks")
+    return (
+        manifest_sha256(approval) == approval.manifest_sha256 == signature.manifest_sha256
+        and pins == listed
+        and gates == sorted(entry["id"] for entry in approval.manifest["unlocks"])
+        and all(getattr(approval, name) == approval.manifest[name] for name in fields)
+        and signature.signature_sha256 == _signature_hash(approval, signature)
+    )
+
+
+def _signature_hash(approval: Approval, signature: Signature) -> str:
+    return _sha(
+        f"{approval.pk}|{signature.manifest_sha256}|{signature.signer_id}|"
+        f"{signature.signed_at.isoformat()}|{signature.meaning}"
+    )
+
+
+@transaction.atomic
+def approval_sign(
+    *,
+    user: User,
+    password: str,
+    order: PurchaseOrder,
+    decision: str,
+    sentence: str,
+    pins: Sequence[Pin],
+    unlocks: Iterable[Gate] = (),
+    batch: Batch | None = None,
+    conditions: str = "",
+    keep_unchanged: str = "",
+    inspector_checks: str = "",
+    based_on: Approval | None = None,
+) -> Approval:
+    """Record and sign one narrow decision. ``based_on`` is the approval the buyer saw as the
+    current one for these gates (None if none): if someone signed since, this raises Conflict."""
+    if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
+        raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
+    if not user.check_password(password):
+        raise ValidationError({"password": "That is not your password; nothing was signed."})
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    if based_on is not None and (based_on.order_id, based_on.batch_id) != (
+        order.pk,
+        batch.pk if batch else None,
+    ):
+        raise ValidationError("An approval can only supersede one of the same batch (or order).")
+    if decision not in Approval.Decision.values:
+        raise ValidationError({"decision": f"“{decision}” is not a decision."})
+    sentence = " ".join(sentence.split())
+    if not sentence:
+        raise ValidationError({"sentence": "State the decision in one sentence."})
+    if not pins:
+        raise ValidationError({"pins": "Pin what you reviewed: an approval covers only that."})
+    if decision == Approval.Decision.ACCEPTED_WITH_CONDITIONS and not conditions.strip():
+        raise ValidationError({"conditions": "Write the conditions."})
+
+    # Lock the batch (or order): signers, and uploads of new serial lists, queue up here.
+    if batch is not None:
+        batch_lock(batch=batch)
+    else:
+        PurchaseOrder.objects.select_for_update().get(pk=order.pk)
+    scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))
+    # Scope first, before anything is locked or named: an id outside it answers exactly like
+    # an id that does not exist, so nothing about another batch or buyer leaks back.
+    unique_pins = list(dict.fromkeys((kind, int(object_id)) for kind, object_id in pins))
+    outside = [pin for pin in unique_pins if _pin_batch_id(*pin) not in scope]
+    if outside:
+        names = ", ".join(f"{kind} #{object_id}" for kind, object_id in outside)
+        raise ValidationError(
+            {
+                "pins": f"An approval covers only its own {'batch' if batch else 'order'}; "
+                f"there is no {names} in it."
+            }
+        )
+    resolved = [_resolve(kind, object_id) for kind, object_id in unique_pins]
+    pinned_exceptions = {p.object_id for p in resolved if p.kind == ApprovalPin.Kind.EXCEPTION}
+    for each in [batch] if batch else list(order.batches.order_by("code")):
+        _check_exceptions(each, decision, pinned_exceptions)
+
+    gate_ids = sorted({gate.pk for gate in unlocks})
+    if gate_ids and decision == Approval.Decision.REJECTED:
+        raise ValidationError({"unlocks": "A rejection opens no gate."})
+    # Lock the gates (in id order, so two signers never deadlock) before reading their state.
+    gates = list(Gate.objects.select_for_update().filter(pk__in=gate_ids).order_by("pk"))
+    wrong = [
+        g for g in gates if g.order_id != order.pk or g.batch_id != (batch.pk if batch else None)
+    ]
+    if wrong or len(gates) != len(gate_ids):
+        raise ValidationError(
+            {
+                "unlocks": "An approval opens only the gates of its own batch (or order); "
+                f"not: {', '.join(str(g) for g in wrong) or 'unknown gates'}."
+            }
+        )
+    current = latest_approval(order, batch)
+    if (current.pk if current else None) != (based_on.pk if based_on else None):
+        target = f"batch {batch.code}" if batch else f"PO {order.number}"
+        raise Conflict(
+            f"Someone signed an approval for {target} a moment ago; reload and review it first."
+        )
+
+    fields = {
+        "decision": decision,
+        "sentence": sentence,
+        "conditions": conditions.strip(),
+        "keep_unchanged": keep_unchanged.strip(),
+        "inspector_checks": inspector_checks.strip(),
+    }
+    manifest, manifest_hash = _manifest(order, batch, fields, resolved, gates, based_on)
+    try:
+        with transaction.atomic():
+            approval = Approval.objects.create(
+                order=order,
+                batch=batch,
+                based_on=based_on,
+                manifest=manifest,
+                manifest_sha256=manifest_hash,
+                **fields,
+            )
+    except IntegrityError:
+        raise Conflict("That approval was superseded a moment ago; reload and review.") from None
+    ApprovalPin.objects.bulk_create(
+        ApprovalPin(
+            approval=approval,
+            kind=p.kind,
+            object_id=p.object_id,
+            label=p.label[:300],
+            fingerprint=p.fingerprint,
+        )
+        for p in resolved
+    )
+    ApprovalGate.objects.bulk_create(ApprovalGate(approval=approval, gate=g) for g in gates)
+    signed_at = timezone.now()
+    meaning = (
+        f"I, {user.printed_name}, sign this decision for the buyer: "
+        f"{approval.get_decision_display()}."
+    )
+    signature = Signature(
+        approval=approval,
+        signer=user,
+        printed_name=user.printed_name,
+        meaning=meaning,
+        signed_at=signed_at,
+        manifest_sha256=manifest_hash,
+    )
+    signature.signature_sha256 = _signature_hash(approval, signature)
+    signature.save()
+    audit_log(
+        actor=user,
+        action="approval.signed",
+        obj=approval,
+        order=order,
+        payload={
+            "decision": decision,
+            "sentence": sentence,
+            "manifest_sha256": manifest_hash,
+            "gates": [str(g) for g in gates],
+            "supersedes": based_on.pk if based_on else None,
+        },
+    )
+    return approval

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from approvals import views
+
+urlpatterns = [
+    path("orders/<int:pk>/approvals/", views.order_approvals, name="order-approvals"),
+    path("orders/<int:pk>/gates/", views.order_gate_create, name="order-gate-create"),
+    path("batches/<int:pk>/approvals/", views.batch_approvals, name="batch-approvals"),
+    path("batches/<int:pk>/gates/", views.batch_gate_create, name="batch-gate-create"),
+    path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
+    path("finance/", views.finance_board, name="finance-board"),
+    path("gates/<int:pk>/release/", views.gate_release, name="gate-release"),
+    path("gates/<int:pk>/payments/", views.gate_payments, name="gate-payments"),
+    path("payments/<int:pk>/document/", views.payment_document, name="payment-document"),
+]
