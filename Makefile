@@ -21,11 +21,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	VENV=$(VENV) bash scripts/test.sh $(ARGS)
 
-## Lint, import layers, system checks and migration drift: what CI runs besides the tests.
+## Lint, import layers, types, system checks and migration drift: what CI runs besides the tests.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy portal orders serials evidence inspection lookup approvals dossier demo
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -12,6 +12,6 @@ class ApprovalsConfig(AppConfig):
         pin_versions_subscribe(approvals_on_new_version)
 
         from approvals.views import batch_early_shipments_panel
-        from portal.panels import batch_panel_register
+        from portal.pages import batch_panel_register
 
         batch_panel_register(batch_early_shipments_panel)

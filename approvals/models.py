@@ -51,7 +51,7 @@ class Gate(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = f"batch {self.batch.code}" if self.batch_id else f"PO {self.order.number}"
+        target = f"batch {self.batch.code}" if self.batch is not None else f"PO {self.order.number}"
         return f"{self.get_kind_display()} of {target}"
 
 
@@ -79,7 +79,9 @@ class Approval(models.Model):
     conditions = models.TextField(blank=True)
     keep_unchanged = models.TextField("what the supplier must keep unchanged", blank=True)
     inspector_checks = models.TextField("what the inspector must check", blank=True)
-    unlocks = models.ManyToManyField(Gate, through="ApprovalGate", related_name="approvals")
+    unlocks: models.ManyToManyField[Gate, ApprovalGate] = models.ManyToManyField(
+        Gate, through="ApprovalGate", related_name="approvals"
+    )
     based_on = models.OneToOneField(
         "self",
         null=True,

@@ -43,10 +43,10 @@ def early_shipments(*, batches: Iterable[Batch]) -> list[EarlyShipment]:
     the order's. Units are distinct serials. A batch no shipment gate holds is not flagged:
     there was nothing to wait for. A shipment on the day of the release is not flagged either,
     as a date cannot tell which came first."""
-    batches = {batch.pk: batch for batch in batches}
+    by_pk = {batch.pk: batch for batch in batches}
     gates = list(
         Gate.objects.filter(
-            order__in={batch.order_id for batch in batches.values()},
+            order__in={batch.order_id for batch in by_pk.values()},
             kind=Gate.Kind.SHIPMENT_RELEASE,
         )
     )
@@ -54,7 +54,7 @@ def early_shipments(*, batches: Iterable[Batch]) -> list[EarlyShipment]:
     of_order = {gate.order_id: gate for gate in gates if gate.batch_id is None}
     holding = {
         pk: gate
-        for pk, batch in batches.items()
+        for pk, batch in by_pk.items()
         if (gate := own.get(pk) or of_order.get(batch.order_id)) is not None
     }
     if not holding:
@@ -82,5 +82,5 @@ def early_shipments(*, batches: Iterable[Batch]) -> list[EarlyShipment]:
         gate = holding[batch_id]
         released_on = released.get(gate.pk)
         if released_on is None or shipped_on < released_on:
-            found.append(EarlyShipment(batches[batch_id], gate, shipped_on, units, released_on))
+            found.append(EarlyShipment(by_pk[batch_id], gate, shipped_on, units, released_on))
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -32,10 +32,11 @@ from portal.roles import (
     can_read_inspector_checks,
     is_buyer_side,
 )
+from portal.typing import AuthenticatedRequest
 
 
 def _early_shipments(
-    request: HttpRequest, order: PurchaseOrder, gates: Iterable[Gate]
+    request: AuthenticatedRequest, order: PurchaseOrder, gates: Iterable[Gate]
 ) -> list[EarlyShipment]:
     """Units shipped before one of these shipment gates was released; the buyer's staff see
     them where they decide and release."""
@@ -55,10 +56,11 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value: Any) -> Any:
         if any(not str(pk).isascii() or not str(pk).isdigit() or len(str(pk)) > 18 for pk in value):
             raise ValidationError("Choose gates from the list.", code="invalid_choice")
-        return super()._check_values(value)
+        # django-stubs leaves out the private ModelMultipleChoiceField._check_values it overrides.
+        return super()._check_values(value)  # type: ignore[misc]
 
 
-def _states(gates: Iterable[Gate], request: HttpRequest) -> list[tuple[Gate, Any]]:
+def _states(gates: Iterable[Gate], request: AuthenticatedRequest) -> list[tuple[Gate, Any]]:
     """Each gate's state; the reasons (finance's notes among them) only for the buyer's staff."""
     rows = []
     gates = list(gates)
@@ -114,8 +116,8 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pins"].choices = candidates
-        self.fields["unlocks"].queryset = gates
+        cast(forms.MultipleChoiceField, self.fields["pins"]).choices = candidates
+        cast(BoundedModelMultipleChoiceField, self.fields["unlocks"]).queryset = gates
         if not gates.exists():
             self.fields[
                 "unlocks"
@@ -129,7 +131,7 @@ class GateForm(BootstrapFormMixin, forms.Form):
 
 
 def _approvals_page(
-    request: HttpRequest, order: PurchaseOrder, batch: Batch | None
+    request: AuthenticatedRequest, order: PurchaseOrder, batch: Batch | None
 ) -> HttpResponse:
     """Draft, sign and list the approvals of one batch, or of the order as a whole (batch None).
     The form offers only what this scope may pin and only this scope's gates."""
@@ -198,19 +200,19 @@ def _candidates(order: PurchaseOrder, batch: Batch | None) -> list[tuple[str, st
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_approvals(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_approvals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     return _approvals_page(request, batch.order, batch)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def order_approvals(request: HttpRequest, pk: int) -> HttpResponse:
+def order_approvals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     return _approvals_page(request, order, None)
 
 
-def _gate_create(request: HttpRequest, order: PurchaseOrder, batch: Batch | None) -> None:
+def _gate_create(request: AuthenticatedRequest, order: PurchaseOrder, batch: Batch | None) -> None:
     if not can_manage_orders(request.user):
         raise PermissionDenied
     form = GateForm(request.POST)
@@ -227,7 +229,7 @@ def _gate_create(request: HttpRequest, order: PurchaseOrder, batch: Batch | None
 
 @login_required
 @require_POST
-def batch_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_gate_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     _gate_create(request, batch.order, batch)
     return redirect("batch-approvals", pk=batch.pk)
@@ -235,19 +237,19 @@ def batch_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def order_gate_create(request: HttpRequest, pk: int) -> HttpResponse:
+def order_gate_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     _gate_create(request, order, None)
     return redirect("order-approvals", pk=order.pk)
 
 
-def _approvals_visible_to(request: HttpRequest) -> QuerySet[Approval]:
+def _approvals_visible_to(request: AuthenticatedRequest) -> QuerySet[Approval]:
     return Approval.objects.filter(order__in=orders_visible_to(request.user))
 
 
 @login_required
 @require_http_methods(["GET"])
-def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def approval_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     approval = get_object_or_404(
         _approvals_visible_to(request).select_related("signature", "order", "batch"), pk=pk
     )
@@ -270,11 +272,11 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _board_rows(request: HttpRequest) -> list[tuple[Gate, approvals.GateState]]:
-    gates = Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
+def _board_rows(request: AuthenticatedRequest) -> list[tuple[Gate, approvals.GateState]]:
+    visible = Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
         "order", "batch", "order__supplier"
     )
-    gates = list(gates.prefetch_related("payments").order_by("order__number", "id"))
+    gates = list(visible.prefetch_related("payments").order_by("order__number", "id"))
     states = approvals.gate_states(gates)
     rows = [(gate, states[gate.pk]) for gate in gates]
     state = request.GET.get("state", "")
@@ -288,7 +290,7 @@ def _board_rows(request: HttpRequest) -> list[tuple[Gate, approvals.GateState]]:
 
 @login_required
 @require_http_methods(["GET"])
-def finance_board(request: HttpRequest) -> HttpResponse:
+def finance_board(request: AuthenticatedRequest) -> HttpResponse:
     """Every gate across the buyer's orders, what it waits for, and its release."""
     if not is_buyer_side(request.user):
         raise PermissionDenied
@@ -357,7 +359,7 @@ def _paid(gate: Gate) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def gate_release(request: HttpRequest, pk: int) -> HttpResponse:
+def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A confirmation page: releasing moves money or goods, so it is never one stray click."""
     gate = get_object_or_404(
         Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
@@ -401,7 +403,7 @@ class PaymentForm(BootstrapFormMixin, forms.ModelForm):
         labels = {"reason": "Reason (required while the gate is blocked)"}
 
 
-def _internal_gate(request: HttpRequest, pk: int) -> Gate:
+def _internal_gate(request: AuthenticatedRequest, pk: int) -> Gate:
     """Payments are the buyer's internal business: anyone else gets 404, as for a foreign id."""
     if not is_buyer_side(request.user):
         raise Http404("No such gate.")
@@ -415,7 +417,7 @@ def _internal_gate(request: HttpRequest, pk: int) -> Gate:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def gate_payments(request: HttpRequest, pk: int) -> HttpResponse:
+def gate_payments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     gate = _internal_gate(request, pk)
     form = PaymentForm(request.POST or None, request.FILES or None)
     can_record = can_move_money(request.user)
@@ -448,7 +450,7 @@ def gate_payments(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def payment_document(request: HttpRequest, pk: int) -> FileResponse:
+def payment_document(request: AuthenticatedRequest, pk: int) -> FileResponse:
     if not is_buyer_side(request.user):
         raise Http404("No such payment.")
     payment = get_object_or_404(
@@ -467,7 +469,7 @@ def payment_document(request: HttpRequest, pk: int) -> FileResponse:
 
 def batch_early_shipments_panel(request: HttpRequest, batch: Batch) -> SafeString:
     """The batch page's flags for units shipped before their shipment gate was released
-    (registered in ``ApprovalsConfig.ready``; see ``portal.panels``); buyer's staff only."""
+    (registered in ``ApprovalsConfig.ready``; see ``portal.pages``); buyer's staff only."""
     if not is_buyer_side(request.user):
         return SafeString("")
     found = early_shipments(batches=[batch])

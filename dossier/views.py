@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404
 from django.views.decorators.http import require_http_methods
 
 from dossier.build import dossier_file, dossier_filename
 from orders.selectors import order_for
 from portal.audit import audit_log
 from portal.roles import is_buyer_side
+from portal.typing import AuthenticatedRequest
 
 
 @login_required
 @require_http_methods(["GET"])
-def order_dossier(request: HttpRequest, pk: int) -> FileResponse:
+def order_dossier(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """The dispute dossier as one ZIP download; internal to the buyer, and logged."""
     order = order_for(request.user, pk)
     if not is_buyer_side(request.user):

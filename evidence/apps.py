@@ -6,8 +6,11 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence: dated uploads per batch"
 
     def ready(self) -> None:
+        from evidence.pages import batch_evidence_context
         from evidence.pins import PIN_KINDS
+        from portal.pages import page_context_register
         from portal.registries import pin_kind_register
 
         for kind in PIN_KINDS:
             pin_kind_register(kind)
+        page_context_register("batch", batch_evidence_context)

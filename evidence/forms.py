@@ -29,7 +29,9 @@ class MultipleFileField(forms.FileField):
 
 
 class EvidenceUploadForm(BootstrapFormMixin, forms.Form):
-    files = MultipleFileField(label="Files", allow_empty_file=True)
+    # django-stubs takes this for BaseForm.files (the uploaded files); the form's metaclass moves
+    # declared fields into base_fields, so the two never meet.
+    files = MultipleFileField(label="Files", allow_empty_file=True)  # type: ignore[assignment]
     kind = forms.ChoiceField(choices=EvidenceKind.choices)
     description = forms.CharField(
         max_length=500, required=False, help_text="What it shows, and that it names this batch."

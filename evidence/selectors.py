@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
@@ -69,9 +71,10 @@ def freshness_flags(
     visible = set(
         batches_visible_to(viewer).filter(pk__in=other_batches).values_list("pk", flat=True)
     )
-    releases: dict[int, list[tuple[int | None, object, str]]] = defaultdict(list)
-    # Reverse lookups, not an import: gates and their releases live in approvals, above.
-    gate_model = PurchaseOrder._meta.get_field("gates").related_model
+    releases: dict[int, list[tuple[int | None, datetime.datetime, str]]] = defaultdict(list)
+    # Reverse lookups, not an import: gates and their releases live in approvals, above, so the
+    # gate model is known here only at run time.
+    gate_model: Any = PurchaseOrder._meta.get_field("gates").related_model
     kinds = dict(gate_model._meta.get_field("kind").flatchoices)
     for order_id, batch_id, released_at, gate_kind in PurchaseOrder.objects.filter(
         pk__in={item.batch.order_id for item in items}, gates__release__isnull=False

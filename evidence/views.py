@@ -7,9 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import services
@@ -21,7 +20,7 @@ from evidence.forms import (
     ResponsibilityForm,
     StatementForm,
 )
-from evidence.models import ResponsibilityRole
+from evidence.models import EvidenceItem, ResponsibilityRole
 from evidence.selectors import (
     batch_evidence_summary,
     evidence_for,
@@ -40,15 +39,16 @@ from portal.roles import (
     can_upload_batch_files,
     role_of,
 )
+from portal.typing import AuthenticatedRequest
 
 
-def _can_upload(request: HttpRequest) -> bool:
+def _can_upload(request: AuthenticatedRequest) -> bool:
     return can_upload_batch_files(request.user)
 
 
 @login_required
 @require_http_methods(["GET"])
-def batch_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     return render(
         request,
@@ -69,19 +69,15 @@ def batch_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    """Several files at once from the form, or one per request from the drag-and-drop script
-    (which asks for JSON to show each file's progress and outcome)."""
+def evidence_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Several files at once from the form, without JavaScript; the drag-and-drop script sends
+    each file to the API instead, to show each one's progress and outcome."""
     batch = batch_for(request.user, pk)
     if not _can_upload(request):
         raise PermissionDenied
-    wants_json = "application/json" in request.headers.get("Accept", "")
     form = EvidenceUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        message = " ".join(e for errors in form.errors.values() for e in errors)
-        if wants_json:
-            return JsonResponse({"error": message}, status=400)
-        messages.error(request, message)
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("batch-evidence", pk=batch.pk)
     stored, refused = [], []
     for uploaded in form.cleaned_data["files"]:
@@ -95,17 +91,8 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
                     description=form.cleaned_data["description"],
                 )
             )
-        except PermissionDenied:
-            raise
         except ValidationError as error:
             refused.append(message_of(error))
-    if wants_json:
-        if refused or not stored:
-            return JsonResponse({"error": " ".join(refused) or "No file arrived."}, status=400)
-        item = stored[0]
-        return JsonResponse(
-            {"id": item.pk, "url": reverse("evidence-detail", args=[item.pk])}, status=201
-        )
     if stored:
         messages.success(request, f"{len(stored)} file(s) stored.")
     for message in refused:
@@ -115,7 +102,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def evidence_requirements(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_requirements(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     if not can_manage_orders(request.user):
         raise PermissionDenied
@@ -132,13 +119,13 @@ def evidence_requirements(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = evidence_for(request.user, pk)
     newest = item
     while hasattr(newest, "replaced_by"):
         newest = newest.replaced_by
     versions = []  # newest first, the whole chain whichever version is open
-    cursor = newest
+    cursor: EvidenceItem | None = newest
     while cursor is not None:
         versions.append(cursor)
         cursor = cursor.previous
@@ -160,7 +147,7 @@ def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def evidence_replace(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_replace(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = evidence_for(request.user, pk)
     if not _can_upload(request):
         raise PermissionDenied
@@ -201,7 +188,7 @@ def _serve(item_name: str, *, filename: str, content_type: str, inline: bool) ->
 
 @login_required
 @require_http_methods(["GET"])
-def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """The stored bytes, always as a download: never rendered by the browser as-is."""
     item = evidence_for(request.user, pk)
     return _serve(
@@ -211,7 +198,7 @@ def evidence_file(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def evidence_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+def evidence_thumbnail(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """Our own re-encoded JPEG, without metadata: safe to show inline."""
     item = evidence_for(request.user, pk)
     return _serve(
@@ -224,7 +211,7 @@ def evidence_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_requests(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_requests(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     form = EvidenceRequestForm(request.POST or None)
     if request.method == "POST":
@@ -254,7 +241,7 @@ def batch_requests(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     asked = request_for(request.user, pk)
     form = StatementForm(request.POST or None)
     if request.method == "POST":
@@ -295,7 +282,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def statement_review(request: HttpRequest, pk: int) -> HttpResponse:
+def statement_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     statement = statement_for(request.user, pk)
     if not can_manage_orders(request.user):
         raise PermissionDenied
@@ -306,7 +293,7 @@ def statement_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def order_responsibilities(request: HttpRequest, pk: int) -> HttpResponse:
+def order_responsibilities(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     can_edit = can_edit_responsibilities(request.user)
     form = ResponsibilityForm(request.POST or None)

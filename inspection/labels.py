@@ -257,7 +257,7 @@ LABEL_PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 def _load_image(image_bytes: bytes) -> Image.Image:
     """Open image bytes as an upright, opaque greyscale image, or raise ValueError."""
     try:
-        image = Image.open(io.BytesIO(image_bytes), formats=LABEL_PHOTO_FORMATS)
+        image: Image.Image = Image.open(io.BytesIO(image_bytes), formats=LABEL_PHOTO_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValueError(f"Image is too large to decode safely: {exc}") from exc
     except _IMAGE_ERRORS as exc:

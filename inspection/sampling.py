@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from heapq import heapify, heappop, heappush
 from types import MappingProxyType
-from typing import Final, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 __all__ = [
     "AQL_VALUES",
@@ -150,7 +150,7 @@ R       ↑     ↑     ↑     ↑     ↑     ↑     ↑     ↑     ↑     
 _DOWN: Final = "down"
 _UP: Final = "up"
 
-_Cell: TypeAlias = tuple[int, int] | str
+_Cell: TypeAlias = tuple[int, int] | Literal["down", "up"]
 
 
 def _parse_table_2a(text: str) -> tuple[tuple[str, ...], dict[str, tuple[_Cell, ...]]]:

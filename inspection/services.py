@@ -5,6 +5,7 @@ approval pinned makes that approval stale."""
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -34,6 +35,9 @@ from portal.roles import (
 )
 from portal.storage import store_by_hash
 
+if TYPE_CHECKING:
+    from serials.models import SerialList
+
 MAX_LABEL_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_SCANS_AT_ONCE = 5000
 
@@ -43,7 +47,7 @@ def _visible(user: User, batch: Batch) -> None:
         raise PermissionDenied("This batch is not yours to inspect.")
 
 
-def _production_serials(batch: Batch) -> tuple[object, list[str]]:
+def _production_serials(batch: Batch) -> tuple[SerialList, list[str]]:
     """The batch's latest validated production list and its distinct serials, in file order.
     A serial on two rows is one unit: the lot counts serials, as the report and approval do."""
     from serials.engine import read_serial_cells
@@ -198,6 +202,7 @@ def unit_result_record(
         raise ValidationError({"method": f"“{method}” is not a way of reading a label."})
     photo_name, photo_sha = "", ""
     if photo is not None:
+        assert photo.size is not None  # an uploaded file always knows its size
         if photo.size > MAX_LABEL_PHOTO_BYTES:
             raise ValidationError({"photo": "The photo is larger than 15 MB."})
         try:

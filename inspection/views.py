@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,6 +27,7 @@ from inspection.selectors import (
 from portal.errors import message_of
 from portal.forms import BootstrapFormMixin
 from portal.roles import can_plan_inspections, can_record_inspection_results
+from portal.typing import AuthenticatedRequest
 
 
 class PlanForm(BootstrapFormMixin, forms.Form):
@@ -93,7 +94,7 @@ class CartonScanForm(BootstrapFormMixin, forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_inspections(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_inspections(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = inspection_batch_for(request.user, pk)
     form = PlanForm(request.POST or None)
     if request.method == "POST":
@@ -134,7 +135,7 @@ UNIT_FILTERS = {
 }
 
 
-def _plan_context(request: HttpRequest, plan: InspectionPlan) -> dict:
+def _plan_context(request: AuthenticatedRequest, plan: InspectionPlan) -> dict:
     results = latest_results(plan)
     units = list(plan.units.all())
     rows = [(unit, results.get(unit.pk)) for unit in units]
@@ -166,7 +167,7 @@ def _plan_context(request: HttpRequest, plan: InspectionPlan) -> dict:
 
 @login_required
 @require_http_methods(["GET"])
-def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = plan_for(request.user, pk)
     context = _plan_context(request, plan)
     context["blocked_form"] = BlockedStepForm()
@@ -176,14 +177,14 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def inspection_checklist(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_checklist(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = plan_for(request.user, pk)
     return render(request, "inspection/inspection_checklist.html", _plan_context(request, plan))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sampled_unit(request: HttpRequest, pk: int) -> HttpResponse:
+def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     unit = unit_for(request.user, pk)
     plan = unit.plan
     form = ResultForm(request.POST or None, request.FILES or None)
@@ -228,7 +229,9 @@ def _next_unread(unit: SampledUnit) -> SampledUnit | None:
     return unit.plan.units.filter(results__isnull=True).exclude(pk=unit.pk).first()
 
 
-def _after_result(request: HttpRequest, unit: SampledUnit, result: UnitResult) -> HttpResponse:
+def _after_result(
+    request: AuthenticatedRequest, unit: SampledUnit, result: UnitResult
+) -> HttpResponse:
     """A label that departs from the list keeps the inspector on the unit, shown what was
     expected and what was read, to confirm or read again; anything else moves on."""
     if result_mismatches(result):
@@ -245,7 +248,7 @@ def _after_result(request: HttpRequest, unit: SampledUnit, result: UnitResult) -
 
 @login_required
 @require_POST
-def inspection_blocked_step(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_blocked_step(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = plan_for(request.user, pk)
     if not can_record_inspection_results(request.user):
         raise PermissionDenied
@@ -264,7 +267,7 @@ def inspection_blocked_step(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def inspection_carton_scans(request: HttpRequest, pk: int) -> HttpResponse:
+def inspection_carton_scans(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = plan_for(request.user, pk)
     if not can_record_inspection_results(request.user):
         raise PermissionDenied

@@ -144,6 +144,7 @@ class Conclusions:
             if (
                 rule is not None
                 and holder.expected is not None
+                and one.counter is not None  # always, under a sequential rule
                 and not holder.expected[0] <= one.counter <= holder.expected[1]
             ):
                 ranges = [
@@ -166,7 +167,9 @@ class Conclusions:
         rule = one.scope.engine_rule
 
         def where(e: ExceptionRow) -> str:
-            span = f"{rule.format(e.lo)} – {rule.format(e.hi)}" if rule else ""
+            span = ""  # a sequential rule's missing ranges have both bounds
+            if rule and e.lo is not None and e.hi is not None:
+                span = f"{rule.format(e.lo)} – {rule.format(e.hi)}"
             return f"the missing range {span} of {e.batch.label}"
 
         destroyed = [e for e in one.missing if self._declared_destroyed(e)]
@@ -310,13 +313,13 @@ def _short(note: str) -> str:
 
 
 def _covers(exception: ExceptionRow, counter: int | None) -> bool:
-    if exception.lo is None or counter is None:
+    if exception.lo is None or exception.hi is None or counter is None:
         return True  # allocated codes: reuse is recorded per other batch, not per range
     return exception.lo <= counter <= exception.hi
 
 
 def _states(exceptions: list[ExceptionRow]) -> str:
-    labels = {
+    labels: dict[str, str] = {
         SerialException.Status.OPEN: "exception open",
         SerialException.Status.ANSWERED: "answered, waiting for the buyer",
         SerialException.Status.REJECTED: "the buyer rejected the explanation",

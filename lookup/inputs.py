@@ -215,6 +215,7 @@ def scope_classify(scope: Scope, results: list[LookupResult], members: list[int]
             classified[row] = (code, counter)
     for position, (code, counter) in zip(claimed, classified, strict=True):
         if code == 0:
+            assert counter is not None  # a serial that fits its rule has a counter
             scope.positions.append(position)
             scope.counters.append(int(counter))
         else:

@@ -241,8 +241,10 @@ class LookupQuery:
         for (batch_id, kind), row in newest.items():
             batch = self.batches.get(batch_id)
             if batch is None:
+                order_date = _day(row[8])
+                assert order_date is not None  # an order's date is a required column
                 batch = self.batches[batch_id] = BatchRow(
-                    batch_id, row[5], row[6], row[7], _day(row[8])
+                    batch_id, row[5], row[6], row[7], order_date
                 )
             lists.speaking[row[0]] = batch
             lists.kind[row[0]] = kind
@@ -257,14 +259,10 @@ class LookupQuery:
         if not lists.speaking:
             return  # no batch of this product has a validated list: nothing can be known
         sequential = scope.engine_rule is not None
-        found = {
-            p: Found(scope, c)
-            for p, c in zip(
-                scope.positions,
-                scope.counters if sequential else [None] * len(scope.positions),
-                strict=True,
-            )
-        }
+        counter_of: Sequence[int | None] = scope.counters
+        if not sequential:
+            counter_of = [None] * len(scope.positions)
+        found = {p: Found(scope, c) for p, c in zip(scope.positions, counter_of, strict=True)}
         positions_of: dict[str, list[int]] = defaultdict(list)
         for position in found:
             positions_of[self.results[position].serial].append(position)

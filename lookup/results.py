@@ -88,7 +88,7 @@ class LookupStatus(models.TextChoices):
 RANK = {status: rank for rank, status in enumerate(LookupStatus.values)}
 S = LookupStatus
 # What each status means, as the lookup page's legend and the API's documentation say it.
-LOOKUP_MEANINGS = {
+LOOKUP_MEANINGS: dict[str, str] = {
     S.DESTROYED: "the supplier declared it destroyed, scrapped or never applied: no unit should "
     "carry it, so one that turns up may be a counterfeit",
     S.MALFORMED: "not a readable label, or it breaks its product's numbering rule (prefix, "

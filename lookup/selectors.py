@@ -35,18 +35,19 @@ def membership_prefetch(user: User | AnonymousUser) -> None:
     if not found:
         return
     membership = found[0]
+    joined = vars(membership)  # the raw query's extra columns, set on the instance as attributes
     membership.organisation = Organisation.from_db(
         membership._state.db,
         ["id", "name", "kind", "country", "contact_email"],
         [
             membership.organisation_id,
-            membership.organisation_name,
-            membership.organisation_kind,
-            membership.organisation_country,
-            membership.organisation_email,
+            joined["organisation_name"],
+            joined["organisation_kind"],
+            joined["organisation_country"],
+            joined["organisation_email"],
         ],
     )
-    user.membership = membership  # type: ignore[union-attr]
+    user.membership = membership
 
 
 def serial_lookup(*, user: User | AnonymousUser, text: str) -> LookupResult:

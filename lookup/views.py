@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,8 +22,10 @@ from lookup.results import (
 from lookup.selectors import membership_prefetch, serial_lookup, serials_lookup_bulk
 from portal.exports import csv_response
 from portal.roles import is_buyer_side
+from portal.typing import AuthenticatedRequest
 
-LOOKUP_STYLES = {
+# Keyed by the status text a result or finding carries (LookupStatus members are those strings).
+LOOKUP_STYLES: dict[str, tuple[str, str]] = {
     LookupStatus.CLEAN: ("text-bg-success", "bi-check-circle"),
     LookupStatus.ACCEPTED_EXCEPTION: ("text-bg-info", "bi-shield-check"),
     LookupStatus.FAILED_INSPECTION: ("text-bg-danger", "bi-clipboard-x"),
@@ -37,7 +39,7 @@ LOOKUP_STYLES = {
 
 
 def _lookup_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     form: SerialLookupForm,
     bulk_form: BulkLookupForm,
     result: LookupResult | None = None,
@@ -74,7 +76,7 @@ def _lookup_page(
 
 @login_required
 @require_http_methods(["GET"])
-def serial_lookup_page(request: HttpRequest) -> HttpResponse:
+def serial_lookup_page(request: AuthenticatedRequest) -> HttpResponse:
     """Customer service's search box: one serial (plain, GS1 element string or Digital Link)."""
     membership_prefetch(request.user)
     if not is_buyer_side(request.user):
@@ -88,7 +90,7 @@ def serial_lookup_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def serial_lookup_bulk(request: HttpRequest) -> HttpResponse:
+def serial_lookup_bulk(request: AuthenticatedRequest) -> HttpResponse:
     """Pasted or uploaded serials → a CSV, one row per input line, formula-safe."""
     if not is_buyer_side(request.user):
         raise PermissionDenied

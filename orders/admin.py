@@ -15,6 +15,7 @@ from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.admin import ScopedAdminMixin
 from portal.roles import can_manage_orders
+from portal.typing import admin_user
 
 
 def _frozen_fields_checked(form: ModelForm, cleaned: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +64,13 @@ class PurchaseOrderAdmin(ServiceSavedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PurchaseOrder]:
         return orders_visible_to(request.user)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
-        buyer = request.user.membership.organisation
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        buyer = admin_user(request).membership.organisation
 
+        # mypy takes no class held in a variable as a base (Django builds the admin's form class).
         class WithBuyer(form):  # type: ignore[valid-type, misc]
             """The model checks per-buyer uniqueness: it must know the buyer."""
 
@@ -86,10 +90,10 @@ class PurchaseOrderAdmin(ServiceSavedAdmin):
         firms = form.cleaned_data.get("inspection_firms", [])
         if change:
             saved = services.order_update(
-                order=obj, user=request.user, inspection_firms=firms, **data
+                order=obj, user=admin_user(request), inspection_firms=firms, **data
             )
         else:
-            saved = services.order_create(user=request.user, inspection_firms=firms, **data)
+            saved = services.order_create(user=admin_user(request), inspection_firms=firms, **data)
         obj.pk = saved.pk
 
 
@@ -105,9 +109,12 @@ class BatchAdmin(ServiceSavedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["order"] if obj else []
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        form = super().get_form(request, obj, change=change, **kwargs)
 
+        # mypy takes no class held in a variable as a base (Django builds the admin's form class).
         class FrozenFieldsChecked(form):  # type: ignore[valid-type, misc]
             def clean(self) -> dict[str, Any]:
                 return _frozen_fields_checked(self, super().clean())
@@ -122,13 +129,13 @@ class BatchAdmin(ServiceSavedAdmin):
     def save_model(self, request: HttpRequest, obj: Batch, form: ModelForm, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data if name != "order"}
         if change:
-            saved = services.batch_update(batch=obj, user=request.user, **data)
+            saved = services.batch_update(batch=obj, user=admin_user(request), **data)
         else:
             data.pop("code", None)
             data.pop("planned_quantity", None)
             saved = services.batch_create(
                 order=form.cleaned_data["order"],
-                user=request.user,
+                user=admin_user(request),
                 code=form.cleaned_data["code"],
                 planned_quantity=form.cleaned_data["planned_quantity"],
                 **data,

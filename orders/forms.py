@@ -1,6 +1,8 @@
 """Page forms. Validation lives on the models (``clean`` and constraints) and the services;
 the forms only choose the fields and widgets."""
 
+from typing import cast
+
 from django import forms
 
 from orders.models import Batch, PurchaseOrder
@@ -35,10 +37,10 @@ class OrderForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The model validates buyer-scoped uniqueness; the form must know the buyer for it.
         self.instance.buyer = buyer
-        self.fields["supplier"].queryset = Organisation.objects.filter(
-            kind=Organisation.Kind.SUPPLIER
-        )
-        self.fields["inspection_firms"].queryset = Organisation.objects.filter(
+        supplier = cast(forms.ModelChoiceField, self.fields["supplier"])
+        supplier.queryset = Organisation.objects.filter(kind=Organisation.Kind.SUPPLIER)
+        firms = cast(forms.ModelMultipleChoiceField, self.fields["inspection_firms"])
+        firms.queryset = Organisation.objects.filter(
             kind=Organisation.Kind.INSPECTION_FIRM
         ) | Organisation.objects.filter(pk=buyer.pk)
 

@@ -7,9 +7,11 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
+from django.utils.functional import Promise
 
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
@@ -48,8 +50,8 @@ BATCH_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
 
 # What a signed approval or the registry rests on: once either does, these never change (a
 # signed record is not rewritten under its signature; a correction is a new order or batch).
-ORDER_FROZEN_FIELDS = ("gtin", "sku")
-BATCH_FROZEN_FIELDS = ("code", "declared_first_serial", "declared_last_serial")
+ORDER_FROZEN_FIELDS: tuple[str, ...] = ("gtin", "sku")
+BATCH_FROZEN_FIELDS: tuple[str, ...] = ("code", "declared_first_serial", "declared_last_serial")
 
 
 def _accepted_serials(batches: Any) -> bool:
@@ -87,6 +89,12 @@ def batch_frozen_reason(*, batch: Batch) -> str | None:
     return None
 
 
+def _verbose_name(obj: PurchaseOrder | Batch, name: str) -> str | Promise:
+    field = obj._meta.get_field(name)
+    assert isinstance(field, Field)  # the frozen fields are the model's own columns
+    return field.verbose_name
+
+
 def frozen_fields_check(*, obj: PurchaseOrder | Batch, values: dict[str, Any]) -> None:
     """Refuse, naming each field and why, a change to what a signature or the registry rests on.
     The pages, the API and the admin all reach this through the services (the admin's forms
@@ -98,7 +106,7 @@ def frozen_fields_check(*, obj: PurchaseOrder | Batch, values: dict[str, Any]) -
     if reason is None:
         return
     refused = {
-        field: f"The {obj._meta.get_field(field).verbose_name} cannot change: {reason}."
+        field: f"The {_verbose_name(obj, field)} cannot change: {reason}."
         for field in fields
         if field in values and (values[field] or "") != (getattr(obj, field) or "")
     }
@@ -106,7 +114,7 @@ def frozen_fields_check(*, obj: PurchaseOrder | Batch, values: dict[str, Any]) -
         raise ValidationError(refused)
 
 
-def batch_fields_for(user: User) -> tuple[str, ...]:
+def batch_fields_for(user: User | AnonymousUser) -> tuple[str, ...]:
     membership = membership_of(user)
     return BATCH_FIELDS_BY_ROLE.get(membership.role, ()) if membership else ()
 

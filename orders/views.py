@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import ModelForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -16,8 +16,9 @@ from orders.filters import OrderFilter
 from orders.forms import OrderForm, batch_form_class
 from orders.models import Batch
 from orders.selectors import batch_for, order_for, orders_with_batch_counts
-from portal.panels import batch_panels
-from portal.roles import can_manage_orders, is_buyer_side
+from portal.pages import batch_panels, page_context
+from portal.roles import can_manage_orders, can_see_inspections, is_buyer_side
+from portal.typing import AuthenticatedRequest
 
 GET_POST = ["GET", "POST"]
 
@@ -35,7 +36,7 @@ def _form_error(form: ModelForm, error: ValidationError | PermissionDenied) -> N
 
 @login_required
 @require_http_methods(["GET"])
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
     order_filter = OrderFilter(request.GET, queryset=orders_with_batch_counts(request.user))
     page = Paginator(order_filter.qs, 25).get_page(request.GET.get("page"))
     return render(
@@ -47,7 +48,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(GET_POST)
-def order_create(request: HttpRequest) -> HttpResponse:
+def order_create(request: AuthenticatedRequest) -> HttpResponse:
     if not can_manage_orders(request.user):
         raise PermissionDenied
     buyer = request.user.membership.organisation
@@ -66,9 +67,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from serials.views import order_serials_context
-
+def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     batches = order.batches.all()
     return render(
@@ -81,14 +80,14 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "inspection_firms": order.inspection_firms.all(),
             "can_manage": can_manage_orders(request.user),
             "can_see_timeline": is_buyer_side(request.user),
-            **order_serials_context(order, request.user),
+            **page_context("order", request.user, order),
         },
     )
 
 
 @login_required
 @require_http_methods(GET_POST)
-def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def order_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     if not can_manage_orders(request.user):
         raise PermissionDenied
@@ -108,7 +107,7 @@ def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def order_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+def order_timeline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     if not is_buyer_side(request.user):
         raise Http404("The timeline is internal to the buyer.")
@@ -119,7 +118,7 @@ def order_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(GET_POST)
-def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     if not can_manage_orders(request.user):
         raise PermissionDenied
@@ -138,11 +137,7 @@ def batch_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from evidence.selectors import batch_evidence_summary
-    from inspection.selectors import can_see_inspections
-    from serials.views import batch_serials_context
-
+def batch_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     return render(
         request,
@@ -151,10 +146,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "batch": batch,
             "order": batch.order,
             "can_edit": bool(services.batch_fields_for(request.user)),
-            **batch_serials_context(batch, request.user),
-            "evidence": batch_evidence_summary(batch, request.user),
-            "open_requests": batch.evidence_requests.filter(statements__isnull=True).count(),
             "can_see_inspections": can_see_inspections(request.user),
+            **page_context("batch", request.user, batch),
             "batch_panels": batch_panels(request, batch),
         },
     )
@@ -162,7 +155,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(GET_POST)
-def batch_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     fields = services.batch_fields_for(request.user)
     if not fields:

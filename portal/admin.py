@@ -13,11 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from portal.audit import audit_log
 from portal.models import AuditEvent, Membership, Organisation, User
 from portal.roles import membership_of
+from portal.typing import admin_user
 
 
 class ScopedAdminMixin:
     """A foreign or unknown id answers 404, as everywhere else, instead of a redirect."""
 
+    # A mixin: the ModelAdmin after it in the bases gives get_object and super().change_view,
+    # which mypy cannot see from the mixin alone (hence the two ignores).
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
@@ -42,16 +45,20 @@ class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class AuditedAdminMixin:
     """Changes made in the admin land in the audit log like any other."""
 
+    # A mixin: super() is the ModelAdmin after it in the bases, which mypy cannot see from here.
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)  # type: ignore[misc]
         action = f"{obj._meta.model_name}.{'updated' if change else 'created'}"
         changed = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
         changed.pop("password", None)
-        audit_log(actor=request.user, action=f"admin.{action}", obj=obj, payload=changed)
+        audit_log(actor=admin_user(request), action=f"admin.{action}", obj=obj, payload=changed)
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         audit_log(
-            actor=request.user, action=f"admin.{obj._meta.model_name}.deleted", obj=obj, payload={}
+            actor=admin_user(request),
+            action=f"admin.{obj._meta.model_name}.deleted",
+            obj=obj,
+            payload={},
         )
         super().delete_model(request, obj)  # type: ignore[misc]
 

@@ -31,7 +31,11 @@ class TokenView(ObtainAuthToken):
     """Exchange a username and password for the user's API token. Failed attempts count
     towards the login lockout (django-axes) like the sign-in page's."""
 
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:
+    # drf-stubs says ObtainAuthToken.post answers a DRF Response; an APIView handler may answer
+    # any HttpResponse (finalize_response takes it), as the lockout page here does.
+    def post(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> Response | HttpResponse:
         try:
             return super().post(request, *args, **kwargs)
         except serializers.ValidationError:

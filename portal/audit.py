@@ -62,7 +62,9 @@ def audit_log(
             object_type=obj._meta.label,
             object_id=str(obj.pk),
             object_label=str(obj)[:300],
-            order=order,
+            # The plugin types this foreign key as orders.PurchaseOrder, which portal (below orders
+            # in the import layers) may not name; callers pass that model.
+            order=order,  # type: ignore[misc]
             payload=clean_payload,
             prev_hash=head or GENESIS_HASH,
         )

@@ -22,7 +22,8 @@ class BootstrapFormMixin:
     """Gives each widget Bootstrap's class, so templates can render fields in a loop."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
+        # A mixin: the form class after it in the bases has the fields, which mypy cannot see.
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             if isinstance(widget, forms.RadioSelect):  # and CheckboxSelectMultiple: styled by CSS

@@ -51,7 +51,9 @@ class IdFormField(forms.IntegerField):
 
 
 class IdFilter(django_filters.NumberFilter):
-    field_class = IdFormField
+    # types-django-filter pins NumberFilter.field_class to DecimalField; django-filter takes any
+    # form field class there, and NumberFilter's max-value validator suits an IntegerField too.
+    field_class = IdFormField  # type: ignore[assignment]
 
 
 class IdSerializerField(serializers.IntegerField):
@@ -66,4 +68,4 @@ class IdSerializerField(serializers.IntegerField):
         number = parse_id(data.strip() if isinstance(data, str) else data)
         if number is None:
             self.fail("invalid")
-        return number  # type: ignore[return-value]
+        return number

@@ -53,7 +53,7 @@ class Role(models.TextChoices):
 
 # Which roles an organisation of each kind may give its people: the buyer every role but the
 # supplier's (its own staff may inspect), the others their one role.
-ROLES_BY_KIND: dict[str, set[str]] = {
+ROLES_BY_KIND: dict[str, set[Role]] = {
     Organisation.Kind.BUYER: set(Role) - {Role.SUPPLIER},
     Organisation.Kind.SUPPLIER: {Role.SUPPLIER},
     Organisation.Kind.INSPECTION_FIRM: {Role.INSPECTOR},

@@ -99,6 +99,7 @@ def notification_queue(event: AuditEvent) -> None:
 
 def _audience(rule: Rule, event: AuditEvent) -> list[User]:
     order = event.order
+    assert order is not None  # notifications_send handles only events that name an order
     if rule.audience == SUPPLIER:
         if order.status == order.Status.DRAFT:
             return []  # a draft is the buyer's alone: its supplier cannot open the link

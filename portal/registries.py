@@ -45,9 +45,8 @@ class PinKind:
     # (object id, label) of what the buyer may pin on a batch, in the order shown.
     candidates: Callable[[Any], list[tuple[int, str]]]
     # audit action -> what the event's object supersedes (called in the event's transaction).
-    superseded_by: Mapping[str, Callable[[models.Model], list[Superseded]]] = field(
-        default_factory=dict
-    )
+    # The object is the model instance that action is logged on, which only the kind knows.
+    superseded_by: Mapping[str, Callable[[Any], list[Superseded]]] = field(default_factory=dict)
 
 
 StaleHandler = Callable[[str, list[int], str], None]  # (kind, object ids, reason)

@@ -23,7 +23,7 @@ def membership_of(user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated or not user.is_active:
         return None
     try:
-        return user.membership  # type: ignore[union-attr]
+        return user.membership
     except Membership.DoesNotExist:
         return None
 

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_http_methods
 from portal.celery import app as celery_app
 from portal.dashboard import dashboard_context, waiting_on
 from portal.roles import can_manage_orders
+from portal.typing import AuthenticatedRequest
 
 
 @login_required
 @require_http_methods(["GET"])
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """What the apps registered for the dashboard (see portal.dashboard)."""
     return render(
         request,
@@ -50,7 +51,8 @@ def _check_broker() -> str:
 
 def _check_workers() -> tuple[str, int]:
     try:
-        replies = celery_app.control.ping(timeout=1.0)
+        # A ping waits for replies, so it answers a list (None is for broadcasts without reply).
+        replies = celery_app.control.ping(timeout=1.0) or []
     except Exception as error:  # noqa: BLE001
         return f"error: {error.__class__.__name__}", 0
     return ("ok" if replies else "no worker answered"), len(replies)

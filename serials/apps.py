@@ -6,8 +6,12 @@ class SerialsConfig(AppConfig):
     verbose_name = "Serial lists and validation"
 
     def ready(self) -> None:
+        from portal.pages import page_context_register
         from portal.registries import pin_kind_register
+        from serials.pages import batch_serials_context, order_serials_context
         from serials.pins import PIN_KINDS
 
         for kind in PIN_KINDS:
             pin_kind_register(kind)
+        page_context_register("order", order_serials_context)
+        page_context_register("batch", batch_serials_context)

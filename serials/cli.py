@@ -134,7 +134,11 @@ def _codes(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    validate_parser = parser._subparsers._group_actions[0].choices[args.command]  # noqa: SLF001
+    subparsers = parser._subparsers  # noqa: SLF001
+    assert subparsers is not None  # build_parser adds the commands
+    commands = subparsers._group_actions[0]  # noqa: SLF001
+    assert isinstance(commands, argparse._SubParsersAction)  # noqa: SLF001
+    validate_parser = commands.choices[args.command]
     try:
         if args.command == "validate":
             return _validate(args, validate_parser)

@@ -37,6 +37,7 @@ import datetime as dt
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from serials.engine import reader
@@ -224,7 +225,7 @@ class _Collector:
             shipped=[] if layout.shipped is not None else None,
         )
 
-    def add(self, line: int, row: list[object]) -> None:
+    def add(self, line: int, row: Sequence[object]) -> None:
         layout = self.layout
         try:
             serial_cell = row[layout.serial] if layout.serial < len(row) else None
@@ -303,7 +304,7 @@ def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
         for row in rows:
             line = first.next_line + consumed
             consumed = rows.line_num
-            collector.add(line, row)  # type: ignore[arg-type]
+            collector.add(line, row)
     except csv.Error as exc:
         raise FormatProblem(f"not valid CSV ({exc})", line=first.next_line + consumed) from None
     return collector.out

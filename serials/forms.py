@@ -1,5 +1,10 @@
+from __future__ import annotations
+
+from typing import cast
+
 from django import forms
 
+from orders.models import Batch, PurchaseOrder
 from portal.forms import BootstrapFormMixin
 from serials.models import ExceptionDecision, NumberingRule, SerialException, SerialList
 
@@ -34,23 +39,23 @@ class ExceptionDecisionForm(BootstrapFormMixin, forms.Form):
 
 
 class AllocatedRangeForm(BootstrapFormMixin, forms.Form):
-    batch = forms.ModelChoiceField(
+    batch: forms.ModelChoiceField[Batch] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="The whole order", label="For"
     )
     first_serial = forms.CharField(max_length=64)
     last_serial = forms.CharField(max_length=64)
 
-    def __init__(self, *args: object, order: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, order: PurchaseOrder, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["batch"].queryset = order.batches.all()  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["batch"]).queryset = order.batches.all()
 
 
 class AllocatedCodeListForm(BootstrapFormMixin, forms.Form):
-    batch = forms.ModelChoiceField(
+    batch: forms.ModelChoiceField[Batch] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="The whole order", label="For"
     )
     file = forms.FileField(label="Allocated codes (CSV or XLSX, one code per row)")
 
-    def __init__(self, *args: object, order: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, order: PurchaseOrder, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["batch"].queryset = order.batches.all()  # type: ignore[attr-defined]
+        cast(forms.ModelChoiceField, self.fields["batch"]).queryset = order.batches.all()

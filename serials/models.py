@@ -6,6 +6,8 @@ finds."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -76,6 +78,7 @@ class NumberingRule(models.Model):
         check = (
             "" if self.check_digit == self.Check.NONE else f" + {self.get_check_digit_display()}"
         )
+        assert self.width is not None  # a sequential rule has its width (see clean)
         return f"{self.prefix}{'#' * self.width}{check}"
 
     def clean(self) -> None:
@@ -87,7 +90,8 @@ class NumberingRule(models.Model):
             raise ValidationError({"prefix": "Use upper-case letters without surrounding spaces."})
 
     def as_engine_rule(self) -> engine.NumberingRule:
-        return engine.NumberingRule(self.prefix, self.width, self.check_digit)
+        # A rule without a width (allocated codes) is refused by the engine itself (ValueError).
+        return engine.NumberingRule(self.prefix, cast(int, self.width), self.check_digit)
 
     @classmethod
     def for_order(cls, order: PurchaseOrder) -> NumberingRule | None:
@@ -123,7 +127,7 @@ class AllocatedRange(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = f"batch {self.batch.code}" if self.batch_id else f"PO {self.order.number}"
+        target = f"batch {self.batch.code}" if self.batch is not None else f"PO {self.order.number}"
         return f"{self.first_serial} – {self.last_serial} for {target}"
 
 
@@ -150,8 +154,45 @@ class AllocatedCodeList(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        target = f"batch {self.batch.code}" if self.batch_id else f"PO {self.order.number}"
+        target = f"batch {self.batch.code}" if self.batch is not None else f"PO {self.order.number}"
         return f"{self.code_count:,} codes from {self.original_name} for {target}"
+
+
+class BatchSerialStatus(models.TextChoices):
+    """Where a batch's serials stand, from its latest production list (``batch_serial_status``);
+    ``tone`` is the colour the pages give it."""
+
+    NONE = "none", "No serial list yet"
+    VALIDATING = "validating", "Validating"
+    FAILED = "failed", "Last upload failed"
+    CLEAN = "clean", "Clean"
+    EXCEPTIONS_OPEN = "exceptions_open", "Exceptions open"
+    EXCEPTIONS_ANSWERED = "exceptions_answered", "Exceptions answered"
+    EXCEPTIONS_ACCEPTED = "exceptions_accepted", "Exceptions accepted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+    @property
+    def tone(self) -> str:
+        return _BATCH_SERIAL_STATUS_TONES[self]
+
+    @property
+    def can_be_accepted(self) -> bool:
+        """Nothing open, undecided or rejected stands in the way of entering the registry."""
+        return self in (BatchSerialStatus.CLEAN, BatchSerialStatus.EXCEPTIONS_ACCEPTED)
+
+
+_BATCH_SERIAL_STATUS_TONES = {
+    BatchSerialStatus.NONE: "secondary",
+    BatchSerialStatus.VALIDATING: "info",
+    BatchSerialStatus.FAILED: "danger",
+    BatchSerialStatus.CLEAN: "success",
+    BatchSerialStatus.EXCEPTIONS_OPEN: "warning",
+    BatchSerialStatus.EXCEPTIONS_ANSWERED: "primary",
+    BatchSerialStatus.EXCEPTIONS_ACCEPTED: "primary",
+    BatchSerialStatus.ACCEPTED: "success",
+    BatchSerialStatus.REJECTED: "danger",
+}
 
 
 class SerialList(models.Model):
@@ -361,7 +402,12 @@ class SerialException(models.Model):
         """What ``count`` counts, in the report page's words: serials (codes), or rows for
         malformed and out-of-range values; a duplicated serial is one serial on several rows."""
         K = SerialException.Kind
-        unit = {K.MALFORMED: "row", K.OUT_OF_RANGE: "row", K.UNKNOWN: "code", K.UNUSED: "code"}
+        unit: dict[str, str] = {
+            K.MALFORMED: "row",
+            K.OUT_OF_RANGE: "row",
+            K.UNKNOWN: "code",
+            K.UNUSED: "code",
+        }
         noun = unit.get(self.kind, "serial")
         text = f"{self.count:,} {noun}{'' if self.count == 1 else 's'}"
         rows = (self.detail or {}).get("rows") if self.kind == K.DUPLICATE else None

@@ -7,6 +7,7 @@ import hashlib
 import json
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from orders.models import Batch
 from portal.registries import PinKind, Pinned, Superseded
@@ -42,7 +43,7 @@ def _serial_list_candidates(batch: Batch) -> list[tuple[int, str]]:
     return []
 
 
-def _older_production_lists(serial_list: SerialList) -> tuple[object, str] | None:
+def _older_production_lists(serial_list: SerialList) -> tuple[QuerySet[SerialList], str] | None:
     if serial_list.kind != SerialList.Kind.PRODUCTION:
         return None
     older = serial_list.batch.serial_lists.filter(kind=SerialList.Kind.PRODUCTION).exclude(
@@ -60,7 +61,7 @@ def _serial_list_superseded(serial_list: SerialList) -> list[Superseded]:
     if found is None:
         return []
     older, reason = found
-    return [(older.values_list("pk", flat=True), reason)]  # type: ignore[attr-defined]
+    return [(older.values_list("pk", flat=True), reason)]
 
 
 def _exceptions_of_older_lists(serial_list: SerialList) -> list[Superseded]:

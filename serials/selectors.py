@@ -19,6 +19,7 @@ from serials import engine
 from serials.models import (
     AllocatedCodeList,
     AllocatedRange,
+    BatchSerialStatus,
     NumberingRule,
     SerialException,
     SerialList,
@@ -46,7 +47,9 @@ def rules_visible_to(user: User | AnonymousUser) -> QuerySet[NumberingRule]:
     """The buyer's staff see their company's rules; others see them on their batches."""
     if not is_buyer_side(user):
         return NumberingRule.objects.none()
-    return NumberingRule.objects.filter(buyer=membership_of(user).organisation)
+    membership = membership_of(user)
+    assert membership is not None  # the buyer's side are members of the buyer
+    return NumberingRule.objects.filter(buyer=membership.organisation)
 
 
 ANOMALY_HEADER = ["kind", "serial_or_first", "last", "count", "lines", "detail"]
@@ -91,25 +94,25 @@ def current_exceptions(batch: Batch) -> QuerySet[SerialException]:
     )
 
 
-def batch_serial_status(batch: Batch) -> str:
-    """none, validating, failed, clean, exceptions_open, exceptions_answered, accepted, rejected."""
+def batch_serial_status(batch: Batch) -> BatchSerialStatus:
+    """Where the batch's serials stand, from its latest production list."""
     serial_list = latest_production_list(batch)
     if serial_list is None:
-        return "none"
+        return BatchSerialStatus.NONE
     if serial_list.status in (SerialList.Status.QUEUED, SerialList.Status.RUNNING):
-        return "validating"
+        return BatchSerialStatus.VALIDATING
     if serial_list.status == SerialList.Status.FAILED:
-        return "failed"
+        return BatchSerialStatus.FAILED
     if _is_accepted(batch, serial_list):
-        return "accepted"
+        return BatchSerialStatus.ACCEPTED
     statuses = set(serial_list.exceptions.values_list("status", flat=True))
     if SerialException.Status.OPEN in statuses:
-        return "exceptions_open"
+        return BatchSerialStatus.EXCEPTIONS_OPEN
     if SerialException.Status.ANSWERED in statuses:
-        return "exceptions_answered"
+        return BatchSerialStatus.EXCEPTIONS_ANSWERED
     if SerialException.Status.REJECTED in statuses:
-        return "rejected"
-    return "clean" if not statuses else "exceptions_accepted"
+        return BatchSerialStatus.REJECTED
+    return BatchSerialStatus.EXCEPTIONS_ACCEPTED if statuses else BatchSerialStatus.CLEAN
 
 
 def _is_accepted(batch: Batch, serial_list: SerialList | None = None) -> bool:
@@ -135,6 +138,7 @@ def expected_range_for(batch: Batch, rule: NumberingRule) -> tuple[tuple[int, in
 
     A batch of a many-batch order cannot fill the order's whole allocation, so its declared range
     is used when it lies inside the allocation; one outside it is not trusted."""
+    assert rule.width is not None  # a sequential rule: callers never pass an allocated-codes one
     allocation = (
         AllocatedRange.objects.filter(batch=batch).first()
         or AllocatedRange.objects.filter(order=batch.order_id, batch__isnull=True).first()

@@ -9,9 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.selectors import batch_for, order_for
@@ -19,8 +18,10 @@ from portal.errors import message_of
 from portal.exports import csv_response
 from portal.ids import parse_ids
 from portal.models import Role
-from portal.roles import can_manage_orders, can_upload_batch_files, is_buyer_side, role_of
+from portal.roles import can_manage_orders, is_buyer_side, role_of
+from portal.typing import AuthenticatedRequest
 from serials import engine, services
+from serials.filters import ExceptionFilter
 from serials.forms import (
     AllocatedCodeListForm,
     AllocatedRangeForm,
@@ -42,10 +43,9 @@ from serials.selectors import (
 
 @login_required
 @require_POST
-def serial_list_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    """Accepts the page's form or its drag-and-drop upload (which asks for JSON)."""
+def serial_list_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The page's form, without JavaScript; the drag-and-drop script posts to the API instead."""
     batch = batch_for(request.user, pk)
-    wants_json = "application/json" in request.headers.get("Accept", "")
     form = SerialListUploadForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
@@ -56,18 +56,10 @@ def serial_list_upload(request: HttpRequest, pk: int) -> HttpResponse:
             uploaded_file=form.cleaned_data["file"],
             kind=form.cleaned_data["kind"],
         )
-    except (ValidationError, PermissionDenied) as error:
-        status = 403 if isinstance(error, PermissionDenied) else 400
-        if wants_json:
-            return JsonResponse({"error": message_of(error)}, status=status)
-        if status == 403:
-            raise
+    except ValidationError as error:
         messages.error(request, message_of(error))
         return redirect("batch-detail", pk=batch.pk)
-    url = reverse("serial-list-detail", args=[serial_list.pk])
-    if wants_json:
-        return JsonResponse({"id": serial_list.pk, "url": url}, status=202)
-    return redirect(url)
+    return redirect("serial-list-detail", pk=serial_list.pk)
 
 
 @dataclass(frozen=True)
@@ -101,7 +93,8 @@ def strip_marks(serial_list: SerialList, width: float = 1000.0) -> tuple[list[St
         counter = int(duplicate.serial[digits])
         marks.append(mark(counter, counter, "duplicate", f"{duplicate.serial} ×{duplicate.count}"))
     for reused in serial_list.exceptions.filter(kind=SerialException.Kind.REUSED):
-        marks.append(mark(reused.lo, reused.hi, "reused", reused.summary))
+        if reused.lo is not None and reused.hi is not None:  # codes have no counter axis
+            marks.append(mark(reused.lo, reused.hi, "reused", reused.summary))
     ticks = [(round(i * width / 4, 2), lo + (hi - lo) * i // 4) for i in range(5)]
     return marks, ticks
 
@@ -160,7 +153,7 @@ def _table_rows(serial_list: SerialList, show: str) -> list[Any]:
 
 @login_required
 @require_http_methods(["GET"])
-def serial_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def serial_list_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     serial_list = serial_list_for(request.user, pk)
     report = serial_list.validation_report
     tables = CODE_TABLES if serial_list.uses_codes else TABLES
@@ -200,7 +193,7 @@ def _exception_counts(serial_list: SerialList) -> dict[str, int]:
 
 @login_required
 @require_http_methods(["GET"])
-def serial_list_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def serial_list_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The progress fragment the report page polls; a finished job reloads the page."""
     serial_list = serial_list_for(request.user, pk)
     response = render(request, "serials/_progress.html", {"serial_list": serial_list})
@@ -211,7 +204,7 @@ def serial_list_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def serial_list_anomalies_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def serial_list_anomalies_csv(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     serial_list = serial_list_for(request.user, pk)
     return csv_response(
         f"serial-list-{serial_list.pk}-anomalies.csv",
@@ -220,22 +213,9 @@ def serial_list_anomalies_csv(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-SERIAL_STATUS_LABELS = {
-    "none": ("No serial list yet", "secondary"),
-    "validating": ("Validating", "info"),
-    "failed": ("Last upload failed", "danger"),
-    "clean": ("Clean", "success"),
-    "exceptions_open": ("Exceptions open", "warning"),
-    "exceptions_answered": ("Exceptions answered", "primary"),
-    "exceptions_accepted": ("Exceptions accepted", "primary"),
-    "accepted": ("Accepted", "success"),
-    "rejected": ("Rejected", "danger"),
-}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_exceptions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The exceptions of a batch: the supplier answers, the buyer decides, several at once."""
     batch = batch_for(request.user, pk)
     role = role_of(request.user)
@@ -267,13 +247,10 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
             if isinstance(error, PermissionDenied):
                 raise
             messages.error(request, message_of(error))
-    status_filter = request.GET.get("status", "")
-    kind_filter = request.GET.get("kind", "")
-    shown = exceptions
-    if status_filter in SerialException.Status.values:
-        shown = shown.filter(status=status_filter)
-    if kind_filter in SerialException.Kind.values:
-        shown = shown.filter(kind=kind_filter)
+    exception_filter = ExceptionFilter(request.GET, queryset=exceptions)
+    shown = exception_filter.qs
+    status_filter = exception_filter.form.cleaned_data.get("status") or ""
+    kind_filter = exception_filter.form.cleaned_data.get("kind") or ""
     serial_status = services.batch_serial_status(batch)
     return render(
         request,
@@ -287,9 +264,7 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
             "can_answer": role == Role.SUPPLIER,
             "can_decide": can_manage_orders(request.user),
             "serial_status": serial_status,
-            "serial_status_label": SERIAL_STATUS_LABELS[serial_status],
-            "can_accept": can_manage_orders(request.user)
-            and serial_status in ("clean", "exceptions_accepted"),
+            "can_accept": can_manage_orders(request.user) and serial_status.can_be_accepted,
             "statuses": SerialException.Status.choices,
             "kinds": SerialException.Kind.choices,
             "status_filter": status_filter,
@@ -300,7 +275,7 @@ def batch_exceptions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def batch_serials_accept(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_serials_accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
     try:
         services.batch_serials_accept(batch=batch, user=request.user)
@@ -313,7 +288,7 @@ def batch_serials_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def numbering_rules(request: HttpRequest) -> HttpResponse:
+def numbering_rules(request: AuthenticatedRequest) -> HttpResponse:
     if not is_buyer_side(request.user):
         raise PermissionDenied
     organisation = request.user.membership.organisation
@@ -336,23 +311,9 @@ def numbering_rules(request: HttpRequest) -> HttpResponse:
     )
 
 
-def batch_serials_context(batch: Any, user: Any) -> dict[str, Any]:
-    """What the batch page shows about serials."""
-    serial_status = services.batch_serial_status(batch)
-    return {
-        "numbering_rule": NumberingRule.for_order(batch.order),
-        "serial_lists": batch.serial_lists.select_related("uploaded_by")[:20],
-        "serial_status": serial_status,
-        "serial_status_label": SERIAL_STATUS_LABELS[serial_status],
-        "can_upload": can_upload_batch_files(user),
-        "upload_form": SerialListUploadForm(),
-        "open_exceptions": services.current_exceptions(batch).filter(status="open").count(),
-    }
-
-
 @login_required
 @require_POST
-def order_allocate(request: HttpRequest, pk: int) -> HttpResponse:
+def order_allocate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The buyer assigns a counter range to the order or one of its batches."""
     order = order_for(request.user, pk)
     if not can_manage_orders(request.user):
@@ -374,7 +335,7 @@ def order_allocate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def order_allocated_codes(request: HttpRequest, pk: int) -> HttpResponse:
+def order_allocated_codes(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The buyer uploads the codes allocated to the order or one of its batches."""
     order = order_for(request.user, pk)
     if not can_manage_orders(request.user):
@@ -395,20 +356,3 @@ def order_allocated_codes(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Allocated {code_list}.")
     return redirect("order-detail", pk=order.pk)
-
-
-def order_serials_context(order: Any, user: Any) -> dict[str, Any]:
-    """What the order page shows about numbering: the rule and the current allocations."""
-    current: dict[Any, Any] = {}
-    for allocation in order.allocations.select_related("batch"):
-        current.setdefault(allocation.batch_id, allocation)  # newest first: first one wins
-    code_lists: dict[Any, Any] = {}
-    for code_list in order.allocated_code_lists.select_related("batch"):
-        code_lists.setdefault(code_list.batch_id, code_list)
-    return {
-        "numbering_rule": NumberingRule.for_order(order),
-        "allocations": list(current.values()),
-        "allocation_form": AllocatedRangeForm(order=order),
-        "code_lists": list(code_lists.values()),
-        "code_list_form": AllocatedCodeListForm(order=order),
-    }

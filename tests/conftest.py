@@ -61,7 +61,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # Waits on real processes end on an event, never on a race against the clock; this bound only
 # turns a hang into a failure, and is far beyond what a loaded machine needs.
-HANG_GUARD_SECONDS = 600
+HANG_GUARD_SECONDS = int(os.environ.get("HANG_GUARD_SECONDS", "600"))
 PASSWORD = "correct-horse-battery-staple"
 
 # username: (organisation key, role); "outsider" has no membership at all.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -22,12 +23,14 @@ from approvals import services as approvals
 from approvals.models import Approval, ApprovalPin, Gate, Payment
 from orders.models import Batch
 from orders.selectors import orders_visible_to
+from portal.models import User
 from portal.roles import (
     can_manage_orders,
     can_move_money,
     can_read_inspector_checks,
     is_buyer_side,
 )
+from portal.typing import AuthenticatedAPIRequest
 
 
 class SignatureSerializer(serializers.Serializer):
@@ -48,7 +51,10 @@ class ApprovalSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="api-approval-detail")
     pins = PinSerializer(many=True, read_only=True)
-    unlocks = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # many=True makes this a ManyRelatedField of such fields; drf-stubs types the call as below.
+    unlocks: serializers.PrimaryKeyRelatedField[Gate] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     signature = SignatureSerializer(read_only=True)
     stale_reasons = serializers.SerializerMethodField()
     signature_intact = serializers.SerializerMethodField()
@@ -148,7 +154,7 @@ def _by_order_and_batch(rows: QuerySet, request: Request) -> QuerySet:
     return rows
 
 
-def approvals_visible_to(user: Any) -> QuerySet[Approval]:
+def approvals_visible_to(user: User | AnonymousUser) -> QuerySet[Approval]:
     return Approval.objects.filter(order__in=orders_visible_to(user))
 
 
@@ -169,7 +175,7 @@ class ApprovalList(generics.ListAPIView):
         return _by_order_and_batch(approvals_qs, self.request)
 
     @extend_schema(request=ApprovalSignSerializer, responses={201: ApprovalSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedAPIRequest) -> Response:
         if not can_manage_orders(request.user):
             raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
         incoming = ApprovalSignSerializer(data=request.data)
@@ -250,7 +256,7 @@ class GateCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Gate.Kind.choices)
 
 
-def gates_visible_to(user: Any) -> QuerySet[Gate]:
+def gates_visible_to(user: User | AnonymousUser) -> QuerySet[Gate]:
     return Gate.objects.filter(order__in=orders_visible_to(user)).order_by("id")
 
 
@@ -271,14 +277,16 @@ class GateList(generics.ListAPIView):
         if wanted:
             states = approvals.gate_states(gates)
             gates = [gate for gate in gates if states[gate.pk].state == wanted]
-        page = self.paginate_queryset(gates)
+        # drf-stubs types paginate_queryset for a QuerySet only; DRF's paginators slice any
+        # sequence, and the gates are a list here because their states were filtered in Python.
+        page: list[Gate] | None = self.paginate_queryset(gates)  # type: ignore[arg-type]
         shown = page if page is not None else gates
         context = self.get_serializer_context() | {"states": approvals.gate_states(shown)}
         data = GateSerializer(shown, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
     @extend_schema(request=GateCreateSerializer, responses={201: GateSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedAPIRequest) -> Response:
         if not can_manage_orders(request.user):
             raise PermissionDenied("Only the buyer's buyers and admins set up gates.")
         incoming = GateCreateSerializer(data=request.data)
@@ -308,7 +316,7 @@ class GateRelease(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=GateReleaseSerializer, responses={200: GateSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         gate = get_object_or_404(gates_visible_to(request.user), pk=pk)
         if not can_move_money(request.user):
             raise PermissionDenied("Only finance releases gates.")
@@ -374,7 +382,7 @@ class GatePayments(generics.ListAPIView):
             return Payment.objects.none()
         return self.get_gate().payments.order_by("id")
 
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         gate = self.get_gate()
         if not can_move_money(request.user):
             raise PermissionDenied("Only finance records payments.")

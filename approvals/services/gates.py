@@ -64,13 +64,13 @@ def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
     order_ids = {gate.order_id for gate in gates}
     releases = {r.gate_id: r for r in GateRelease.objects.filter(gate__in=gates)}
     latest: dict[tuple[int, int | None], Approval] = {}
-    for approval in (
+    for signed in (
         Approval.objects.filter(order_id__in=order_ids)
         .select_related("signature")
         .prefetch_related("staleness")
         .order_by("id")
     ):
-        latest[(approval.order_id, approval.batch_id)] = approval  # the newest wins
+        latest[(signed.order_id, signed.batch_id)] = signed  # the newest wins
     links = set(
         ApprovalGate.objects.filter(approval__in=list(latest.values())).values_list(
             "approval_id", "gate_id"
@@ -84,13 +84,13 @@ def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
     ):
         steps.setdefault(step.plan.batch.order_id, []).append(step)
 
-    states = {}
+    states: dict[int, GateState] = {}
     for gate in gates:
         approval = latest.get((gate.order_id, gate.batch_id))
         release = releases.get(gate.pk)
         if release is not None:
-            state = "released_with_exception" if release.with_exception else "released"
-            states[gate.pk] = GateState(state, release.reason or "Released.", approval)
+            released = "released_with_exception" if release.with_exception else "released"
+            states[gate.pk] = GateState(released, release.reason or "Released.", approval)
             continue
         linked = approval is not None and (approval.pk, gate.pk) in links
         state = _unreleased_state(gate, approval, linked)

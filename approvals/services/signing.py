@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -64,6 +64,22 @@ def _check_exceptions(batch: Batch | None, decision: str, pinned_exceptions: set
         )
 
 
+class ManifestPin(TypedDict):
+    """One pin as the signed manifest lists it."""
+
+    kind: str
+    id: int
+    label: str
+    fingerprint: str
+
+
+class ManifestGate(TypedDict):
+    """One gate the approval opens, as the signed manifest lists it."""
+
+    id: int
+    gate: str
+
+
 def _manifest(
     order: PurchaseOrder,
     batch: Batch | None,
@@ -78,13 +94,13 @@ def _manifest(
         **fields,
         "pins": sorted(
             (
-                {"kind": p.kind, "id": p.object_id, "label": p.label, "fingerprint": p.fingerprint}
+                ManifestPin(kind=p.kind, id=p.object_id, label=p.label, fingerprint=p.fingerprint)
                 for p in pins
             ),
             key=lambda pin: (pin["kind"], pin["id"]),
         ),
         "unlocks": sorted(
-            ({"id": g.pk, "gate": str(g)} for g in gates), key=lambda gate: gate["id"]
+            (ManifestGate(id=g.pk, gate=str(g)) for g in gates), key=lambda gate: gate["id"]
         ),
         "supersedes": based_on.pk if based_on else None,
     }

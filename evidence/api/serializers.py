@@ -14,7 +14,9 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 class FlagSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    # drf-stubs takes this for Field.label (a serializer is a field); the serializer's metaclass
+    # moves declared fields into _declared_fields, so the two never meet.
+    label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField()
 
 
@@ -48,4 +50,6 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
     @extend_schema_field(FlagSerializer(many=True))
     def get_flags(self, item: EvidenceItem) -> list[dict[str, str]]:
         flags = self.context.get("flags", {}).get(item.pk, [])
-        return FlagSerializer(flags, many=True).data
+        # drf-stubs types FlagSerializer(many=True) as a FlagSerializer with a ReturnDict; DRF
+        # builds a ListSerializer, whose data is a ReturnList of the flags' dicts.
+        return FlagSerializer(flags, many=True).data  # type: ignore[return-value]

@@ -8,17 +8,20 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evidence import services
 from evidence.api.serializers import EvidenceItemSerializer, EvidenceUploadSerializer
+from evidence.filters import EvidenceFilter
 from evidence.models import EvidenceItem
 from evidence.selectors import evidence_visible_to, freshness_flags
 from orders.selectors import batch_for
+from portal.typing import AuthenticatedAPIRequest
 
 
 class FlaggedMixin:
+    # A mixin: the generic view after it in the bases gives super() and the attributes used here,
+    # which mypy cannot see from the mixin alone.
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()  # type: ignore[misc]
         if getattr(self, "swagger_fake_view", False):
@@ -33,7 +36,7 @@ class BatchEvidence(FlaggedMixin, generics.ListAPIView):
 
     serializer_class = EvidenceItemSerializer
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = ["kind"]
+    filterset_class = EvidenceFilter
 
     def get_queryset(self) -> QuerySet[EvidenceItem]:
         if getattr(self, "swagger_fake_view", False):
@@ -43,7 +46,7 @@ class BatchEvidence(FlaggedMixin, generics.ListAPIView):
         )
 
     @extend_schema(request=EvidenceUploadSerializer, responses={201: EvidenceItemSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         batch = batch_for(request.user, pk)
         upload = EvidenceUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

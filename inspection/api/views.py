@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +24,7 @@ from inspection.selectors import (
     unit_for,
 )
 from portal.roles import can_plan_inspections, can_record_inspection_results
+from portal.typing import AuthenticatedAPIRequest
 
 
 class BatchInspections(generics.ListAPIView):
@@ -40,7 +40,7 @@ class BatchInspections(generics.ListAPIView):
         return batch.inspection_plans.order_by("-id")
 
     @extend_schema(request=PlanCreateSerializer, responses={201: InspectionPlanSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         batch = inspection_batch_for(request.user, pk)
         if not can_plan_inspections(request.user):
             raise PermissionDenied(
@@ -71,11 +71,11 @@ class UnitResults(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(responses={200: SampledUnitSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         return Response(SampledUnitSerializer(unit_for(request.user, pk)).data)
 
     @extend_schema(request=ResultCreateSerializer, responses={201: SampledUnitSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         unit = unit_for(request.user, pk)
         if not can_record_inspection_results(request.user):
             raise PermissionDenied("Only inspectors record inspection results.")

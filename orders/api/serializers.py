@@ -3,18 +3,28 @@ only declares fields, so the API, the pages and the admin accept exactly the sam
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from orders.models import Batch, PurchaseOrder
 from portal.models import Organisation
 
 
+class _BoundSerializer(Protocol):
+    """What the mixin uses of the serializer it is mixed into."""
+
+    initial_data: Any
+
+    @property
+    def fields(self) -> BindingDict: ...
+
+
 class StrictFieldsMixin:
     """Refuse fields the caller may not write instead of silently ignoring them."""
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+    def validate(self: _BoundSerializer, attrs: dict[str, Any]) -> dict[str, Any]:
         writable = {name for name, field in self.fields.items() if not field.read_only}
         refused = sorted(set(self.initial_data) - writable)
         if refused:
@@ -77,7 +87,9 @@ class OrderSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 class BatchSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-batch-detail")
-    order = serializers.PrimaryKeyRelatedField(read_only=True)
+    order: serializers.PrimaryKeyRelatedField[PurchaseOrder] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     order_number = serializers.CharField(source="order.number", read_only=True)
 
     class Meta:

@@ -16,6 +16,7 @@ from orders.filters import BatchFilter, OrderFilter
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, order_for, orders_visible_to
 from portal.roles import can_manage_orders
+from portal.typing import AuthenticatedAPIRequest
 
 
 class ManagesOrdersOrReadOnly(permissions.BasePermission):
@@ -45,6 +46,8 @@ class EditsBatchOrReadOnly(permissions.BasePermission):
 class OrderList(generics.ListCreateAPIView):
     """Orders the caller may see. Buyers and admins create orders for their own company."""
 
+    request: AuthenticatedAPIRequest
+
     serializer_class = OrderSerializer
     permission_classes = [permissions.IsAuthenticated, ManagesOrdersOrReadOnly]
     filterset_class = OrderFilter
@@ -60,6 +63,8 @@ class OrderList(generics.ListCreateAPIView):
 
 
 class OrderDetail(generics.RetrieveUpdateAPIView):
+    request: AuthenticatedAPIRequest
+
     serializer_class = OrderSerializer
     permission_classes = [permissions.IsAuthenticated, ManagesOrdersOrReadOnly]
     http_method_names = ["get", "patch", "head", "options"]
@@ -67,14 +72,18 @@ class OrderDetail(generics.RetrieveUpdateAPIView):
     def get_queryset(self) -> QuerySet[PurchaseOrder]:
         return orders_visible_to(self.request.user).prefetch_related("inspection_firms")
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[PurchaseOrder]) -> None:
+        order = serializer.instance
+        assert order is not None  # UpdateModelMixin.update binds the serializer to the object
         serializer.instance = services.order_update(
-            order=serializer.instance, user=self.request.user, **serializer.validated_data
+            order=order, user=self.request.user, **serializer.validated_data
         )
 
 
 class OrderBatchList(generics.ListCreateAPIView):
     """The batches of one order. Buyers and admins plan new ones."""
+
+    request: AuthenticatedAPIRequest
 
     serializer_class = BatchSerializer
     permission_classes = [permissions.IsAuthenticated, ManagesOrdersOrReadOnly]
@@ -102,6 +111,8 @@ class OrderBatchList(generics.ListCreateAPIView):
 class BatchDetail(generics.RetrieveUpdateAPIView):
     """A batch. The buyer changes planning fields, the supplier production details."""
 
+    request: AuthenticatedAPIRequest
+
     serializer_class = BatchSerializer
     permission_classes = [permissions.IsAuthenticated, EditsBatchOrReadOnly]
     http_method_names = ["get", "patch", "head", "options"]
@@ -109,7 +120,9 @@ class BatchDetail(generics.RetrieveUpdateAPIView):
     def get_queryset(self) -> QuerySet[Batch]:
         return batches_visible_to(self.request.user)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Batch]) -> None:
+        batch = serializer.instance
+        assert batch is not None  # UpdateModelMixin.update binds the serializer to the object
         serializer.instance = services.batch_update(
-            batch=serializer.instance, user=self.request.user, **serializer.validated_data
+            batch=batch, user=self.request.user, **serializer.validated_data
         )

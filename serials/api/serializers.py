@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from orders.models import Batch
 from portal.ids import IdSerializerField
 from serials.models import (
     AllocatedCodeList,
@@ -20,7 +21,9 @@ class SerialListUploadSerializer(serializers.Serializer):
 
 class SerialListSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-serial-list-detail")
-    batch = serializers.PrimaryKeyRelatedField(read_only=True)
+    batch: serializers.PrimaryKeyRelatedField[Batch] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     rule = serializers.CharField(source="rule_pattern", read_only=True)
 
     class Meta:

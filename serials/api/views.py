@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -14,11 +13,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from orders.selectors import batch_for, order_for
-from portal.ids import IdFilter
 from portal.roles import can_manage_orders
+from portal.typing import AuthenticatedAPIRequest
 from serials import services
 from serials.api.serializers import (
     AllocatedCodeListSerializer,
@@ -31,6 +31,7 @@ from serials.api.serializers import (
     SerialListSerializer,
     SerialListUploadSerializer,
 )
+from serials.filters import ExceptionFilter, SerialListFilter
 from serials.models import AllocatedCodeList, NumberingRule, SerialException, SerialList
 from serials.selectors import exceptions_visible_to, rules_visible_to, serial_lists_visible_to
 
@@ -40,7 +41,7 @@ class BatchSerialLists(generics.ListAPIView):
 
     serializer_class = SerialListSerializer
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = ["kind", "status"]
+    filterset_class = SerialListFilter
 
     def get_queryset(self) -> QuerySet[SerialList]:
         if getattr(self, "swagger_fake_view", False):
@@ -50,7 +51,7 @@ class BatchSerialLists(generics.ListAPIView):
         )
 
     @extend_schema(request=SerialListUploadSerializer, responses={202: SerialListQueuedSerializer})
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         batch = batch_for(request.user, pk)
         upload = SerialListUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
@@ -61,7 +62,10 @@ class BatchSerialLists(generics.ListAPIView):
             kind=upload.validated_data["kind"],
         )
         body = SerialListQueuedSerializer(serial_list, context={"request": request}).data
-        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+        # str(): the field gives a Hyperlink (a str subclass), which a strict WSGI server such as
+        # wsgiref refuses as a header value (a 500 after the list was stored).
+        location = str(body["url"])
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
 class SerialListDetail(generics.RetrieveAPIView):
@@ -71,16 +75,6 @@ class SerialListDetail(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[SerialList]:
         return serial_lists_visible_to(self.request.user)
-
-
-class ExceptionFilter(django_filters.FilterSet):
-    # A plain number, not a model choice: a choice field would check ids against every list
-    # in the database and tell a foreign id (empty answer) from a missing one (400).
-    serial_list = IdFilter(field_name="serial_list_id")
-
-    class Meta:
-        model = SerialException
-        fields = ["kind", "status", "serial_list"]
 
 
 class BatchExceptions(generics.ListAPIView):
@@ -107,11 +101,12 @@ class _BulkExceptionAction(APIView):
     """Validate ``ids`` and the action's fields, act on the caller's exceptions, answer them."""
 
     input_serializer: type[serializers.Serializer]
+    request: AuthenticatedAPIRequest
 
     def act(self, exceptions: list[SerialException], **fields: Any) -> None:
         raise NotImplementedError
 
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedAPIRequest) -> Response:
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -163,7 +158,7 @@ class OrderAllocatedCodes(generics.ListAPIView):
     @extend_schema(
         request=AllocatedCodeListUploadSerializer, responses={201: AllocatedCodeListSerializer}
     )
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         order = order_for(request.user, pk)
         if not can_manage_orders(request.user):
             raise PermissionDenied("Only the buyer's buyers and admins allocate codes.")
@@ -184,11 +179,12 @@ class NumberingRules(generics.ListCreateAPIView):
     """The buyer's numbering rules; POST creates or replaces the rule of a product."""
 
     serializer_class = NumberingRuleSerializer
+    request: AuthenticatedAPIRequest
 
     def get_queryset(self) -> QuerySet[NumberingRule]:
         return rules_visible_to(self.request.user)
 
-    def perform_create(self, serializer: NumberingRuleSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[NumberingRule]) -> None:
         serializer.instance = services.numbering_rule_save(
             user=self.request.user, **serializer.validated_data
         )

@@ -21,8 +21,10 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .kernel import INT64_WIDTH, PAD, classify_cells, classify_strided, strided_reach
 from .rules import DIGITS, LENGTH, OK, PREFIX, NumberingRule, classify_value
@@ -53,12 +55,16 @@ class LineNumbers:
     def __len__(self) -> int:
         return self.count
 
+    @overload
+    def __getitem__(self, index: np.ndarray) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, index: int) -> np.int64: ...
     def __getitem__(self, index: np.ndarray | int) -> np.ndarray | np.int64:
         if isinstance(index, np.ndarray) and index.dtype == bool:
             index = np.flatnonzero(index)
         return np.asarray(index, dtype=np.int64) + self.first
 
-    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+    def __array__(self, dtype: DTypeLike | None = None, copy: object = None) -> np.ndarray:
         return np.arange(self.first, self.first + self.count, dtype=dtype or np.int64)
 
 

@@ -73,7 +73,7 @@ def _layout(rule: NumberingRule) -> _Layout:
         prefix_windows.append((off, _U(mask), _U(fold), _U(pat)))
     width = rule.width
     windows = -(-width // 8)
-    digit_windows = []
+    digit_windows: list[tuple[int, np.uint64 | None, np.uint64]] = []
     end = plen + width
     for k in range(windows):
         off = end - 8 * (k + 1)

@@ -21,7 +21,7 @@ import datetime as dt
 import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +76,8 @@ def load(path: str | os.PathLike[str]) -> Loaded:
             mapped = np.memmap(fh, dtype=np.uint8, mode="r", shape=(size,))
             return Loaded(mapped, 0, size, has_pad=False)
         raw = np.zeros(size + 2 * PAD, dtype=np.uint8)
-        view = memoryview(raw)[PAD : PAD + size]
+        # numpy's stubs give ndarray __buffer__ only on Python 3.12+; the buffer works on 3.11 too.
+        view = memoryview(raw)[PAD : PAD + size]  # type: ignore[arg-type]
         got = 0
         while got < size:
             n = fh.readinto(view[got:])
@@ -257,7 +258,7 @@ def _cell_text(value: object) -> tuple[str, bool]:
     return str(value), False
 
 
-def _sheet_rows(path: str | os.PathLike[str]) -> list[list[object]]:
+def _sheet_rows(path: str | os.PathLike[str]) -> Sequence[Sequence[object]]:
     """Rows of the first sheet from A1 (row i is sheet row i + 1)."""
     try:
         from python_calamine import CalamineWorkbook
@@ -275,7 +276,9 @@ def _sheet_rows(path: str | os.PathLike[str]) -> list[list[object]]:
         raise FormatProblem(f"unreadable XLSX workbook ({exc})") from None
 
 
-def _sheet_rows_openpyxl(path: str | os.PathLike[str]) -> list[list[object]]:  # pragma: no cover
+def _sheet_rows_openpyxl(  # pragma: no cover
+    path: str | os.PathLike[str],
+) -> Sequence[Sequence[object]]:
     import openpyxl
 
     try:

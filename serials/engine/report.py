@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, SupportsInt
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from .contract import (
     ValidationReport,
 )
 from .rules import REASON_NAMES, NumberingRule
+
+if TYPE_CHECKING:
+    from .cells import LineNumbers
 
 __all__ = ["REPORT_KEYS", "Validation", "build", "has_findings", "render_text"]
 
@@ -100,7 +104,7 @@ def _from_sorted(c: np.ndarray, s: np.ndarray) -> _Counts:
     )
 
 
-def _count(c: np.ndarray, lo: object, hi: object) -> _Counts:
+def _count(c: np.ndarray, lo: SupportsInt, hi: SupportsInt) -> _Counts:
     wide = c.dtype == object
     n = len(c)
     if not wide:
@@ -201,7 +205,7 @@ def _missing_from_unique(
 
 def build(
     *,
-    lines: np.ndarray,  # or anything indexable by an index array, like cells.LineNumbers
+    lines: np.ndarray | LineNumbers,
     reason: np.ndarray,
     counters: np.ndarray,
     text_of: Callable[[int], str],
@@ -250,6 +254,7 @@ def build(
         if range_count:
             if gap_lo.dtype == object:
                 sizes = [int(h) - int(lo_) for lo_, h in zip(gap_lo, gap_hi, strict=True)]
+                order: list[int] | np.ndarray
                 order = sorted(range(range_count), key=lambda i: (-sizes[i], i))[:limit]
             else:
                 order = np.lexsort((np.arange(range_count), gap_lo - gap_hi))[:limit]

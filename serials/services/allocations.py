@@ -99,10 +99,11 @@ def allocated_range_set(
         errors["first_serial"] = f"“{first}” does not follow {rule.pattern}."
     if hi is None:
         errors["last_serial"] = f"“{last}” does not follow {rule.pattern}."
-    if not errors and lo > hi:
+    if lo is not None and hi is not None and lo > hi:  # i.e. no error yet, and out of order
         errors["last_serial"] = "The last serial comes before the first."
     if errors:
         raise ValidationError(errors)
+    assert lo is not None and hi is not None  # else there were errors
     allocation = AllocatedRange.objects.create(
         order=order,
         batch=batch,

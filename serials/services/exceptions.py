@@ -164,7 +164,8 @@ def exception_answer(
     *, exceptions: Iterable[SerialException], user: User, reason: str, note: str
 ) -> list[ExceptionAnswer]:
     """The supplier explains one or more exceptions; each answer is a new row."""
-    if membership_of(user) is None or membership_of(user).role != Role.SUPPLIER:
+    membership = membership_of(user)
+    if membership is None or membership.role != Role.SUPPLIER:
         raise PermissionDenied("Only the supplier answers exceptions.")
     if reason not in SerialException.Reason.values:
         raise ValidationError({"reason": f"“{reason}” is not a reason code."})
@@ -249,9 +250,9 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
     if _is_accepted(batch):
         raise ValidationError(f"The serials of batch {batch.code} are already accepted.")
     status = batch_serial_status(batch)
-    if status not in ("clean", "exceptions_accepted"):
+    if not status.can_be_accepted:
         raise ValidationError(
-            f"The serials cannot be accepted while their status is “{status.replace('_', ' ')}”."
+            f"The serials cannot be accepted while their status is “{status.label.lower()}”."
         )
     serial_list = latest_production_list(batch)
     assert serial_list is not None

@@ -122,6 +122,7 @@ def serial_list_validate(*, serial_list_id: int) -> None:
         locked.error = None
         locked.finished_at = timezone.now()
         locked.save()
+        assert locked.report is not None  # validation_report above stored the report's JSON
         audit_log(
             actor=None,
             action="serial_list.validated",
@@ -135,7 +136,7 @@ def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) ->
     rule = serial_list.as_engine_rule()
     expected = (
         (serial_list.expected_lo, serial_list.expected_hi)
-        if serial_list.expected_lo is not None
+        if serial_list.expected_lo is not None and serial_list.expected_hi is not None
         else None
     )
     validation = engine.run_file(

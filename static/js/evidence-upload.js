@@ -1,5 +1,5 @@
-// Several files, each sent on its own with its own progress line. Without JavaScript the form
-// posts all files at once.
+// Several evidence files, each sent on its own to the API (data-api) with its own progress line.
+// Without JavaScript the form posts all files at once to the page.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-evidence-upload]");
@@ -9,48 +9,33 @@
   var list = form.querySelector("[data-file-progress]");
 
   function sendOne(file) {
-    return new Promise(function (resolve) {
-      var line = document.createElement("li");
-      line.className = "mb-1";
-      line.innerHTML = '<span class="name"></span> <span class="state text-body-secondary"></span>' +
-        '<div class="progress mt-1" style="height:.4rem"><div class="progress-bar" style="width:0%"></div></div>';
-      line.querySelector(".name").textContent = file.name;
-      list.appendChild(line);
-      var bar = line.querySelector(".progress-bar");
-      var state = line.querySelector(".state");
-      var data = new FormData(form);
-      data.delete("files");
-      data.append("files", file);
-      var request = new XMLHttpRequest();
-      request.open("POST", form.action);
-      request.setRequestHeader("Accept", "application/json");
-      request.setRequestHeader("X-CSRFToken", data.get("csrfmiddlewaretoken"));
-      request.upload.onprogress = function (event) {
-        if (event.lengthComputable) {
-          var percent = Math.round((event.loaded / event.total) * 100);
-          bar.style.width = percent + "%";
-          state.textContent = percent + "%";
-        }
-      };
-      request.onload = function () {
-        var body = {};
-        try { body = JSON.parse(request.responseText); } catch (ignored) { body = {}; }
-        if (request.status === 201) {
-          bar.classList.add("bg-success");
-          state.textContent = "stored";
-        } else {
-          bar.classList.add("bg-danger");
-          bar.style.width = "100%";
-          state.className = "state text-danger";
-          state.textContent = body.error || ("refused (" + request.status + ")");
-        }
-        resolve(request.status === 201);
-      };
-      request.onerror = function () {
-        state.textContent = "the connection broke; nothing was stored";
-        resolve(false);
-      };
-      request.send(data);
+    var line = document.createElement("li");
+    line.className = "mb-1";
+    line.innerHTML = '<span class="name"></span> <span class="state text-body-secondary"></span>' +
+      '<div class="progress mt-1 progress-thin"><div class="progress-bar"></div></div>';
+    line.querySelector(".name").textContent = file.name;
+    list.appendChild(line);
+    var bar = line.querySelector(".progress-bar");
+    var state = line.querySelector(".state");
+    bar.style.width = "0%";
+    var data = new FormData(form);
+    data.delete("csrfmiddlewaretoken");
+    data.delete("files");
+    data.append("file", file);
+    return window.portalApiUpload(form.dataset.api, data, function (percent) {
+      bar.style.width = percent + "%";
+      state.textContent = percent + "%";
+    }).then(function (answer) {
+      if (answer.status === 201) {
+        bar.classList.add("bg-success");
+        state.textContent = "stored";
+        return true;
+      }
+      bar.classList.add("bg-danger");
+      bar.style.width = "100%";
+      state.className = "state text-danger";
+      state.textContent = window.portalApiError(answer);
+      return false;
     });
   }
 

@@ -1,4 +1,6 @@
-// Drag-and-drop upload with a progress bar. Without JavaScript the form posts as usual.
+// Drag-and-drop serial list upload with a progress bar, sent to the API (data-api); on 202 the
+// page goes to the list's report (data-next, with 0 in place of the list's id). Without
+// JavaScript the form posts to the page as usual.
 (function () {
   "use strict";
   document.querySelectorAll("form[data-upload]").forEach(function (form) {
@@ -9,35 +11,21 @@
 
     function send(file) {
       var data = new FormData(form);
+      data.delete("csrfmiddlewaretoken");
       data.set("file", file);
-      var request = new XMLHttpRequest();
-      request.open("POST", form.action);
-      request.setRequestHeader("Accept", "application/json");
-      request.setRequestHeader("X-CSRFToken", data.get("csrfmiddlewaretoken"));
       bar.classList.remove("d-none");
       error.textContent = "";
-      request.upload.onprogress = function (event) {
-        if (event.lengthComputable) {
-          var percent = Math.round((event.loaded / event.total) * 100);
-          bar.firstElementChild.style.width = percent + "%";
-          bar.firstElementChild.textContent = "Uploading " + file.name + " · " + percent + "%";
-        }
-      };
-      request.onload = function () {
-        var body = {};
-        try { body = JSON.parse(request.responseText); } catch (ignored) { body = {}; }
-        if (request.status === 202 && body.url) {
-          window.location = body.url;
+      window.portalApiUpload(form.dataset.api, data, function (percent) {
+        bar.firstElementChild.style.width = percent + "%";
+        bar.firstElementChild.textContent = "Uploading " + file.name + " · " + percent + "%";
+      }).then(function (answer) {
+        if (answer.status === 202 && answer.body.id) {
+          window.location = form.dataset.next.replace("/0/", "/" + answer.body.id + "/");
         } else {
           bar.classList.add("d-none");
-          error.textContent = body.error || ("The upload failed (" + request.status + ").");
+          error.textContent = window.portalApiError(answer);
         }
-      };
-      request.onerror = function () {
-        bar.classList.add("d-none");
-        error.textContent = "The connection broke during the upload; nothing was stored. Try again.";
-      };
-      request.send(data);
+      });
     }
 
     form.addEventListener("submit", function (event) {

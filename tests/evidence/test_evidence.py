@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -183,9 +184,10 @@ def test_bad_files_get_a_clear_400_and_leave_nothing(
     page = cast.client("supplier_a").post(
         reverse("evidence-upload", args=[cast.batches["own"].pk]),
         {"files": [make()], "kind": "photo"},  # type: ignore[operator]
-        HTTP_ACCEPT="application/json",
+        follow=True,
     )
-    assert page.status_code == 400 and message in page.json()["error"]
+    assert page.redirect_chain == [(reverse("batch-evidence", args=[cast.batches["own"].pk]), 302)]
+    assert message in html.unescape(page.content.decode())
     assert not EvidenceItem.objects.exists()
     assert not default_storage.exists("evidence")
 
@@ -282,13 +284,17 @@ def test_the_responsibility_map_shows_gaps_and_keeps_history(cast: Cast) -> None
     assert Responsibility.objects.filter(order=order).count() == 2
 
 
-def test_an_upload_without_a_file_is_a_400(cast: Cast) -> None:
-    response = cast.client("supplier_a").post(
-        reverse("evidence-upload", args=[cast.batches["own"].pk]),
-        {"kind": "photo"},
-        HTTP_ACCEPT="application/json",
+def test_an_upload_without_a_file_says_so_on_the_page_and_in_the_api(cast: Cast) -> None:
+    batch = cast.batches["own"]
+    page = cast.client("supplier_a").post(
+        reverse("evidence-upload", args=[batch.pk]), {"kind": "photo"}, follow=True
     )
-    assert response.status_code == 400 and "Choose at least one file" in response.json()["error"]
+    assert "Choose at least one file" in page.content.decode()
+    response = cast.api("supplier_a").post(
+        reverse("api-batch-evidence", args=[batch.pk]), {"kind": "photo"}
+    )
+    assert response.status_code == 400 and "file" in response.json()
+    assert not EvidenceItem.objects.exists()
 
 
 def test_an_oversized_request_is_refused_before_it_is_read(cast: Cast, settings: object) -> None:
