@@ -29,6 +29,7 @@ from evidence.models import (
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.audit import audit_log
+from portal.jobs import task_send_on_commit
 from portal.models import Role, User
 from portal.roles import (
     can_edit_responsibilities,
@@ -178,9 +179,7 @@ def evidence_upload(
             "replaces": replaces.pk if replaces else None,
         },
     )
-    from evidence.tasks import process_evidence
-
-    transaction.on_commit(lambda: process_evidence.delay(item.pk))
+    task_send_on_commit("evidence.tasks.process_evidence", item.pk)
     return item
 
 

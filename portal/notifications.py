@@ -21,6 +21,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from portal.jobs import task_send_on_commit
 from portal.models import AuditEvent, Membership, Notification, Role, User
 
 # Events of one bulk action (same action, order and actor) this close together share one email.
@@ -91,10 +92,7 @@ def notification_queue(event: AuditEvent) -> None:
     """Send this event's emails once the current transaction commits (if any rule wants it)."""
     if event.action not in RULES or event.order_id is None:
         return
-    from portal.tasks import send_notifications
-
-    event_id = event.pk
-    transaction.on_commit(lambda: send_notifications.delay(event_id))
+    task_send_on_commit("portal.tasks.send_notifications", event.pk)
 
 
 def _audience(rule: Rule, event: AuditEvent) -> list[User]:

@@ -139,6 +139,101 @@ def _signature_hash(approval: Approval, signature: Signature) -> str:
     )
 
 
+def _decision_checked(
+    *,
+    order: PurchaseOrder,
+    batch: Batch | None,
+    decision: str,
+    sentence: str,
+    pins: Sequence[Pin],
+    conditions: str,
+    based_on: Approval | None,
+) -> None:
+    """What the signer wrote makes one narrow, well-formed decision."""
+    if batch is not None and batch.order_id != order.pk:
+        raise ValidationError({"batch": "That batch belongs to another order."})
+    if based_on is not None and (based_on.order_id, based_on.batch_id) != (
+        order.pk,
+        batch.pk if batch else None,
+    ):
+        raise ValidationError("An approval can only supersede one of the same batch (or order).")
+    if decision not in Approval.Decision.values:
+        raise ValidationError({"decision": f"“{decision}” is not a decision."})
+    if not sentence:
+        raise ValidationError({"sentence": "State the decision in one sentence."})
+    if not pins:
+        raise ValidationError({"pins": "Pin what you reviewed: an approval covers only that."})
+    if decision == Approval.Decision.ACCEPTED_WITH_CONDITIONS and not conditions.strip():
+        raise ValidationError({"conditions": "Write the conditions."})
+
+
+def _pins_resolved(
+    *, order: PurchaseOrder, batch: Batch | None, decision: str, pins: Sequence[Pin]
+) -> list[Resolved]:
+    """The pinned records, each inside the approval's batch (or order), with its fingerprint;
+    refused while an exception the decision rests on is not pinned or not decided."""
+    scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))
+    # Scope first, before anything is locked or named: an id outside it answers exactly like
+    # an id that does not exist, so nothing about another batch or buyer leaks back.
+    unique_pins = list(dict.fromkeys((kind, int(object_id)) for kind, object_id in pins))
+    outside = [pin for pin in unique_pins if _pin_batch_id(*pin) not in scope]
+    if outside:
+        names = ", ".join(f"{kind} #{object_id}" for kind, object_id in outside)
+        raise ValidationError(
+            {
+                "pins": f"An approval covers only its own {'batch' if batch else 'order'}; "
+                f"there is no {names} in it."
+            }
+        )
+    resolved = [_resolve(kind, object_id) for kind, object_id in unique_pins]
+    pinned_exceptions = {p.object_id for p in resolved if p.kind == ApprovalPin.Kind.EXCEPTION}
+    for each in [batch] if batch else list(order.batches.order_by("code")):
+        _check_exceptions(each, decision, pinned_exceptions)
+    return resolved
+
+
+def _gates_locked(
+    *, order: PurchaseOrder, batch: Batch | None, decision: str, unlocks: Iterable[Gate]
+) -> list[Gate]:
+    """The gates the approval opens, locked in id order (so two signers never deadlock) before
+    their state is read; each must be a gate of the approval's own batch (or order)."""
+    gate_ids = sorted({gate.pk for gate in unlocks})
+    if gate_ids and decision == Approval.Decision.REJECTED:
+        raise ValidationError({"unlocks": "A rejection opens no gate."})
+    gates = list(Gate.objects.select_for_update().filter(pk__in=gate_ids).order_by("pk"))
+    wrong = [
+        g for g in gates if g.order_id != order.pk or g.batch_id != (batch.pk if batch else None)
+    ]
+    if wrong or len(gates) != len(gate_ids):
+        raise ValidationError(
+            {
+                "unlocks": "An approval opens only the gates of its own batch (or order); "
+                f"not: {', '.join(str(g) for g in wrong) or 'unknown gates'}."
+            }
+        )
+    return gates
+
+
+def _signature_write(*, approval: Approval, user: User, manifest_hash: str) -> Signature:
+    """The signer's printed name, the time, the meaning, and a hash binding them to the
+    manifest and this approval, so the signature cannot be copied onto another record."""
+    meaning = (
+        f"I, {user.printed_name}, sign this decision for the buyer: "
+        f"{approval.get_decision_display()}."
+    )
+    signature = Signature(
+        approval=approval,
+        signer=user,
+        printed_name=user.printed_name,
+        meaning=meaning,
+        signed_at=timezone.now(),
+        manifest_sha256=manifest_hash,
+    )
+    signature.signature_sha256 = _signature_hash(approval, signature)
+    signature.save()
+    return signature
+
+
 @transaction.atomic
 def approval_sign(
     *,
@@ -161,61 +256,23 @@ def approval_sign(
         raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
     if not user.check_password(password):
         raise ValidationError({"password": "That is not your password; nothing was signed."})
-    if batch is not None and batch.order_id != order.pk:
-        raise ValidationError({"batch": "That batch belongs to another order."})
-    if based_on is not None and (based_on.order_id, based_on.batch_id) != (
-        order.pk,
-        batch.pk if batch else None,
-    ):
-        raise ValidationError("An approval can only supersede one of the same batch (or order).")
-    if decision not in Approval.Decision.values:
-        raise ValidationError({"decision": f"“{decision}” is not a decision."})
     sentence = " ".join(sentence.split())
-    if not sentence:
-        raise ValidationError({"sentence": "State the decision in one sentence."})
-    if not pins:
-        raise ValidationError({"pins": "Pin what you reviewed: an approval covers only that."})
-    if decision == Approval.Decision.ACCEPTED_WITH_CONDITIONS and not conditions.strip():
-        raise ValidationError({"conditions": "Write the conditions."})
-
+    _decision_checked(
+        order=order,
+        batch=batch,
+        decision=decision,
+        sentence=sentence,
+        pins=pins,
+        conditions=conditions,
+        based_on=based_on,
+    )
     # Lock the batch (or order): signers, and uploads of new serial lists, queue up here.
     if batch is not None:
         batch_lock(batch=batch)
     else:
         PurchaseOrder.objects.select_for_update().get(pk=order.pk)
-    scope = {batch.pk} if batch else set(order.batches.values_list("pk", flat=True))
-    # Scope first, before anything is locked or named: an id outside it answers exactly like
-    # an id that does not exist, so nothing about another batch or buyer leaks back.
-    unique_pins = list(dict.fromkeys((kind, int(object_id)) for kind, object_id in pins))
-    outside = [pin for pin in unique_pins if _pin_batch_id(*pin) not in scope]
-    if outside:
-        names = ", ".join(f"{kind} #{object_id}" for kind, object_id in outside)
-        raise ValidationError(
-            {
-                "pins": f"An approval covers only its own {'batch' if batch else 'order'}; "
-                f"there is no {names} in it."
-            }
-        )
-    resolved = [_resolve(kind, object_id) for kind, object_id in unique_pins]
-    pinned_exceptions = {p.object_id for p in resolved if p.kind == ApprovalPin.Kind.EXCEPTION}
-    for each in [batch] if batch else list(order.batches.order_by("code")):
-        _check_exceptions(each, decision, pinned_exceptions)
-
-    gate_ids = sorted({gate.pk for gate in unlocks})
-    if gate_ids and decision == Approval.Decision.REJECTED:
-        raise ValidationError({"unlocks": "A rejection opens no gate."})
-    # Lock the gates (in id order, so two signers never deadlock) before reading their state.
-    gates = list(Gate.objects.select_for_update().filter(pk__in=gate_ids).order_by("pk"))
-    wrong = [
-        g for g in gates if g.order_id != order.pk or g.batch_id != (batch.pk if batch else None)
-    ]
-    if wrong or len(gates) != len(gate_ids):
-        raise ValidationError(
-            {
-                "unlocks": "An approval opens only the gates of its own batch (or order); "
-                f"not: {', '.join(str(g) for g in wrong) or 'unknown gates'}."
-            }
-        )
+    resolved = _pins_resolved(order=order, batch=batch, decision=decision, pins=pins)
+    gates = _gates_locked(order=order, batch=batch, decision=decision, unlocks=unlocks)
     current = latest_approval(order, batch)
     if (current.pk if current else None) != (based_on.pk if based_on else None):
         target = f"batch {batch.code}" if batch else f"PO {order.number}"
@@ -254,21 +311,7 @@ def approval_sign(
         for p in resolved
     )
     ApprovalGate.objects.bulk_create(ApprovalGate(approval=approval, gate=g) for g in gates)
-    signed_at = timezone.now()
-    meaning = (
-        f"I, {user.printed_name}, sign this decision for the buyer: "
-        f"{approval.get_decision_display()}."
-    )
-    signature = Signature(
-        approval=approval,
-        signer=user,
-        printed_name=user.printed_name,
-        meaning=meaning,
-        signed_at=signed_at,
-        manifest_sha256=manifest_hash,
-    )
-    signature.signature_sha256 = _signature_hash(approval, signature)
-    signature.save()
+    _signature_write(approval=approval, user=user, manifest_hash=manifest_hash)
     audit_log(
         actor=user,
         action="approval.signed",

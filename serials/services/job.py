@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from orders.services import batch_lock
 from portal.audit import audit_log
+from portal.jobs import task_send
 from serials import columns, engine
 from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import SerialList
@@ -195,10 +196,8 @@ def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10))
             | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
         ).values_list("pk", flat=True)
     )
-    from serials.tasks import validate_serial_list
-
     for serial_list_id in stuck:
-        validate_serial_list.delay(serial_list_id)
+        task_send("serials.tasks.validate_serial_list", serial_list_id)
     return stuck
 
 

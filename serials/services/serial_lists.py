@@ -11,6 +11,7 @@ from orders.models import Batch
 from orders.selectors import batches_visible_to
 from orders.services import batch_lock
 from portal.audit import audit_log
+from portal.jobs import task_send_on_commit
 from portal.models import User
 from portal.roles import can_upload_batch_files, membership_of
 from portal.storage import store_by_hash
@@ -86,7 +87,5 @@ def serial_list_upload(
         order=order,
         payload={"batch": batch.code, "kind": kind, "file": name, "sha256": sha, "size": size},
     )
-    from serials.tasks import validate_serial_list
-
-    transaction.on_commit(lambda: validate_serial_list.delay(serial_list.pk))
+    task_send_on_commit("serials.tasks.validate_serial_list", serial_list.pk)
     return serial_list

@@ -1,0 +1,30 @@
+"""Sending a background job from a service, by the task's registered name.
+
+A service that starts a job must not import its app's ``tasks`` module: the task imports the
+service to run it, and the two would import each other (a circle the linter cannot see when one
+side imports inside a function). Services name the task instead, as the beat schedule in
+settings does; the name is looked up in the Celery app's registry when the job is sent, so an
+unknown name fails loudly at once, and eager mode (the embedded default) still runs it in
+process, which ``send_task`` would not.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from portal.celery import app
+
+
+def task_send(name: str, *args: int) -> None:
+    """Send the registered task ``name`` now."""
+    if name not in app.tasks:
+        # Outside a worker nothing has imported the apps' tasks modules yet: autodiscovery
+        # (``app.autodiscover_tasks()``) imports them when the loader is asked to, once.
+        app.loader.import_default_modules()
+    app.tasks[name].delay(*args)
+
+
+def task_send_on_commit(name: str, *args: int) -> None:
+    """Send the registered task ``name`` once the current transaction commits, so the worker
+    never reads a row that is not there yet, or one that was rolled back."""
+    transaction.on_commit(lambda: task_send(name, *args))
