@@ -5,18 +5,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 # libmagic tells evidence files' types from their bytes. WeasyPrint lays out the approval PDF
 # and the dossier with Pango (HarfBuzz's subsetter embeds only the glyphs used), and the slim
-# image has no font at all: DejaVu is the one the PDFs are drawn in.
+# image has no font at all: DejaVu is the one the PDFs are drawn in. openssl checks the RFC 3161
+# time-stamp tokens of the audit chain's checkpoints (integrity_verify, `openssl ts -verify`).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libmagic1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libmagic1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core openssl \
     && rm -rf /var/lib/apt/lists/*
 # Dependencies before the code, so a code change reuses this layer: the project installs no
 # package of its own ([tool.setuptools] packages = []), the code runs from /app.
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir . && useradd --create-home portal
 COPY . .
-# The media and static volumes take their owner from these directories when first mounted.
-RUN mkdir -p /data/media /app/staticfiles && chown portal /data/media /app/staticfiles
+# The media, integrity and static volumes take their owner from these directories when first mounted.
+RUN mkdir -p /data/media /data/integrity /app/staticfiles \
+    && chown portal /data/media /data/integrity /app/staticfiles
 USER portal
 # Fail the build, not the first approval PDF: native libraries load and a page renders.
 RUN python scripts/image_check.py

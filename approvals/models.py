@@ -4,12 +4,12 @@ The tables keep the names they had when these models lived in orders."""
 
 from __future__ import annotations
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from orders.models import Batch, PurchaseOrder
+from portal.immutability import append_only
 
 
 class Gate(models.Model):
@@ -37,6 +37,7 @@ class Gate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         db_table = "orders_gate"
         ordering = ["order", "batch", "kind"]
         constraints = [
@@ -53,9 +54,6 @@ class Gate(models.Model):
     def __str__(self) -> str:
         target = f"batch {self.batch.code}" if self.batch is not None else f"PO {self.order.number}"
         return f"{self.get_kind_display()} of {target}"
-
-
-APPEND_ONLY = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
 
 class Approval(models.Model):
@@ -97,7 +95,7 @@ class Approval(models.Model):
     class Meta:
         db_table = "orders_approval"
         ordering = ["-id"]
-        triggers = APPEND_ONLY
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.sentence}"
@@ -113,7 +111,7 @@ class ApprovalGate(models.Model):
 
     class Meta:
         db_table = "orders_approvalgate"
-        triggers = APPEND_ONLY
+        triggers = append_only()
         constraints = [
             models.UniqueConstraint(fields=["approval", "gate"], name="approval_gate_once")
         ]
@@ -142,7 +140,7 @@ class ApprovalPin(models.Model):
     class Meta:
         db_table = "orders_approvalpin"
         ordering = ["kind", "object_id"]
-        triggers = APPEND_ONLY
+        triggers = append_only()
         indexes = [models.Index(fields=["kind", "object_id"])]
 
     def __str__(self) -> str:
@@ -162,7 +160,7 @@ class Signature(models.Model):
 
     class Meta:
         db_table = "orders_signature"
-        triggers = APPEND_ONLY
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.signed_at:%Y-%m-%d %H:%M} UTC: {self.meaning}"
@@ -178,7 +176,7 @@ class ApprovalStaleness(models.Model):
     class Meta:
         db_table = "orders_approvalstaleness"
         ordering = ["id"]
-        triggers = APPEND_ONLY
+        triggers = append_only()
 
     def __str__(self) -> str:
         return self.reason
@@ -198,7 +196,7 @@ class GateRelease(models.Model):
 
     class Meta:
         db_table = "orders_gaterelease"
-        triggers = APPEND_ONLY
+        triggers = append_only()
 
     def __str__(self) -> str:
         return f"{self.gate} released{' with exception' if self.with_exception else ''}"
@@ -239,7 +237,7 @@ class Payment(models.Model):
     class Meta:
         db_table = "orders_payment"
         ordering = ["-paid_on", "-id"]
-        triggers = APPEND_ONLY
+        triggers = append_only()
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
         ]

@@ -55,6 +55,7 @@ GTIN = "05012345678900"
 ORDERS, BATCHES_PER_ORDER, PER_BATCH = 4, 2, 125_000
 # One key for this process and the gunicorn it starts (sessions are not used: tokens are).
 SECRET_KEY = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50)
+AUDIT_KEY = os.environ.get("BENCH_AUDIT_KEY") or secrets.token_urlsafe(48)
 
 
 def _bench_url() -> str:
@@ -70,6 +71,7 @@ def _env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "portal.settings",
         "DEBUG": "false",
         "SECRET_KEY": SECRET_KEY,
+        "AUDIT_KEY": AUDIT_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",

@@ -8,9 +8,14 @@ class EvidenceConfig(AppConfig):
     def ready(self) -> None:
         from evidence.pages import batch_evidence_context
         from evidence.pins import PIN_KINDS
+        from evidence.services import evidence_verify
+        from portal.integrity import integrity_check_register
         from portal.pages import page_context_register
         from portal.registries import pin_kind_register
 
         for kind in PIN_KINDS:
             pin_kind_register(kind)
         page_context_register("batch", batch_evidence_context)
+        integrity_check_register(
+            "evidence-files", "stored evidence files against their rows", evidence_verify
+        )

@@ -4,10 +4,12 @@ a replaced file is a new version, a revised statement a new row, a changed assig
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 
 from orders.models import Batch, PurchaseOrder
+from portal.immutability import append_only
 
 
 class EvidenceKind(models.TextChoices):
@@ -47,6 +49,10 @@ class EvidenceItem(models.Model):
     processing_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        triggers = append_only(
+            mutable=["processed_at", "capture_date", "thumbnail", "processing_note"],
+            update_refused_when=pgtrigger.Q(old__processed_at__isnull=False),
+        )
         ordering = ["-uploaded_at", "-id"]
 
     def __str__(self) -> str:
@@ -73,6 +79,7 @@ class EvidenceRequirement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["kind"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "kind"], name="one_requirement_per_kind")
@@ -95,6 +102,7 @@ class EvidenceRequest(models.Model):
     asked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-asked_at", "-id"]
 
     def __str__(self) -> str:
@@ -115,6 +123,7 @@ class Statement(models.Model):
     written_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["request", "version"]
         constraints = [
             models.UniqueConstraint(fields=["request", "version"], name="statement_version_once")
@@ -134,6 +143,7 @@ class StatementReview(models.Model):
     reviewed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -177,6 +187,7 @@ class Responsibility(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-id"]
         verbose_name_plural = "responsibilities"
 

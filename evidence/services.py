@@ -29,6 +29,7 @@ from evidence.models import (
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.audit import audit_log
+from portal.integrity import CheckResult, Finding
 from portal.jobs import task_send_on_commit
 from portal.models import Role, User
 from portal.roles import (
@@ -241,23 +242,26 @@ def _thumbnail(image: Image.Image, sha: str) -> str:
     return name
 
 
-def evidence_verify() -> tuple[int, list[str]]:
-    """Re-hash every stored evidence file; return how many were checked and each mismatch."""
-    problems: list[str] = []
-    checked = 0
+def evidence_verify() -> CheckResult:
+    """Re-hash every stored evidence file against its row: the ``evidence-files`` part of
+    ``portal.integrity`` (registered in ``EvidenceConfig.ready()``)."""
+    result = CheckResult("evidence-files")
+    table = EvidenceItem._meta.db_table
     for item in EvidenceItem.objects.order_by("id").iterator():
-        checked += 1
+        result.checked += 1
         if not default_storage.exists(item.file.name):
-            problems.append(f"evidence #{item.pk} ({item.original_name}): stored file is missing")
+            what = f"({item.original_name}) its stored file {item.file.name} is missing"
+            result.findings.append(Finding(table, str(item.pk), what))
             continue
         with default_storage.open(item.file.name, "rb") as stored:
             sha, _ = sha256_of(stored)
         if sha != item.sha256:
-            problems.append(
-                f"evidence #{item.pk} ({item.original_name}): stored bytes hash to {sha[:16]}…, "
-                f"recorded {item.sha256[:16]}…"
+            what = (
+                f"({item.original_name}) stored bytes hash to {sha[:16]}…, "
+                f"the row records {item.sha256[:16]}…"
             )
-    return checked, problems
+            result.findings.append(Finding(table, str(item.pk), what))
+    return result
 
 
 # ---------------------------------------------------------------- requirements

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import uuid
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from orders.models import Batch
+from portal.immutability import append_only
 from serials.models import SerialList
-
-
-def _append_only(name: str) -> list[pgtrigger.Protect]:
-    return [pgtrigger.Protect(name=name, operation=pgtrigger.Update | pgtrigger.Delete)]
 
 
 class InspectionPlan(models.Model):
@@ -67,7 +63,7 @@ class InspectionPlan(models.Model):
             ),
             models.CheckConstraint(condition=Q(seed__gte=0), name="plan_seed_not_negative"),
         ]
-        triggers = _append_only("inspection_plan_append_only")
+        triggers = append_only(prefix="inspection_plan_")
 
     def __str__(self) -> str:
         return (
@@ -90,7 +86,7 @@ class SampledUnit(models.Model):
             models.UniqueConstraint(fields=["plan", "position"], name="sampled_once_per_plan")
         ]
         indexes = [models.Index(fields=["serial"])]
-        triggers = _append_only("sampled_unit_append_only")
+        triggers = append_only(prefix="sampled_unit_")
 
     def __str__(self) -> str:
         return f"{self.serial}" + (f" (carton {self.carton})" if self.carton else "")
@@ -123,7 +119,7 @@ class UnitResult(models.Model):
 
     class Meta:
         ordering = ["id"]
-        triggers = _append_only("unit_result_append_only")
+        triggers = append_only(prefix="unit_result_")
 
     def __str__(self) -> str:
         return f"{self.unit.serial}: {'defective' if self.defective else 'conforming'}"
@@ -154,7 +150,7 @@ class BlockedStep(models.Model):
 
     class Meta:
         ordering = ["id"]
-        triggers = _append_only("blocked_step_append_only")
+        triggers = append_only(prefix="blocked_step_")
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} blocked by {self.blocked_by}"
@@ -178,7 +174,7 @@ class CartonScan(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["plan", "carton"])]
-        triggers = _append_only("carton_scan_append_only")
+        triggers = append_only(prefix="carton_scan_")
 
     def __str__(self) -> str:
         return f"{self.serial or self.label_text} in carton {self.carton}"

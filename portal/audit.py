@@ -1,9 +1,8 @@
-"""Writing and verifying the hash-chained audit log."""
+"""Writing the HMAC-chained audit log (verified by ``portal.integrity``)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -74,32 +73,3 @@ def audit_log(
         event_publish(event=event, obj=obj)
     notification_queue(event)
     return event
-
-
-@dataclass(frozen=True)
-class BrokenLink:
-    event_id: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"audit event #{self.event_id}: {self.reason}"
-
-
-def audit_verify() -> tuple[int, BrokenLink | None]:
-    """Walk the chain from the first event; return how many were checked and the first break."""
-    expected_prev = GENESIS_HASH
-    checked = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        if event.prev_hash != expected_prev:
-            return checked, BrokenLink(
-                event.id,
-                "its link to the previous event does not match (an event before it was "
-                "changed, removed or inserted)",
-            )
-        if event.compute_hash() != event.hash:
-            return checked, BrokenLink(
-                event.id, "its contents no longer match its hash (the row was changed)"
-            )
-        expected_prev = event.hash
-        checked += 1
-    return checked, None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
-import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from portal.immutability import append_only
 
 
 class User(AbstractUser):
@@ -103,10 +105,12 @@ def _shown(value: object) -> object:
 class AuditEvent(models.Model):
     """One state change: who, when, what, on which object. Append-only and hash-chained.
 
-    Each event's ``hash`` covers its own fields and the previous event's hash, so changing or
-    removing a row breaks the chain at that row (``manage.py audit_verify`` names it). The
-    unique ``prev_hash`` keeps the chain a line even if two writers race. On PostgreSQL a
-    trigger refuses UPDATE and DELETE on the table.
+    Each event's ``hash`` is an HMAC-SHA256, under ``settings.AUDIT_KEY`` (from the environment,
+    never in the database), of its own fields and the previous event's hash: changing or
+    removing a row breaks the chain at that row, and re-hashing it needs the key
+    (``manage.py integrity_verify`` names it; ``portal.anchors`` seals the head outside the
+    database). The unique ``prev_hash`` keeps the chain a line even if two writers race. On
+    PostgreSQL a trigger refuses UPDATE and DELETE on the table.
     """
 
     created_at = models.DateTimeField(db_index=True)
@@ -138,12 +142,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        triggers = [
-            pgtrigger.Protect(
-                name="audit_event_append_only",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-            )
-        ]
+        triggers = append_only(prefix="audit_event_")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
@@ -164,8 +163,13 @@ class AuditEvent(models.Model):
         """The payload as (label, value) rows, for events that are not updates."""
         return [(_label(field), _shown(value)) for field, value in self.payload.items()]
 
-    def compute_hash(self) -> str:
-        """SHA-256 over the previous hash and every field that states what happened."""
+    def compute_hash(self, key: str | None = None) -> str:
+        """HMAC-SHA256 of ``canonical()`` under ``key`` (by default ``settings.AUDIT_KEY``)."""
+        secret = (settings.AUDIT_KEY if key is None else key).encode()
+        return hmac.new(secret, self.canonical(), hashlib.sha256).hexdigest()
+
+    def canonical(self) -> bytes:
+        """The previous hash and every field that states what happened, as canonical JSON."""
         body = {
             "prev_hash": self.prev_hash,
             "created_at": self.created_at.isoformat(),
@@ -180,7 +184,7 @@ class AuditEvent(models.Model):
             "payload": self.payload,
         }
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return canonical.encode()
 
 
 class Notification(models.Model):
@@ -202,12 +206,7 @@ class Notification(models.Model):
                 fields=["event", "recipient"], name="notification_once_per_event"
             )
         ]
-        triggers = [
-            pgtrigger.Protect(
-                name="notification_append_only",
-                operation=pgtrigger.Update | pgtrigger.Delete,
-            )
-        ]
+        triggers = append_only(prefix="notification_")
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.email}"

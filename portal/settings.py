@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,9 +20,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
+DEV_AUDIT_KEY = "dev-only-audit-chain-key-never-use-in-production"
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+# The audit chain's HMAC key (portal.models.AuditEvent.compute_hash, portal.anchors): from the
+# environment only, never stored in the database, so whoever can write the database cannot
+# re-hash the chain. Changing it makes every event written before fail integrity_verify.
+AUDIT_KEY = env.str("AUDIT_KEY", default=DEV_AUDIT_KEY)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
@@ -35,6 +41,12 @@ if not DEBUG:
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated host names).")
+    if AUDIT_KEY in (DEV_AUDIT_KEY, SECRET_KEY) or len(AUDIT_KEY) < 32:
+        raise ImproperlyConfigured(
+            "DEBUG is off: set AUDIT_KEY to a random string of at least 32 characters, other "
+            "than SECRET_KEY, and keep it out of the database and its backups "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -142,6 +154,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: uploads go through permission-checked views
+# Checkpoints of the audit chain (portal.anchors): an append-only file of HMAC'd JSON lines,
+# outside the database. Empty means integrity/audit-anchor.jsonl beside MEDIA_ROOT (its
+# parent directory), resolved when used. With TSA_URL, each checkpoint also gets an RFC 3161
+# time-stamp token from that authority, kept beside the anchor file; integrity_verify checks
+# the tokens with `openssl ts -verify` against TSA_CA_PATH (a PEM file) when it is set.
+AUDIT_ANCHOR_PATH = env.str("AUDIT_ANCHOR_PATH", default="")
+TSA_URL = env.str("TSA_URL", default="")
+TSA_CA_PATH = env.str("TSA_CA_PATH", default="")
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -197,6 +217,13 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-serial-lists": {
         "task": "serials.tasks.requeue_stuck_serial_lists",
         "schedule": 300.0,
+    },
+    # Seals the audit chain's head outside the database (portal.anchors).
+    "integrity-checkpoint": {"task": "portal.tasks.integrity_checkpoint", "schedule": 600.0},
+    # The whole verification (portal.integrity), nightly at 02:30 UTC; each run is logged.
+    "integrity-verify": {
+        "task": "portal.tasks.integrity_verify",
+        "schedule": crontab(hour="2", minute="30"),
     },
 }
 CELERY_TASK_SERIALIZER = "json"

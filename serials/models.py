@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -15,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from orders.models import Batch, PurchaseOrder
+from portal.immutability import append_only
 from portal.models import Organisation
 from serials import engine
 from serials.reports import CodeListReport, ListReport, SerialListReport
@@ -121,6 +123,7 @@ class AllocatedRange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(hi__gte=models.F("lo")), name="allocation_lo_le_hi")
@@ -151,6 +154,7 @@ class AllocatedCodeList(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -254,6 +258,20 @@ class SerialList(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        triggers = append_only(
+            mutable=[
+                "status",
+                "progress",
+                "error",
+                "report",
+                "claim_token",
+                "heartbeat_at",
+                "attempts",
+                "started_at",
+                "finished_at",
+            ],
+            update_refused_when=pgtrigger.Q(old__status__in=["done", "failed"]),
+        )
         ordering = ["-uploaded_at", "-id"]
 
     def __str__(self) -> str:
@@ -314,6 +332,11 @@ class SerialRun(models.Model):
     accepted = models.BooleanField(default=False)
 
     class Meta:
+        triggers = append_only(
+            mutable=["accepted"],
+            update_refused_when=~pgtrigger.Q(old__accepted=False, new__accepted=True),
+            delete_allowed_when=pgtrigger.Q(old__accepted=False),
+        )
         indexes = [models.Index(fields=["scope", "lo", "hi"])]
         constraints = [
             models.CheckConstraint(condition=Q(hi__gte=models.F("lo")), name="run_lo_le_hi")
@@ -334,6 +357,11 @@ class SerialCode(models.Model):
     accepted = models.BooleanField(default=False)
 
     class Meta:
+        triggers = append_only(
+            mutable=["accepted"],
+            update_refused_when=~pgtrigger.Q(old__accepted=False, new__accepted=True),
+            delete_allowed_when=pgtrigger.Q(old__accepted=False),
+        )
         indexes = [models.Index(fields=["scope", "code"])]
         constraints = [
             models.UniqueConstraint(
@@ -345,6 +373,13 @@ class SerialCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.code}{' accepted' if self.accepted else ''}"
+
+
+# The status an exception may take next: answered (from open, again, or after a rejection), then
+# the buyer's decision on an answer. Anything else the database refuses.
+EXCEPTION_TRANSITIONS = pgtrigger.Q(
+    new__status="answered", old__status__in=["open", "answered", "rejected"]
+) | pgtrigger.Q(new__status__in=["accepted", "rejected"], old__status="answered")
 
 
 class SerialException(models.Model):
@@ -392,6 +427,7 @@ class SerialException(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 
     class Meta:
+        triggers = append_only(mutable=["status"], update_refused_when=~EXCEPTION_TRANSITIONS)
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -436,6 +472,7 @@ class ExceptionAnswer(models.Model):
     answered_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -461,6 +498,7 @@ class ExceptionDecision(models.Model):
     decided_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        triggers = append_only()
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -484,6 +522,7 @@ class SerialPlacement(models.Model):
     shipped_on = models.DateField(null=True, blank=True)
 
     class Meta:
+        triggers = append_only()
         indexes = [
             models.Index(fields=["scope", "serial"]),
             models.Index(fields=["serial_list", "carton"]),

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from orders import services
 from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
+from serials.models import NumberingRule
 from tests.loud_templates import loud_templates  # noqa: F401  (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,35 @@ def _own_broker_per_test_process() -> None:
 
 
 _own_broker_per_test_process()
+
+
+def _flush_between_tests_past_the_truncate_triggers() -> None:
+    """A test that commits (``transactional_db``) is cleaned up by ``flush``, which TRUNCATEs
+    every table; append-only tables refuse TRUNCATE (``portal.immutability``). The test database
+    is emptied past those triggers, by name, and only by ``flush``: anything else that
+    truncates them is refused as in production."""
+    import pgtrigger
+    from django.apps import apps
+    from django.core.management.commands import flush
+
+    from portal.immutability import NO_TRUNCATE
+
+    uris = [
+        f"{model._meta.label}:{trigger.name}"
+        for model in apps.get_models()
+        for trigger in getattr(model._meta, "triggers", [])
+        if trigger.name.endswith(NO_TRUNCATE)
+    ]
+    handle = flush.Command.handle
+
+    def handle_past_triggers(self: flush.Command, *args: Any, **options: Any) -> None:
+        with pgtrigger.ignore(*uris):
+            handle(self, *args, **options)
+
+    flush.Command.handle = handle_past_triggers  # type: ignore[method-assign]
+
+
+_flush_between_tests_past_the_truncate_triggers()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -408,3 +438,17 @@ def worker_factory(transactional_db: None) -> Iterator[type[WorkerProcess]]:
 def celery_worker_process(worker_factory: type[WorkerProcess]) -> str:
     """One real Celery worker for the test."""
     return worker_factory().start().hostname
+
+
+@pytest.fixture
+def rule(cast: Cast) -> NumberingRule:
+    """The buyer's rule for the cast's product (GTIN 05012345678900): VLT + 6 digits."""
+    from serials import services as serial_services
+
+    return serial_services.numbering_rule_save(
+        user=cast.users["buyer"],
+        product="05012345678900",
+        prefix="VLT",
+        width=6,
+        check_digit="none",
+    )

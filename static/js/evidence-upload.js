@@ -34,7 +34,9 @@
       bar.classList.add("bg-danger");
       bar.style.width = "100%";
       state.className = "state text-danger";
-      state.textContent = window.portalApiError(answer);
+      var message = window.portalApiError(answer);
+      // The line already names the file; most messages start with it too.
+      state.textContent = message.indexOf(file.name + ": ") === 0 ? message.slice(file.name.length + 2) : message;
       return false;
     });
   }

@@ -147,13 +147,18 @@ def test_evidence_verify_names_a_changed_file(
     item = _upload(cast, "own", jpeg())
     _upload(cast, "own", png())
     call_command("evidence_verify")
-    assert "All 2 evidence files match" in capsys.readouterr().out
+    assert "Integrity holds (checked: evidence-files 2)" in capsys.readouterr().out
     with open(default_storage.path(item.file.name), "r+b") as stored:
         stored.seek(10)
         stored.write(b"tampered")
-    with pytest.raises(CommandError, match="1 of 2"):
+    with pytest.raises(CommandError, match="1 integrity findings"):
         call_command("evidence_verify")
-    assert f"evidence #{item.pk} (photo.jpg): stored bytes hash to" in capsys.readouterr().err
+    finding = f"evidence_evidenceitem #{item.pk}: (photo.jpg) stored bytes hash to"
+    assert finding in capsys.readouterr().out
+    # The whole verification names it too.
+    with pytest.raises(CommandError):
+        call_command("integrity_verify")
+    assert finding in capsys.readouterr().out
 
 
 BAD_FILES = [

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "k3Jq9vXr2pL8wZt5nB7yH4mC6dF1gS0aQeRuTiOpAsDfGhJkLzXcVbNm",
+    "AUDIT_KEY": "Zr8Lq2Wm5Tn7Vb1Xc4Hs9Kd3Pf6Gj0Ya",
     "ALLOWED_HOSTS": "portal.example.com",
     "DATABASE_URL": "sqlite:////tmp/portal-deploy-check.sqlite3",
 }
@@ -22,7 +23,8 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {"DEBUG", "SECRET_KEY", "AUDIT_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -43,7 +45,11 @@ def test_it_passes_the_deploy_check_with_production_settings() -> None:
 
 @pytest.mark.parametrize(
     ("missing", "message"),
-    [("SECRET_KEY", "set SECRET_KEY"), ("ALLOWED_HOSTS", "set ALLOWED_HOSTS")],
+    [
+        ("SECRET_KEY", "set SECRET_KEY"),
+        ("ALLOWED_HOSTS", "set ALLOWED_HOSTS"),
+        ("AUDIT_KEY", "set AUDIT_KEY"),
+    ],
 )
 def test_it_refuses_to_start_without_production_secrets(missing: str, message: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
@@ -55,6 +61,12 @@ def test_it_refuses_to_start_without_production_secrets(missing: str, message: s
 def test_it_refuses_a_weak_secret_key() -> None:
     result = _manage("check", env={**PRODUCTION, "SECRET_KEY": "short"})
     assert result.returncode != 0 and "set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("audit_key", ["short", PRODUCTION["SECRET_KEY"]])
+def test_it_refuses_a_weak_audit_key_or_the_secret_key_again(audit_key: str) -> None:
+    result = _manage("check", env={**PRODUCTION, "AUDIT_KEY": audit_key})
+    assert result.returncode != 0 and "set AUDIT_KEY" in result.stderr
 
 
 def test_it_runs_embedded_with_nothing_set(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from approvals.services import gate_create
 from demo.story import demo_inspection, demo_story
 from orders import services
 from orders.models import Batch, PurchaseOrder
+from portal.anchors import checkpoint_seal
 from portal.models import Membership, Organisation, Role, User
 from serials.models import AllocatedRange
 from serials.services import allocated_range_set, numbering_rule_save
@@ -57,6 +58,16 @@ class Command(BaseCommand):
             with transaction.atomic():
                 organisations = self._load(password)
             sent = len(mail.outbox)
+        # The story's events sealed outside the database (portal.anchors): a first checkpoint.
+        checkpoint = checkpoint_seal()
+        self.stdout.write(
+            f"Audit chain sealed: checkpoint {checkpoint.name} ({checkpoint.head.events} events)"
+            + (
+                f"; the time-stamping authority failed: {checkpoint.tsa_error}"
+                if checkpoint.tsa_error
+                else ""
+            )
+        )
         self.stdout.write(
             self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:")
             + f" ({sent} notification emails of the story were kept, not printed)"
