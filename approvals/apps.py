@@ -15,3 +15,13 @@ class ApprovalsConfig(AppConfig):
         from portal.pages import batch_panel_register
 
         batch_panel_register(batch_early_shipments_panel)
+
+        from approvals.records import SEALS, signatures_check
+        from portal.integrity import integrity_check_register, records_register
+
+        records_register("approvals", "approval records against their events", SEALS)
+        integrity_check_register(
+            "approvals-signatures",
+            "signatures against their manifests, pins against what they name",
+            signatures_check,
+        )

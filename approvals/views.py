@@ -156,6 +156,7 @@ def _approvals_page(
                 approval = approvals.approval_sign(
                     user=request.user,
                     password=data["password"],
+                    request=request,
                     order=order,
                     batch=batch,
                     decision=data["decision"],

@@ -101,7 +101,6 @@ def _seed() -> None:
 
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
     from inspection.models import InspectionPlan, SampledUnit, UnitResult
     from orders import services as order_services
@@ -219,27 +218,28 @@ def _seed() -> None:
             )
             services.exception_decide(exceptions=open_, user=buyer, decision="accepted")
             services.batch_serials_accept(batch=batch, user=buyer)
-    Token.objects.create(user=people["bench_service"])
 
 
 def _dataset() -> dict[str, object]:
     """The seeded dataset's token and sample serials (seeding it first if needed)."""
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
+    from accounts.models import ApiToken
+    from portal.models import User
     from serials.models import SerialException, SerialPlacement, SerialRun
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('serials_serialplacement') IS NOT NULL")
-        ready = (
-            cursor.fetchone()[0] and Token.objects.filter(user__username="bench_service").exists()
-        )
+        ready = cursor.fetchone()[0] and User.objects.filter(username="bench_service").exists()
     if not ready:
         print("seeding the dataset (about 1,000,000 serials; a few minutes, once)…", flush=True)
         started = time.perf_counter()
         _seed()
         print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    token = Token.objects.get(user__username="bench_service").key
+    # Only a token's hash is stored (django-rest-knox): each run makes its own.
+    _, token = ApiToken.objects.create(
+        user=User.objects.get(username="bench_service"), name="lookup bench"
+    )
     runs = list(SerialRun.objects.values_list("lo", "hi"))
     registered = sum(hi - lo + 1 for lo, hi in runs)
     missing = list(

@@ -56,7 +56,7 @@ call_command("migrate", verbosity=0)
 from portal.models import Organisation, Membership, User
 from orders import services
 from serials.services import numbering_rule_save
-from rest_framework.authtoken.models import Token
+from accounts.models import ApiToken
 buyer_org = Organisation.objects.create(name="Bench buyer", kind="buyer")
 supplier_org = Organisation.objects.create(name="Bench supplier", kind="supplier")
 buyer = User.objects.create_user("bench_buyer", password="x")
@@ -68,7 +68,7 @@ order = services.order_create(user=buyer, supplier=supplier_org, number="B-1", p
     required_by=datetime.date(2026, 12, 1), status="issued")
 batch = services.batch_create(order=order, user=buyer, code="B1", planned_quantity=10_000_000)
 numbering_rule_save(user=buyer, product="05012345678900", prefix="SN", width=10, check_digit="none")
-print(batch.pk, Token.objects.create(user=supplier).key)
+print(batch.pk, ApiToken.objects.create(user=supplier, name="upload bench")[1])
 """
 
 

@@ -25,6 +25,7 @@ from evidence import services as evidence_services
 from inspection import services as inspection_services
 from orders.models import PurchaseOrder
 from portal.models import User
+from portal.passwords import command_request
 from portal.pdf import html_to_pdf
 from serials import services as serial_services
 
@@ -269,6 +270,7 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
     approvals.approval_sign(
         user=buyer,
         password=password,
+        request=command_request("seed_demo"),
         order=order,
         batch=batch,
         decision="accepted",

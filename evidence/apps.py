@@ -19,3 +19,7 @@ class EvidenceConfig(AppConfig):
         integrity_check_register(
             "evidence-files", "stored evidence files against their rows", evidence_verify
         )
+        from evidence.records import SEALS
+        from portal.integrity import records_register
+
+        records_register("evidence", "evidence records against their events", SEALS)

@@ -250,16 +250,15 @@ def evidence_verify() -> CheckResult:
     for item in EvidenceItem.objects.order_by("id").iterator():
         result.checked += 1
         if not default_storage.exists(item.file.name):
-            what = f"({item.original_name}) its stored file {item.file.name} is missing"
+            # Table and id only, never the uploader's file name: the findings are shown to the
+            # portal's admins, and a name may come from another buyer's order.
+            what = f"its stored file {item.file.name} is missing"
             result.findings.append(Finding(table, str(item.pk), what))
             continue
         with default_storage.open(item.file.name, "rb") as stored:
             sha, _ = sha256_of(stored)
         if sha != item.sha256:
-            what = (
-                f"({item.original_name}) stored bytes hash to {sha[:16]}…, "
-                f"the row records {item.sha256[:16]}…"
-            )
+            what = f"stored bytes hash to {sha[:16]}…, the row records {item.sha256[:16]}…"
             result.findings.append(Finding(table, str(item.pk), what))
     return result
 

@@ -11,3 +11,8 @@ class InspectionConfig(AppConfig):
 
         for kind in PIN_KINDS:
             pin_kind_register(kind)
+
+        from inspection.records import SEALS
+        from portal.integrity import records_register
+
+        records_register("inspection", "inspection records against their events", SEALS)

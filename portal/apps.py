@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal: organisations, people and audit log"
+
+    def ready(self) -> None:
+        from portal.integrity import records_register
+        from portal.models import Notification
+        from portal.records import Seal, columns
+
+        records_register(
+            "portal",
+            "notifications against their events",
+            [Seal(Notification, columns(Notification), ("notification.sent",))],
+        )

@@ -10,8 +10,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from portal.events import event_publish
-from portal.models import GENESIS_HASH, AuditEvent, User
+from portal.models import GENESIS_HASH, AuditEvent, Notification, User
 from portal.notifications import notification_queue
+from portal.records import content_seal
 
 # Any fixed number: the advisory lock that serialises appends to the chain on PostgreSQL.
 AUDIT_CHAIN_LOCK = 7_243_911
@@ -38,6 +39,9 @@ def audit_log(
     """Append one event to the chain, in the caller's transaction, after the current head.
     Takes the chain lock last: every row lock of the transaction comes before it (see above)."""
     membership = getattr(actor, "membership", None) if actor else None
+    # The content hash of the record the event names, and of the rows written under it, read
+    # as the database holds them in this transaction (portal.records).
+    payload = {**(payload or {}), **content_seal(obj, action)}
     # Store exactly what was hashed: dates and decimals become their JSON strings first.
     clean_payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
     with transaction.atomic():
@@ -73,3 +77,14 @@ def audit_log(
         event_publish(event=event, obj=obj)
     notification_queue(event)
     return event
+
+
+def notification_recorded(notification: Notification) -> AuditEvent:
+    """A notification's own event, in the transaction that wrote it: its content is sealed
+    (``portal.records``), so a notification removed later is found. No email of its own."""
+    return audit_log(
+        actor=None,
+        action="notification.sent",
+        obj=notification,
+        payload={"event": notification.event_id, "to": notification.email},
+    )

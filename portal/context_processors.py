@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from portal.roles import is_buyer_side, membership_of
+from portal.roles import can_see_integrity, is_buyer_side, membership_of
 
 # Form fields that read better across the whole form (long text, lists of choices).
 FULL_WIDTH_FIELDS = {
@@ -26,5 +26,6 @@ def membership(request: HttpRequest) -> dict[str, Any]:
     return {
         "membership": found,
         "buyer_side": is_buyer_side(request.user),
+        "can_see_integrity": can_see_integrity(request.user),
         "full_width_fields": FULL_WIDTH_FIELDS,
     }

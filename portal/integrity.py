@@ -23,7 +23,7 @@ import datetime
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,14 @@ from django.utils import timezone
 
 from portal import anchors
 from portal.models import GENESIS_HASH, AuditEvent
+from portal.records import (
+    CONTENT_KEY,
+    CONTENTS_KEY,
+    Seal,
+    SealedGroup,
+    row_hashes,
+    seals_register,
+)
 
 AUDIT_TABLE = AuditEvent._meta.db_table
 
@@ -308,3 +316,180 @@ def _token_check(token: Path, line: dict[str, Any], find: Callable[[str], None])
 
 integrity_check_register("chain", "the audit chain's HMACs and links", chain_check)
 integrity_check_register("anchors", "checkpoints and their time-stamps", anchors_check)
+
+
+# ---------------------------------------------------------------- records against their events
+# (portal.records: what each event seals; here, the comparison)
+
+
+def records_register(app: str, label: str, seals: Iterable[Seal]) -> None:
+    """An app declares how each of its records is sealed in its audit events, and gets a part
+    of the verification (``<app>-records``) that compares every row with its events."""
+    seals = list(seals)
+    seals_register(seals)
+    integrity_check_register(
+        f"{app}-records", label, lambda: records_check(f"{app}-records", seals)
+    )
+
+
+def _ids(first: object, last: object) -> str:
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def records_check(part: str, seals: list[Seal]) -> CheckResult:
+    result = CheckResult(part)
+    for seal in seals:
+        if seal.parent is None:
+            _row_seal_check(seal, result)
+        else:
+            _group_seal_check(seal, result)
+    return result
+
+
+def _events(seal: Seal, object_type: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    events = AuditEvent.objects.filter(action__in=seal.actions, object_type=object_type)
+    yield from events.order_by("id").values_list("id", "object_id", "payload").iterator()
+
+
+def _row_seal_check(seal: Seal, result: CheckResult) -> None:
+    recorded: dict[str, list[tuple[int, object]]] = {}
+    for event_id, object_id, payload in _events(seal, seal.label):
+        recorded.setdefault(object_id, []).append((event_id, (payload or {}).get(CONTENT_KEY)))
+    manager = seal.model._default_manager
+    required = (
+        set(manager.filter(seal.required).values_list("id", flat=True))
+        if seal.required is not None
+        else None
+    )
+    actions = " or ".join(seal.actions)
+    fields = ", ".join(seal.fields)
+    seen: set[str] = set()
+    for row_id, sha in row_hashes(seal):
+        result.checked += 1
+        seen.add(str(row_id))
+        events = recorded.get(str(row_id), [])
+        if not events and (required is None or row_id in required):
+            result.findings.append(
+                Finding(seal.table, str(row_id), f"no audit event ({actions}) records it")
+            )
+        for event_id, expected in events:
+            if expected is None:
+                what = f"audit event #{event_id} records no content hash for it"
+            elif expected != sha:
+                what = (
+                    f"its content ({fields}) is not what audit event #{event_id} recorded "
+                    "(changed after it was written)"
+                )
+            else:
+                continue
+            result.findings.append(Finding(seal.table, str(row_id), what))
+    for object_id, events in recorded.items():
+        if object_id not in seen:
+            result.findings.append(
+                Finding(
+                    seal.table,
+                    object_id,
+                    f"the row is gone; audit event #{events[0][0]} ({actions}) recorded it",
+                )
+            )
+
+
+def _group_seal_check(seal: Seal, result: CheckResult) -> None:
+    """Walk the rows once, ordered by parent and id, hashing each parent's rows as they come;
+    at each event's ``last_id`` the running hash must be what the event recorded."""
+    assert seal.parent is not None
+    parent_label = seal.parent_model._meta.label
+    parent_table = seal.parent_model._meta.db_table
+    events: dict[int, list[tuple[int, dict[str, Any] | None]]] = {}
+    for event_id, object_id, payload in _events(seal, parent_label):
+        entry = ((payload or {}).get(CONTENTS_KEY) or {}).get(seal.label)
+        if not object_id.isdigit():
+            continue
+        events.setdefault(int(object_id), []).append((event_id, entry))
+    for entries in events.values():
+        entries.sort(key=lambda item: (item[1] or {}).get("last_id") or 0)
+    replaceable = seal.replaceable() if seal.replaceable else set()
+    actions = " or ".join(seal.actions)
+
+    differ: dict[int, list[tuple[str, str]]] = {}
+
+    def find(ids: str, what: str) -> None:
+        result.findings.append(Finding(seal.table, ids, what))
+
+    def compare(
+        parent_id: int, event_id: int, entry: dict[str, Any] | None, now: SealedGroup
+    ) -> None:
+        of = f"of {parent_table} #{parent_id}"
+        if entry is None:
+            find(f"({of})", f"audit event #{event_id} records no content hash for these rows")
+            return
+        if now.sealed()["sha256"] == entry.get("sha256"):
+            return
+        if not now.rows and parent_id in replaceable:
+            return  # pending rows replaced by a newer list, as the triggers allow
+        now_ids = f"{now.rows} now ({_ids(now.first_id, now.last_id)})" if now.rows else "none now"
+        differ.setdefault(parent_id, []).append(
+            (
+                _ids(entry.get("first_id"), entry.get("last_id"))
+                if entry.get("rows")
+                else f"({of})",
+                f"the rows {of} are not what audit event #{event_id} recorded: "
+                f"{entry.get('rows')} rows then, {now_ids}; changed, removed or added",
+            )
+        )
+
+    def covered(parent_id: int) -> int | None:
+        """The newest row any event of the parent sealed (None: no event, 0: none sealed)."""
+        entries = events.get(parent_id)
+        if not entries:
+            return None
+        return max((entry or {}).get("last_id") or 0 for _event, entry in entries)
+
+    def close(state: _Walk) -> None:
+        for event_id, entry in state.pending:
+            compare(state.parent_id, event_id, entry, state.group)
+        if state.uncovered_first is not None:
+            find(
+                _ids(state.uncovered_first, state.group.last_id),
+                f"rows of {parent_table} #{state.parent_id} that no audit event ({actions}) "
+                "records",
+            )
+
+    rows = seal.model._default_manager.order_by(seal.parent, "id")
+    state: _Walk | None = None
+    done: set[int] = set()
+    for values in rows.values_list(seal.parent, "id", *seal.fields).iterator(chunk_size=5000):
+        parent_id, row = values[0], values[1:]
+        if state is None or parent_id != state.parent_id:
+            if state is not None:
+                close(state)
+                done.add(state.parent_id)
+            state = _Walk(parent_id, list(events.get(parent_id, [])), covered(parent_id))
+        while state.pending and ((state.pending[0][1] or {}).get("last_id") or 0) < row[0]:
+            event_id, entry = state.pending.pop(0)
+            compare(parent_id, event_id, entry, state.group)
+        if state.uncovered_first is None and (state.covered is None or row[0] > state.covered):
+            state.uncovered_first = row[0]
+        state.group.add(row)
+        result.checked += 1
+    if state is not None:
+        close(state)
+        done.add(state.parent_id)
+    for parent_id, entries in events.items():
+        if parent_id not in done:
+            for event_id, entry in entries:
+                compare(parent_id, event_id, entry, SealedGroup())
+    # One finding per parent: its first event that no longer agrees (the later ones follow).
+    for found in differ.values():
+        ids, what = found[0]
+        later = len(found) - 1
+        find(ids, what + (f" (and {later} later events of it)" if later else ""))
+
+
+@dataclass
+class _Walk:
+    parent_id: int
+    pending: list[tuple[int, dict[str, Any] | None]]
+    covered: int | None
+    group: SealedGroup = field(default_factory=SealedGroup)
+    uncovered_first: int | None = None

@@ -92,6 +92,8 @@ class Membership(models.Model):
 
 
 GENESIS_HASH = "0" * 64
+# What portal.records adds to an event's payload: the content hashes of its records.
+SEAL_KEYS = ("content_sha256", "contents")
 
 
 def _label(field: str) -> str:
@@ -161,7 +163,11 @@ class AuditEvent(models.Model):
     @property
     def facts(self) -> list[tuple[str, object]]:
         """The payload as (label, value) rows, for events that are not updates."""
-        return [(_label(field), _shown(value)) for field, value in self.payload.items()]
+        return [
+            (_label(field), _shown(value))
+            for field, value in self.payload.items()
+            if field not in SEAL_KEYS
+        ]
 
     def compute_hash(self, key: str | None = None) -> str:
         """HMAC-SHA256 of ``canonical()`` under ``key`` (by default ``settings.AUDIT_KEY``)."""

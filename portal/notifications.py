@@ -13,6 +13,7 @@ reader may see. Facts from the event are copied into the email only where the ru
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -168,8 +169,12 @@ def _body(rule: Rule, event: AuditEvent, recipient: User, bulk_count: int) -> st
     return "\n".join(lines)
 
 
-def notifications_send(*, event_id: int) -> list[Notification]:
-    """Email everyone the event's rules name, each person once, however often this runs."""
+def notifications_send(
+    *, event_id: int, record: Callable[[Notification], object] | None = None
+) -> list[Notification]:
+    """Email everyone the event's rules name, each person once, however often this runs.
+    ``record`` writes each notification's own audit event in its transaction (the task passes
+    ``portal.audit.notification_recorded``, which this module cannot import: audit imports it)."""
     event = AuditEvent.objects.select_related("order").filter(pk=event_id).first()
     if event is None or event.order is None:
         return []
@@ -203,11 +208,12 @@ def notifications_send(*, event_id: int) -> list[Notification]:
             )
             try:
                 with transaction.atomic():
-                    sent.append(
-                        Notification.objects.create(
-                            event=event, recipient=recipient, email=recipient.email, subject=subject
-                        )
+                    notification = Notification.objects.create(
+                        event=event, recipient=recipient, email=recipient.email, subject=subject
                     )
+                    if record is not None:
+                        record(notification)
+                    sent.append(notification)
             except IntegrityError:
                 pass  # a parallel run of the same job sent it too; at-least-once, recorded once
             already.add(recipient.pk)

@@ -82,3 +82,8 @@ def can_read_inspector_checks(user: User | AnonymousUser) -> bool:
     """What an approval tells the inspector to check: the buyer's staff and inspectors, never the
     supplier (like the samples: a check known in advance can be prepared for)."""
     return is_buyer_side(user) or role_of(user) == Role.INSPECTOR
+
+
+def can_see_integrity(user: User | AnonymousUser) -> bool:
+    """Read the integrity verification's runs and the checkpoints, and run it: the admin."""
+    return role_of(user) == Role.ADMIN

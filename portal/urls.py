@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal import views
+from portal import integrity_views, views
 
 admin.site.site_header = "Serial Evidence Portal administration"
 admin.site.site_title = "Serial Evidence Portal"
@@ -10,6 +10,8 @@ admin.site.site_title = "Serial Evidence Portal"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("integrity/", integrity_views.integrity_page, name="integrity"),
+    path("integrity/progress/", integrity_views.integrity_progress, name="integrity-progress"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -18,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("portal.api")),
+    path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("approvals.urls")),
     path("", include("serials.urls")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -12,6 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.celery import app as celery_app
 from portal.dashboard import dashboard_context, waiting_on
+from portal.integrity_runs import integrity_health
+from portal.passwords import lockout_message
 from portal.roles import can_manage_orders
 from portal.typing import AuthenticatedRequest
 
@@ -58,10 +62,16 @@ def _check_workers() -> tuple[str, int]:
     return ("ok" if replies else "no worker answered"), len(replies)
 
 
+def _utc(moment: datetime.datetime | None) -> str | None:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
 @never_cache
 @require_http_methods(["GET"])
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Whether the database, the broker and at least one worker answer. 503 if any does not."""
+    """Whether the database, the broker and at least one worker answer. 503 if any does not.
+    Also when the integrity verification last ran, whether that run passed, and when one last
+    passed: read from its log (never a verification here), and not part of the status."""
     database = _check_database()
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # The embedded default: tasks run inside the web process, there is nothing to reach.
@@ -70,6 +80,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         broker = _check_broker()
         workers, worker_count = _check_workers() if broker == "ok" else ("not checked", 0)
     healthy = database == "ok" and broker in ("ok", "eager") and workers in ("ok", "eager")
+    integrity = integrity_health()
     return JsonResponse(
         {
             "status": "ok" if healthy else "failing",
@@ -77,6 +88,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "broker": broker,
             "workers": workers,
             "worker_count": worker_count,
+            "integrity_last_run_at": _utc(integrity.last_run_at),
+            "integrity_last_run_ok": integrity.last_run_ok,
+            "integrity_last_passed_at": _utc(integrity.last_passed_at),
         },
         status=200 if healthy else 503,
     )
@@ -87,11 +101,8 @@ def login_locked_out(
 ) -> HttpResponse:
     """django-axes' answer once a user name is locked from an address: 429, as JSON for the
     API and as a page for people."""
-    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
-    message = (
-        f"Too many wrong passwords in a row for this user name from your address: signing in "
-        f"is paused for {minutes} minutes."
-    )
+    # The same words for a sign-in and a signing password (portal.passwords).
+    message = lockout_message()
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=429)
     return render(request, "registration/locked.html", {"message": message}, status=429)

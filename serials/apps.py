@@ -15,3 +15,8 @@ class SerialsConfig(AppConfig):
             pin_kind_register(kind)
         page_context_register("order", order_serials_context)
         page_context_register("batch", batch_serials_context)
+
+        from portal.integrity import records_register
+        from serials.records import SEALS
+
+        records_register("serials", "serial records against their events", SEALS)

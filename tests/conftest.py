@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
-from rest_framework.authtoken.models import Token
+from django.http import HttpRequest
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from orders import services
 from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
@@ -109,6 +110,11 @@ PEOPLE = {
 ROLES = list(PEOPLE)
 
 
+def signing_request() -> HttpRequest:
+    """The request a service that checks a password is handed (django-axes counts it)."""
+    return RequestFactory().post("/")
+
+
 @dataclass
 class Cast:
     organisations: dict[str, Organisation]
@@ -136,8 +142,8 @@ class Cast:
     def api(self, username: str | None) -> APIClient:
         client = APIClient()
         if username:
-            token, _ = Token.objects.get_or_create(user=self.users[username])
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, key = ApiToken.objects.create(user=self.users[username], name="tests")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
 
@@ -300,6 +306,7 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
         cast.approvals[key] = approvals.approval_sign(
             user=buyer,
             password=PASSWORD,
+            request=signing_request(),
             order=batch.order,
             batch=batch,
             decision="accepted_with_conditions",

@@ -120,6 +120,10 @@ PLAIN_URLS = {
     "logout",
     "healthz",
     "api-token",
+    # Each person's own API tokens and password: per role in tests/accounts/test_tokens.py.
+    "account-tokens",
+    "account-token-revoke",
+    "account-password",
     "api-schema",
     "api-docs",
     "api-order-list",
@@ -130,6 +134,10 @@ PLAIN_URLS = {
     "finance-board",
     "api-approval-list",
     "api-gate-list",
+    # The admins' integrity page and its polled progress: per role in
+    # tests/portal/test_integrity_page.py.
+    "integrity",
+    "integrity-progress",
     # Customer-service lookup: per role in tests/lookup/test_lookup.py.
     "serial-lookup",
     "serial-lookup-bulk",

@@ -196,6 +196,7 @@ class Crawl:
     statuses: Counter[int] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     capped: Counter[str] = field(default_factory=Counter)  # links left, by route
+    paths: set[str] = field(default_factory=set)  # every path fetched
 
 
 def _body(response: HttpResponse) -> bytes:
@@ -277,6 +278,7 @@ class Crawler:
         response = self.client.get(url)
         body = _body(response)
         self.result.pages += 1
+        self.result.paths.add(urlsplit(url).path)
         self.result.statuses[response.status_code] += 1
         where = f"{url} (linked from {found_on})"
         problems = self.result.problems
@@ -354,4 +356,6 @@ def test_it_crawls_the_demo_as_each_role(
     )
     assert not result.problems, f"{len(result.problems)} problems:\n" + "\n".join(result.problems)
     assert result.pages >= MIN_PAGES[role]
+    # Pages only some roles are shown, reached by following what the portal shows them.
+    assert ("/integrity/" in result.paths) == (role == "admin")
     assert result.pages < MAX_PAGES_PER_ROLE, "the bounds no longer stop the crawl"

@@ -256,6 +256,10 @@ NOT_EDITING = {
     "inspection-blocked-step",
     "inspection-carton-scans",
     "sampled-unit",  # records a result
+    "integrity",  # "Verify now": runs the verification, edits nothing
+    "account-tokens",  # makes a new API token
+    "account-token-revoke",  # deletes one
+    "account-password",  # sets a new password (Django's form, which asks for the old one)
 }
 
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -174,7 +174,15 @@ class ApprovalList(generics.ListAPIView):
         )
         return _by_order_and_batch(approvals_qs, self.request)
 
-    @extend_schema(request=ApprovalSignSerializer, responses={201: ApprovalSerializer})
+    @extend_schema(
+        request=ApprovalSignSerializer,
+        responses={
+            201: ApprovalSerializer,
+            429: OpenApiResponse(
+                description="Too many wrong passwords in a row (signing in or signing): paused."
+            ),
+        },
+    )
     def post(self, request: AuthenticatedAPIRequest) -> Response:
         if not can_manage_orders(request.user):
             raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
@@ -196,6 +204,7 @@ class ApprovalList(generics.ListAPIView):
         approval = approvals.approval_sign(
             user=request.user,
             password=data["password"],
+            request=request._request,
             order=order,
             batch=batch,
             decision=data["decision"],

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from approvals.models import (
@@ -31,6 +32,7 @@ from orders.services import batch_lock
 from portal.audit import audit_log
 from portal.errors import Conflict
 from portal.models import User
+from portal.passwords import password_confirm
 from portal.roles import can_manage_orders
 
 
@@ -234,11 +236,11 @@ def _signature_write(*, approval: Approval, user: User, manifest_hash: str) -> S
     return signature
 
 
-@transaction.atomic
 def approval_sign(
     *,
     user: User,
     password: str,
+    request: HttpRequest,
     order: PurchaseOrder,
     decision: str,
     sentence: str,
@@ -251,11 +253,51 @@ def approval_sign(
     based_on: Approval | None = None,
 ) -> Approval:
     """Record and sign one narrow decision. ``based_on`` is the approval the buyer saw as the
-    current one for these gates (None if none): if someone signed since, this raises Conflict."""
+    current one for these gates (None if none): if someone signed since, this raises Conflict.
+
+    The password is checked first, outside the signing transaction, through django-axes with
+    ``request`` (``portal.passwords``): a wrong one counts towards the sign-in lockout and signs
+    nothing; once locked out this raises ``PasswordsLocked``."""
     if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
         raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
-    if not user.check_password(password):
-        raise ValidationError({"password": "That is not your password; nothing was signed."})
+    password_confirm(
+        request=request,
+        user=user,
+        password=password,
+        refused="That is not your password; nothing was signed.",
+    )
+    with transaction.atomic():
+        return _approval_signed(
+            user=user,
+            order=order,
+            decision=decision,
+            sentence=sentence,
+            pins=pins,
+            unlocks=unlocks,
+            batch=batch,
+            conditions=conditions,
+            keep_unchanged=keep_unchanged,
+            inspector_checks=inspector_checks,
+            based_on=based_on,
+        )
+
+
+def _approval_signed(
+    *,
+    user: User,
+    order: PurchaseOrder,
+    decision: str,
+    sentence: str,
+    pins: Sequence[Pin],
+    unlocks: Iterable[Gate],
+    batch: Batch | None,
+    conditions: str,
+    keep_unchanged: str,
+    inspector_checks: str,
+    based_on: Approval | None,
+) -> Approval:
+    """The decision checked, its records pinned, its gates locked and the signature written, in
+    the caller's transaction."""
     sentence = " ".join(sentence.split())
     _decision_checked(
         order=order,

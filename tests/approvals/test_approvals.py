@@ -18,7 +18,7 @@ from evidence.selectors import freshness_flags
 from portal.errors import Conflict
 from portal.models import AuditEvent
 from serials import services as serial_services
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast, signing_request
 from tests.evidence.conftest import jpeg
 
 postgres_only = pytest.mark.skipif(
@@ -48,6 +48,7 @@ def _sign(cast: Cast, setup: dict[str, Any], **overrides: Any) -> Approval:
     values: dict[str, Any] = {
         "user": cast.users["buyer"],
         "password": PASSWORD,
+        "request": signing_request(),
         "order": cast.orders["own"],
         "batch": cast.batches["own"],
         "decision": "accepted",

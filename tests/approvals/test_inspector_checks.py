@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from approvals import services as approvals
 from approvals.models import Approval
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast, signing_request
 
 SECRET = "Open carton CTN-082 and read the third label from the top."
 
@@ -28,6 +28,7 @@ def approval(cast: Cast) -> Approval:
     return approvals.approval_sign(
         user=cast.users["buyer"],
         password=PASSWORD,
+        request=signing_request(),
         order=batch.order,
         batch=batch,
         decision="rejected",

@@ -53,7 +53,11 @@ def test_it_exports_the_demo_order_with_matching_hashes(
         for line in archive.read("SHA256SUMS").decode().split("\n")
         if line
     )
-    assert sums == {path: entry["sha256"] for path, entry in listed.items()}
+    manifest_and_readme = {
+        name: hashlib.sha256(archive.read(name)).hexdigest()
+        for name in ("manifest.json", "README.txt")
+    }
+    assert sums == {path: entry["sha256"] for path, entry in listed.items()} | manifest_and_readme
 
     # The stored files are the ones the portal recorded at upload, byte for byte.
     stored = {
@@ -132,11 +136,14 @@ def test_the_buyer_downloads_it_and_the_download_is_logged(cast_with_lists: Cast
     response = cast_with_lists.client("finance").get(reverse("order-dossier", args=[order.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="dossier-PO-OWN.zip"'
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    body = b"".join(response.streaming_content)
+    archive = zipfile.ZipFile(io.BytesIO(body))
     manifest = json.loads(archive.read("manifest.json"))
     assert {e["what"].split(" ")[0] for e in manifest["files"]} >= {"approvals,", "Photo"}
     event = AuditEvent.objects.filter(action="order.dossier_downloaded").get()
     assert event.actor == cast_with_lists.users["finance"] and event.order == order
+    # The ZIP's hash is in the chain: what its own SHA256SUMS cannot vouch for.
+    assert event.payload["sha256"] == hashlib.sha256(body).hexdigest()
 
 
 def test_the_supplier_cannot_download_it(cast_with_lists: Cast) -> None:

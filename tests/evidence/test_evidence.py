@@ -151,10 +151,11 @@ def test_evidence_verify_names_a_changed_file(
     with open(default_storage.path(item.file.name), "r+b") as stored:
         stored.seek(10)
         stored.write(b"tampered")
-    with pytest.raises(CommandError, match="1 integrity findings"):
+    with pytest.raises(CommandError, match="1 integrity finding "):
         call_command("evidence_verify")
-    finding = f"evidence_evidenceitem #{item.pk}: (photo.jpg) stored bytes hash to"
-    assert finding in capsys.readouterr().out
+    finding = f"evidence_evidenceitem #{item.pk}: stored bytes hash to"
+    out = capsys.readouterr().out
+    assert finding in out and "photo.jpg" not in out  # the admins may belong to another buyer
     # The whole verification names it too.
     with pytest.raises(CommandError):
         call_command("integrity_verify")

@@ -54,7 +54,7 @@ def test_it_detects_a_changed_row(cast: Cast) -> None:
     [finding] = chain_check().findings
     assert (finding.table, finding.id) == ("portal_auditevent", str(victim.pk))
     assert "not the HMAC of its contents" in finding.what
-    with pytest.raises(CommandError, match="1 integrity findings"):
+    with pytest.raises(CommandError, match="1 integrity finding "):
         call_command("audit_verify")
 
 

@@ -21,7 +21,7 @@ from tests.conftest import Cast
 from tests.evidence.conftest import jpeg
 from tests.serials.conftest import csv_file
 
-OUR_APPS = {"portal", "orders", "serials", "evidence", "inspection", "approvals"}
+OUR_APPS = {"portal", "accounts", "orders", "serials", "evidence", "inspection", "approvals"}
 
 # Records a decision rests on (issue 12): each must be append-only.
 DECISION_RECORDS = {
@@ -65,6 +65,7 @@ EDITABLE = {
     "orders.PurchaseOrder": "the buyer edits an order's terms before and while it runs",
     "orders.Batch": "planning and production details are filled in over time",
     "serials.NumberingRule": "the rule of a product is replaced; each list keeps a copy of it",
+    "accounts.ApiToken": "a token's last use is recorded; revoked and expired tokens are deleted",
 }
 
 # A docstring that says so is a claim the database must keep.

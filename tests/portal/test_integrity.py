@@ -36,7 +36,7 @@ postgres_only = pytest.mark.skipif(
 def _verify_fails(capsys: pytest.CaptureFixture[str]) -> str:
     """Run the command; it must exit 1. Returns what it printed, one finding a line."""
     capsys.readouterr()
-    with pytest.raises(CommandError, match="integrity findings"):
+    with pytest.raises(CommandError, match="integrity finding"):
         call_command("integrity_verify")
     return capsys.readouterr().out
 
@@ -218,6 +218,18 @@ def test_no_checkpoint_yet_is_said_but_not_a_finding(
 ) -> None:
     out = _verify_holds(capsys)
     assert "anchors: no checkpoint yet" in out
+
+
+# ---------------------------------------------------------------- records against their events
+
+
+def test_every_record_a_decision_rests_on_is_sealed_in_its_audit_event() -> None:
+    """Each append-only model but the chain itself has its content hash in the event that
+    recorded it (``portal.records``); the tamper suite (test_tamper.py) changes them."""
+    from portal.records import sealed_models
+    from tests.portal.test_immutability import DECISION_RECORDS
+
+    assert sealed_models() == DECISION_RECORDS - {"portal.AuditEvent"}
 
 
 # ---------------------------------------------------------------- a local RFC 3161 authority

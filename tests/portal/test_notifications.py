@@ -14,7 +14,7 @@ from evidence import services as evidence_services
 from portal.models import AuditEvent, Notification
 from portal.notifications import notifications_send
 from serials import services as serial_services
-from tests.conftest import HANG_GUARD_SECONDS, PASSWORD, Cast
+from tests.conftest import HANG_GUARD_SECONDS, PASSWORD, Cast, signing_request
 from tests.evidence.conftest import jpeg
 
 
@@ -80,6 +80,7 @@ def test_it_tells_finance_and_the_supplier_of_a_signed_approval(cast_with_lists:
     approvals.approval_sign(
         user=cast.users["buyer"],
         password=PASSWORD,
+        request=signing_request(),
         order=batch.order,
         batch=batch,
         decision="accepted_with_conditions",

@@ -116,4 +116,8 @@ def test_healthz_sees_a_real_worker(celery_worker_process: None, client: object)
         "broker": "ok",
         "workers": "ok",
         "worker_count": body["worker_count"],
+        # No verification has run in this test (tests/portal/test_integrity_page.py has some).
+        "integrity_last_run_at": None,
+        "integrity_last_run_ok": None,
+        "integrity_last_passed_at": None,
     }

@@ -2,6 +2,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from portal.integrity import integrity_parts, integrity_run_record, integrity_verify
 
@@ -36,8 +37,10 @@ class Command(BaseCommand):
             self.stdout.write(str(finding))
         checked = ", ".join(f"{result.part} {result.checked}" for result in report.results)
         if not report.ok:
+            count = len(report.findings)
             raise CommandError(
-                f"{len(report.findings)} integrity findings (checked: {checked}); logged in {log}."
+                f"{count} integrity finding{pluralize(count)} (checked: {checked}); "
+                f"logged in {log}."
             )
         self.stdout.write(self.style.SUCCESS(f"Integrity holds (checked: {checked})."))
 

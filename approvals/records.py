@@ -1,0 +1,87 @@
+"""How each approval record is sealed in its audit event (``portal.records``), and the check
+of every signature against its manifest and every pin against the record it names."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+
+from approvals.models import (
+    Approval,
+    ApprovalGate,
+    ApprovalPin,
+    ApprovalStaleness,
+    Gate,
+    GateRelease,
+    Payment,
+    Signature,
+)
+from approvals.services.pins import _resolve
+from approvals.services.signing import signature_intact
+from portal.integrity import CheckResult, Finding
+from portal.records import Seal, columns
+
+SIGNED = ("approval.signed",)
+
+SEALS = (
+    Seal(Gate, columns(Gate), ("gate.created",)),
+    Seal(GateRelease, columns(GateRelease), ("gate.released",), "gate"),
+    Seal(Approval, columns(Approval), SIGNED),
+    Seal(ApprovalPin, columns(ApprovalPin), SIGNED, "approval"),
+    Seal(ApprovalGate, columns(ApprovalGate), SIGNED, "approval"),
+    Seal(Signature, columns(Signature), SIGNED, "approval"),
+    Seal(ApprovalStaleness, columns(ApprovalStaleness), ("approval.stale",), "approval"),
+    Seal(Payment, columns(Payment), ("payment.recorded",)),
+)
+
+
+def signatures_check() -> CheckResult:
+    """Each approval's signature against its manifest (``signature_intact``), and each pin of an
+    approval that is not stale against the record it names now: the same fingerprint."""
+    result = CheckResult("approvals-signatures")
+    approvals_table = Approval._meta.db_table
+    pins_table = ApprovalPin._meta.db_table
+    approvals = Approval.objects.order_by("id").prefetch_related("pins", "staleness")
+    for approval in approvals:
+        result.checked += 1
+        try:
+            intact = signature_intact(approval)
+        except ObjectDoesNotExist:
+            result.findings.append(
+                Finding(approvals_table, str(approval.pk), "it has no signature")
+            )
+            continue
+        except (KeyError, TypeError):
+            intact = False
+        if not intact:
+            result.findings.append(
+                Finding(
+                    approvals_table,
+                    str(approval.pk),
+                    "its signature does not bind it: the manifest, its hash, its pins, gates "
+                    "or fields, or the signature's own hash, no longer agree",
+                )
+            )
+        if approval.staleness.all():
+            continue  # what it pinned changed, and that was recorded
+        for pin in approval.pins.all():
+            what = _pin_differs(pin)
+            if what:
+                result.findings.append(
+                    Finding(pins_table, str(pin.pk), f"(approval #{approval.pk}) {what}")
+                )
+    return result
+
+
+def _pin_differs(pin: ApprovalPin) -> str:
+    try:
+        with transaction.atomic():  # some kinds lock the record they read
+            now = _resolve(pin.kind, pin.object_id)
+    except ValidationError as error:
+        return f"the {pin.kind} #{pin.object_id} it pins can no longer be read: {error.messages[0]}"
+    if now.fingerprint != pin.fingerprint:
+        return (
+            f"the {pin.kind} #{pin.object_id} it pins has changed: fingerprint "
+            f"{now.fingerprint} now, {pin.fingerprint} when signed"
+        )
+    return ""

@@ -1,0 +1,80 @@
+"""How each serial record is sealed in its audit event (``portal.records``): what was uploaded
+in ``serial_list.uploaded``; the result (status, error, report) and the rows the job wrote
+under the list (runs or codes, exceptions, placements) in ``serial_list.validated``."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from portal.records import Seal, columns
+from serials.models import (
+    AllocatedCodeList,
+    AllocatedRange,
+    ExceptionAnswer,
+    ExceptionDecision,
+    SerialCode,
+    SerialException,
+    SerialList,
+    SerialPlacement,
+    SerialRun,
+)
+
+# A list's job state, written while it runs.
+JOB_STATE = (
+    "status",
+    "progress",
+    "error",
+    "report",
+    "claim_token",
+    "heartbeat_at",
+    "attempts",
+    "started_at",
+    "finished_at",
+)
+FINISHED = ("serial_list.validated", "serial_list.failed")
+
+
+def _replaced_lists() -> set[int]:
+    """Lists whose pending runs or codes a newer list of the batch replaced (deleted, as the
+    triggers allow while not accepted)."""
+    done = SerialList.objects.filter(status=SerialList.Status.DONE)
+    latest: dict[int, int] = {}
+    for list_id, batch_id in done.order_by("id").values_list("id", "batch_id"):
+        latest[batch_id] = list_id
+    return set(done.values_list("id", flat=True)) - set(latest.values())
+
+
+SEALS = (
+    Seal(AllocatedRange, columns(AllocatedRange), ("allocated_range.set",)),
+    Seal(AllocatedCodeList, columns(AllocatedCodeList), ("allocated_codes.uploaded",)),
+    Seal(SerialList, columns(SerialList, exclude=JOB_STATE), ("serial_list.uploaded",)),
+    Seal(
+        SerialList,
+        ("status", "error", "report"),
+        FINISHED,
+        required=Q(status__in=(SerialList.Status.DONE, SerialList.Status.FAILED)),
+    ),
+    Seal(
+        SerialRun,
+        columns(SerialRun, exclude=["accepted"]),
+        FINISHED,
+        "serial_list",
+        replaceable=_replaced_lists,
+    ),
+    Seal(
+        SerialCode,
+        columns(SerialCode, exclude=["accepted"]),
+        FINISHED,
+        "serial_list",
+        replaceable=_replaced_lists,
+    ),
+    Seal(SerialException, columns(SerialException, exclude=["status"]), FINISHED, "serial_list"),
+    Seal(SerialPlacement, columns(SerialPlacement), FINISHED, "serial_list"),
+    Seal(ExceptionAnswer, columns(ExceptionAnswer), ("serial_exception.answered",), "exception"),
+    Seal(
+        ExceptionDecision,
+        columns(ExceptionDecision),
+        ("serial_exception.accepted", "serial_exception.rejected"),
+        "exception",
+    ),
+)

@@ -1,0 +1,61 @@
+"""A wrong signing password is refused on the page, with its message; wrong ones in a row pause
+signing (django-axes), on a wide screen and a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from approvals import services as approvals
+from approvals.models import Approval
+from evidence import services as evidence_services
+from tests.browser.test_browser_walk import _sign_in
+from tests.conftest import PASSWORD, Cast
+from tests.evidence.conftest import jpeg
+
+pytestmark = pytest.mark.browser
+
+
+def _attempt(page: Page, password: str) -> None:
+    page.get_by_label("Decision", exact=True).select_option("accepted")
+    page.get_by_label("The decision in one sentence").fill("Batch OWN-B1 may ship as photographed.")
+    page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
+    page.get_by_label("Your password, to sign").fill(password)
+    page.get_by_role("button", name="Sign", exact=True).click()
+
+
+def test_wrong_signing_passwords_are_refused_then_pause_signing(
+    transactional_db: None, live_server: Any, cast: Cast, page: Page, shot: Any
+) -> None:
+    base = live_server.url
+    batch = cast.batches["own"]
+    evidence_services.evidence_upload(
+        batch=batch,
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label-B1.jpg", captured="2026:11:04 10:00:00"),
+    )
+    approvals.gate_create(
+        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
+    )
+    _sign_in(page, base, "buyer")
+    url = f"{base}/batches/{batch.pk}/approvals/"
+    for width, name in ((1366, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        _attempt(page, "wrong password")
+        expect(page.get_by_text("That is not your password; nothing was signed.")).to_be_visible()
+        shot(page, f"60-signing-wrong-password-{name}")
+    for _ in range(3):  # the fifth wrong password in a row pauses signing
+        page.goto(url)
+        _attempt(page, "wrong password")
+    expect(page.get_by_text("signing in is paused for 15 minutes")).to_be_visible()
+    shot(page, "61-signing-paused-phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(url)
+    _attempt(page, PASSWORD)
+    expect(page.get_by_text("anything signed with your password")).to_be_visible()
+    shot(page, "61-signing-paused-desktop")
+    assert not Approval.objects.exists()
