@@ -13,105 +13,31 @@ included, and the manifest says so: the dossier must show tampering, not hide it
 from __future__ import annotations
 
 import csv
-import datetime
 import hashlib
 import io
 import json
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from approvals.models import Approval, Gate, Payment
 from approvals.services import gate_states, signature_intact
+from dossier.archive import Entry, Writer, safe_name
+from dossier.chain import Chain, add_chain, chain_readme
 from evidence.models import EvidenceItem, EvidenceRequest
 from inspection.models import CartonScan, InspectionPlan, UnitResult
 from inspection.selectors import carton_reconciliation, plan_outcome
 from orders.models import PurchaseOrder
-from portal import anchors
 from portal.exports import spreadsheet_safe
-from portal.integrity_runs import integrity_run_latest_line
 from portal.pdf import html_to_pdf
 from serials.models import SerialList
 from serials.selectors import ANOMALY_HEADER, anomaly_rows
-
-CHUNK = 1024 * 1024
-
-
-@dataclass
-class _Entry:
-    path: str
-    sha256: str
-    size: int
-    source: str  # what the file is, in words
-    recorded_sha256: str = ""  # the hash the portal recorded when the file was stored
-
-    @property
-    def intact(self) -> bool | None:
-        return None if not self.recorded_sha256 else self.recorded_sha256 == self.sha256
-
-
-@dataclass
-class _Writer:
-    archive: zipfile.ZipFile
-    entries: list[_Entry] = field(default_factory=list)
-    taken: set[str] = field(default_factory=set)
-
-    def _unique(self, path: str) -> str:
-        stem, dot, ext = path.rpartition(".")
-        candidate, n = path, 1
-        while candidate in self.taken:
-            n += 1
-            candidate = f"{stem}-{n}.{ext}" if dot else f"{path}-{n}"
-        self.taken.add(candidate)
-        return candidate
-
-    def add_bytes(self, path: str, data: bytes, source: str) -> None:
-        path = self._unique(path)
-        self.archive.writestr(path, data)
-        self.entries.append(_Entry(path, hashlib.sha256(data).hexdigest(), len(data), source))
-
-    def add_stored(
-        self,
-        path: str,
-        storage_name: str,
-        source: str,
-        recorded_sha256: str,
-        stored_at: datetime.datetime,
-    ) -> None:
-        """Copy a stored file in chunks, hashing what was actually copied."""
-        path = self._unique(path)
-        info = zipfile.ZipInfo(path, date_time=stored_at.utctimetuple()[:6])
-        info.compress_type = zipfile.ZIP_DEFLATED
-        digest, size = hashlib.sha256(), 0
-        try:
-            stored = default_storage.open(storage_name, "rb")
-        except (FileNotFoundError, OSError):
-            self.entries.append(
-                _Entry(path, "", 0, f"{source} — MISSING from storage", recorded_sha256)
-            )
-            return
-        with stored, self.archive.open(info, "w", force_zip64=True) as target:
-            while chunk := stored.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                target.write(chunk)
-        self.entries.append(_Entry(path, digest.hexdigest(), size, source, recorded_sha256))
-
-
-def safe_name(name: str) -> str:
-    """A file name that is safe inside a ZIP on any system."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rsplit("/", 1)[-1]).strip("._")
-    return cleaned[:120] or "file"
 
 
 def dossier_filename(order: PurchaseOrder) -> str:
@@ -210,7 +136,7 @@ def _statements_text(order: PurchaseOrder) -> Iterator[tuple[str, str]]:
         yield f"statements/request-{request.pk}-{safe_name(request.subject)}.txt", "\n".join(lines)
 
 
-def _add_inspections(writer: _Writer, order: PurchaseOrder) -> None:
+def _add_inspections(writer: Writer, order: PurchaseOrder) -> None:
     """Each inspection plan: its plan and outcome, every result ever recorded (newest last),
     blocked steps, carton scans and reconciliation, and the label photos."""
     plans = InspectionPlan.objects.filter(batch__order=order).select_related("batch")
@@ -323,10 +249,10 @@ def _add_inspections(writer: _Writer, order: PurchaseOrder) -> None:
             )
 
 
-def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
+def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[Entry]:
     """Write the order's dossier as a ZIP into ``target``; return what it holds."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        writer = _Writer(archive)
+        writer = Writer(archive)
         writer.add_bytes(
             "approval-record.pdf", approval_record_pdf(order), "approvals, gates and payments"
         )
@@ -378,7 +304,7 @@ def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
         for path, text in _statements_text(order):
             writer.add_bytes(path, text.encode("utf-8"), "a request with every statement version")
         _add_inspections(writer, order)
-        chain = _add_chain(writer, order)
+        chain = add_chain(writer, order)
         payments = Payment.objects.filter(gate__order=order).order_by("id")
         for payment in payments:
             writer.add_stored(
@@ -419,210 +345,7 @@ def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[_Entry]:
     return writer.entries
 
 
-CHAIN_DIR = "integrity"
-
-
-@dataclass
-class _Chain:
-    """What the dossier carries of the audit chain and its checkpoints."""
-
-    events: int = 0
-    checkpoints: list[str] = field(default_factory=list)  # names, oldest first
-    tokens: list[str] = field(default_factory=list)  # checkpoint names whose token is carried
-    ca: bool = False
-    uncovered: int = 0  # the order's events sealed by no checkpoint yet
-    problems: list[str] = field(default_factory=list)
-
-
-def _covering_lines(event_ids: list[int]) -> list[tuple[str, dict[str, Any]]]:
-    """The anchor file's lines (as written, and parsed) that cover the order's events: for each
-    event, the first checkpoint sealed after it (its ``last_id`` at or past the event), and the
-    newest checkpoint. Lines are in file order; each chains to the line before it in the file."""
-    path = anchors.anchor_path()
-    if not path.exists():
-        return []
-    chosen: list[tuple[str, dict[str, Any]]] = []
-    newest: tuple[str, dict[str, Any]] | None = None
-    pending = 0  # index of the first event not yet covered
-    with path.open(encoding="utf-8", errors="replace") as anchor_file:
-        for text in anchor_file:
-            try:
-                line = json.loads(text)
-            except ValueError:
-                continue
-            if not isinstance(line, dict) or line.get("kind") != anchors.KIND:
-                continue
-            newest = (text.rstrip("\n"), line)
-            last_id = line.get("last_id")
-            if not isinstance(last_id, int) or pending >= len(event_ids):
-                continue
-            if event_ids[pending] <= last_id:
-                chosen.append(newest)
-                while pending < len(event_ids) and event_ids[pending] <= last_id:
-                    pending += 1
-    if newest is not None and (not chosen or chosen[-1][1] is not newest[1]):
-        chosen.append(newest)
-    return chosen
-
-
-def _add_chain(writer: _Writer, order: PurchaseOrder) -> _Chain:
-    """The order's segment of the audit chain, the checkpoints that cover it with the bytes their
-    time-stamps are over, the tokens, the TSA's CA and the portal's last verification: what
-    lets someone without the portal check the record (see the README inside)."""
-    chain = _Chain()
-    segment = io.StringIO()
-    event_ids: list[int] = []
-    for event in order.audit_events.order_by("id").iterator(chunk_size=2000):
-        fields = json.loads(event.canonical())
-        segment.write(json.dumps({"id": event.pk, **fields, "hash": event.hash}) + "\n")
-        event_ids.append(event.pk)
-    chain.events = len(event_ids)
-    writer.add_bytes(
-        f"{CHAIN_DIR}/chain-segment.jsonl",
-        segment.getvalue().encode(),
-        "the order's audit events with their hashes and prev_hash, in chain order",
-    )
-    lines = _covering_lines(event_ids)
-    covered = max((line.get("last_id") or 0 for _, line in lines), default=0)
-    chain.uncovered = sum(1 for event_id in event_ids if event_id > covered)
-    folder = anchors.anchor_path().parent
-    for _text, line in lines:
-        name = safe_name(str(line.get("checkpoint") or f"seq-{line.get('seq')}"))
-        chain.checkpoints.append(name)
-        if line.get("hmac") != anchors.line_hmac(line) or line.get("sha256") != (
-            anchors.body_sha256(line)
-        ):
-            chain.problems.append(f"checkpoint {name} does not verify under the portal's key")
-        writer.add_bytes(
-            f"{CHAIN_DIR}/checkpoints/{name}.body.json",
-            anchors.canonical(anchors.line_body(line)),
-            f"the body of checkpoint {name}: its SHA-256 is the line's sha256, the time-stamped "
-            "hash",
-        )
-        token = (line.get("tsa") or {}).get("token") if isinstance(line.get("tsa"), dict) else ""
-        if token:
-            try:
-                raw = (folder / str(token)).read_bytes()
-            except OSError:
-                chain.problems.append(f"the time-stamp token of checkpoint {name} is missing")
-            else:
-                writer.add_bytes(
-                    f"{CHAIN_DIR}/tokens/{name}.tsr",
-                    raw,
-                    f"the RFC 3161 time-stamp token of checkpoint {name}",
-                )
-                chain.tokens.append(name)
-    writer.add_bytes(
-        f"{CHAIN_DIR}/checkpoints.jsonl",
-        "".join(f"{text}\n" for text, _ in lines).encode(),
-        "the anchor-file lines (checkpoints) that cover the order's events, as written",
-    )
-    if settings.TSA_CA_PATH:
-        try:
-            ca = open(settings.TSA_CA_PATH, "rb").read()  # noqa: SIM115, PTH123
-        except OSError:
-            chain.problems.append(f"the TSA's CA file {settings.TSA_CA_PATH} cannot be read")
-        else:
-            writer.add_bytes(f"{CHAIN_DIR}/tsa-ca.pem", ca, "the time-stamping authority's CA")
-            chain.ca = True
-    last_run = integrity_run_latest_line()
-    if last_run is not None:
-        writer.add_bytes(
-            f"{CHAIN_DIR}/last-verification.json",
-            json.dumps(last_run, indent=1).encode(),
-            "the portal's last integrity_verify run before this export",
-        )
-    return chain
-
-
-CHAIN_README = """
-Checking the record without the portal
-======================================
-
-integrity/chain-segment.jsonl       the order's audit events in chain order, one JSON object a line
-integrity/checkpoints.jsonl         the checkpoints that cover them: lines of the portal's anchor
-                                    file (kept outside its database), as written
-integrity/checkpoints/CP.body.json  each checkpoint's body: the bytes its time-stamp is over
-integrity/tokens/CP.tsr             each checkpoint's RFC 3161 time-stamp token, if it has one
-integrity/tsa-ca.pem                the time-stamping authority's CA certificate, if configured
-integrity/last-verification.json    the portal's last full verification before this export
-
-1. The files are the ones the portal wrote. In the unzipped folder:
-
-     sha256sum -c SHA256SUMS
-
-   Every line must say OK (SHA256SUMS lists every file but itself). It cannot say who wrote
-   SHA256SUMS: keep the hash of the ZIP (the portal logs it when the dossier is downloaded) where
-   the other party can see it.
-
-2. Each checkpoint was sealed no later than its time-stamp says:
-
-{tokens}
-3. What the chain segment shows, and what it cannot.
-
-   Each event's hash is an HMAC-SHA256 under the portal's audit key (AUDIT_KEY), a secret that
-   never leaves the portal. Without the key nobody can re-check a hash, nor make one: not you,
-   not the supplier, not whoever could write the portal's database. Whoever holds the key can:
-   an event's hash is the HMAC of its line without "id" and "hash", as JSON with sorted keys
-   and no spaces.
-
-   prev_hash is the hash of the event just before it in the portal's whole chain, which holds
-   every order's events. Two lines of the segment link to each other only when no other order's
-   event came between them; elsewhere the gap is those other events, which are not carried here.
-
-   What anyone can see: the events in the order they were chained, each with the hash it was
-   given when written; a checkpoint whose last_id is an event's id seals that very hash
-   (last_hash); every checkpoint whose last_id is at or past an event's id was sealed after the
-   event was written, so its token dates the event no later than its time. A change to an event
-   after a checkpoint breaks the chain that checkpoint seals, and the portal's integrity_verify
-   names it: last-verification.json is its last run before this export ("ok": true when
-   everything held).
-"""
-
-TOKENS_README = """
-   Each must print "Verification: OK". The authority signed the SHA-256 of the body file, which
-   is the line's "sha256" in checkpoints.jsonl (sha256sum the body file to see it; openssl ts
-   -verify -digest <that sha256> -in ... checks the same). "openssl ts -reply -in
-   integrity/tokens/CP.tsr -text" shows the time. The body holds the chain's size when sealed
-   (events), its last event (last_id) and that event's hash (last_hash), and "prev": the sha256
-   of the checkpoint before it in the anchor file.
-"""
-
-
-def _chain_readme(chain: _Chain) -> list[str]:
-    if chain.tokens:
-        tokens = [
-            f"     openssl ts -verify -data integrity/checkpoints/{name}.body.json "
-            f"-in integrity/tokens/{name}.tsr -CAfile integrity/tsa-ca.pem"
-            for name in chain.tokens
-        ]
-        tokens += TOKENS_README.splitlines()
-        if not chain.ca:
-            tokens += [
-                "   The portal has no CA file configured (TSA_CA_PATH): get the authority's CA",
-                "   certificate from it and pass it as -CAfile.",
-            ]
-    else:
-        first = chain.checkpoints[0] if chain.checkpoints else "CP"
-        tokens = [
-            "   No checkpoint carried here has a time-stamp token (the portal has no TSA_URL, or",
-            "   the authority did not answer). Each body's SHA-256 is still its line's sha256:",
-            f"     sha256sum integrity/checkpoints/{first}.body.json",
-        ]
-    lines = CHAIN_README.replace("{tokens}", "\n".join(tokens) + "\n").splitlines()
-    if chain.uncovered:
-        lines += [
-            f"   {chain.uncovered} of the order's {chain.events} events came after the newest "
-            "checkpoint:",
-            "   none covers them yet (the next one will, within 10 minutes).",
-        ]
-    if chain.problems:
-        lines += ["", "WARNING about the chain and its checkpoints:"]
-        lines += [f"  {problem}" for problem in chain.problems]
-    return lines
-
-
-def _readme(order: PurchaseOrder, entries: list[_Entry], chain: _Chain) -> str:
+def _readme(order: PurchaseOrder, entries: list[Entry], chain: Chain) -> str:
     broken = [e for e in entries if e.intact is False or not e.sha256]
     lines = [
         f"Dispute dossier of PO {order.number} ({order.product_name})",
@@ -646,7 +369,7 @@ def _readme(order: PurchaseOrder, entries: list[_Entry], chain: _Chain) -> str:
     if broken:
         lines += ["", "WARNING: these stored files no longer match the hash recorded at upload:"]
         lines += [f"  {e.path}" for e in broken]
-    lines += _chain_readme(chain)
+    lines += chain_readme(chain)
     return "\n".join(lines) + "\n"
 
 

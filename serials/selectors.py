@@ -19,12 +19,12 @@ from serials import engine
 from serials.models import (
     AllocatedCodeList,
     AllocatedRange,
-    BatchSerialStatus,
     NumberingRule,
     SerialException,
     SerialList,
 )
 from serials.reports import CodeListReport, ListReport
+from serials.states import BatchSerialStatus
 
 
 def serial_lists_visible_to(user: User | AnonymousUser) -> QuerySet[SerialList]:

@@ -1,0 +1,43 @@
+"""Where a batch's serials stand: a status worked out from its latest production list (see
+``serials.selectors.batch_serial_status``), not a stored column."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class BatchSerialStatus(models.TextChoices):
+    """Where a batch's serials stand, from its latest production list (``batch_serial_status``);
+    ``tone`` is the colour the pages give it."""
+
+    NONE = "none", "No serial list yet"
+    VALIDATING = "validating", "Validating"
+    FAILED = "failed", "Last upload failed"
+    CLEAN = "clean", "Clean"
+    EXCEPTIONS_OPEN = "exceptions_open", "Exceptions open"
+    EXCEPTIONS_ANSWERED = "exceptions_answered", "Exceptions answered"
+    EXCEPTIONS_ACCEPTED = "exceptions_accepted", "Exceptions accepted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+    @property
+    def tone(self) -> str:
+        return _BATCH_SERIAL_STATUS_TONES[self]
+
+    @property
+    def can_be_accepted(self) -> bool:
+        """Nothing open, undecided or rejected stands in the way of entering the registry."""
+        return self in (BatchSerialStatus.CLEAN, BatchSerialStatus.EXCEPTIONS_ACCEPTED)
+
+
+_BATCH_SERIAL_STATUS_TONES = {
+    BatchSerialStatus.NONE: "secondary",
+    BatchSerialStatus.VALIDATING: "info",
+    BatchSerialStatus.FAILED: "danger",
+    BatchSerialStatus.CLEAN: "success",
+    BatchSerialStatus.EXCEPTIONS_OPEN: "warning",
+    BatchSerialStatus.EXCEPTIONS_ANSWERED: "primary",
+    BatchSerialStatus.EXCEPTIONS_ACCEPTED: "primary",
+    BatchSerialStatus.ACCEPTED: "success",
+    BatchSerialStatus.REJECTED: "danger",
+}
