@@ -162,6 +162,20 @@ class AllocatedCodeList(models.Model):
         return f"{self.code_count:,} codes from {self.original_name} for {target}"
 
 
+# A serial list's job state, written while it runs; the rest of the row is what was uploaded.
+SERIAL_LIST_JOB_STATE = (
+    "status",
+    "progress",
+    "error",
+    "report",
+    "claim_token",
+    "heartbeat_at",
+    "attempts",
+    "started_at",
+    "finished_at",
+)
+
+
 class SerialList(models.Model):
     """One uploaded file of serials for a batch, and what validating it found. Never
     overwritten: a corrected list is a new upload."""
@@ -222,17 +236,7 @@ class SerialList(models.Model):
 
     class Meta:
         triggers = append_only(
-            mutable=[
-                "status",
-                "progress",
-                "error",
-                "report",
-                "claim_token",
-                "heartbeat_at",
-                "attempts",
-                "started_at",
-                "finished_at",
-            ],
+            mutable=SERIAL_LIST_JOB_STATE,
             update_refused_when=pgtrigger.Q(old__status__in=["done", "failed"]),
         )
         ordering = ["-uploaded_at", "-id"]

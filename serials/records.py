@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from portal.records import Seal, columns
 from serials.models import (
+    SERIAL_LIST_JOB_STATE,
     AllocatedCodeList,
     AllocatedRange,
     ExceptionAnswer,
@@ -19,18 +20,7 @@ from serials.models import (
     SerialRun,
 )
 
-# A list's job state, written while it runs.
-JOB_STATE = (
-    "status",
-    "progress",
-    "error",
-    "report",
-    "claim_token",
-    "heartbeat_at",
-    "attempts",
-    "started_at",
-    "finished_at",
-)
+JOB_STATE = SERIAL_LIST_JOB_STATE
 FINISHED = ("serial_list.validated", "serial_list.failed")
 
 
