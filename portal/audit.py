@@ -43,7 +43,7 @@ def audit_log(
     # as the database holds them in this transaction (portal.records).
     payload = {**(payload or {}), **content_seal(obj, action)}
     # Store exactly what was hashed: dates and decimals become their JSON strings first.
-    clean_payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    clean_payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

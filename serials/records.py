@@ -20,7 +20,6 @@ from serials.models import (
     SerialRun,
 )
 
-JOB_STATE = SERIAL_LIST_JOB_STATE
 FINISHED = ("serial_list.validated", "serial_list.failed")
 
 
@@ -37,7 +36,7 @@ def _replaced_lists() -> set[int]:
 SEALS = (
     Seal(AllocatedRange, columns(AllocatedRange), ("allocated_range.set",)),
     Seal(AllocatedCodeList, columns(AllocatedCodeList), ("allocated_codes.uploaded",)),
-    Seal(SerialList, columns(SerialList, exclude=JOB_STATE), ("serial_list.uploaded",)),
+    Seal(SerialList, columns(SerialList, exclude=SERIAL_LIST_JOB_STATE), ("serial_list.uploaded",)),
     Seal(
         SerialList,
         ("status", "error", "report"),

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from approvals import services as approvals
-from evidence import services as evidence_services
 from tests.browser.test_browser_walk import _sign_in
 from tests.conftest import PASSWORD, Cast
 from tests.evidence.conftest import jpeg
@@ -19,19 +17,16 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
-    jobs_run: None, live_server: Any, cast: Cast, page: Page, shot: Any, tmp_path: Path
+    jobs_run: None,
+    live_server: Any,
+    cast: Cast,
+    page: Page,
+    shot: Any,
+    tmp_path: Path,
+    batch_ready_to_sign: Any,
 ) -> None:
     base = live_server.url
-    batch = cast.batches["own"]
-    evidence_services.evidence_upload(
-        batch=batch,
-        user=cast.users["supplier_a"],
-        kind="label_print",
-        uploaded_file=jpeg("label-B1.jpg", captured="2026:11:04 10:00:00"),
-    )
-    approvals.gate_create(
-        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
-    )
+    batch = batch_ready_to_sign
 
     _sign_in(page, base, "buyer")
     page.goto(f"{base}/batches/{batch.pk}/approvals/")

@@ -8,12 +8,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from approvals import services as approvals
 from approvals.models import Approval
-from evidence import services as evidence_services
 from tests.browser.test_browser_walk import _sign_in
 from tests.conftest import PASSWORD, Cast
-from tests.evidence.conftest import jpeg
 
 pytestmark = pytest.mark.browser
 
@@ -27,19 +24,15 @@ def _attempt(page: Page, password: str) -> None:
 
 
 def test_wrong_signing_passwords_are_refused_then_pause_signing(
-    transactional_db: None, live_server: Any, cast: Cast, page: Page, shot: Any
+    transactional_db: None,
+    live_server: Any,
+    cast: Cast,
+    page: Page,
+    shot: Any,
+    batch_ready_to_sign: Any,
 ) -> None:
     base = live_server.url
-    batch = cast.batches["own"]
-    evidence_services.evidence_upload(
-        batch=batch,
-        user=cast.users["supplier_a"],
-        kind="label_print",
-        uploaded_file=jpeg("label-B1.jpg", captured="2026:11:04 10:00:00"),
-    )
-    approvals.gate_create(
-        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
-    )
+    batch = batch_ready_to_sign
     _sign_in(page, base, "buyer")
     url = f"{base}/batches/{batch.pk}/approvals/"
     for width, name in ((1366, "desktop"), (390, "phone")):
