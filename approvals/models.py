@@ -157,6 +157,9 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     manifest_sha256 = models.CharField(max_length=64)
     signature_sha256 = models.CharField(max_length=64)
+    # The second factor that answered (accounts.factors): a passkey's assertion whose challenge
+    # is manifest_sha256, an authenticator app, or the server command that seeded the demo.
+    factor = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "orders_signature"
@@ -193,6 +196,8 @@ class GateRelease(models.Model):
     released_at = models.DateTimeField(auto_now_add=True)
     with_exception = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
+    # The second factor that answered (accounts.factors); a passkey signed the release's hash.
+    factor = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "orders_gaterelease"

@@ -6,10 +6,21 @@ urlpatterns = [
     path("orders/<int:pk>/approvals/", views.order_approvals, name="order-approvals"),
     path("orders/<int:pk>/gates/", views.order_gate_create, name="order-gate-create"),
     path("batches/<int:pk>/approvals/", views.batch_approvals, name="batch-approvals"),
+    path(
+        "batches/<int:pk>/approvals/passkey/",
+        views.batch_approval_passkey,
+        name="batch-approval-passkey",
+    ),
+    path(
+        "orders/<int:pk>/approvals/passkey/",
+        views.order_approval_passkey,
+        name="order-approval-passkey",
+    ),
     path("batches/<int:pk>/gates/", views.batch_gate_create, name="batch-gate-create"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
     path("finance/", views.finance_board, name="finance-board"),
     path("gates/<int:pk>/release/", views.gate_release, name="gate-release"),
+    path("gates/<int:pk>/release/passkey/", views.gate_release_passkey, name="gate-release-passkey"),
     path("gates/<int:pk>/payments/", views.gate_payments, name="gate-payments"),
     path("payments/<int:pk>/document/", views.payment_document, name="payment-document"),
 ]

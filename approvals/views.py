@@ -12,12 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.second_factor import factor_context, passkey_options_response
 from approvals import services as approvals
 from approvals.models import Approval, Gate, Payment
 from approvals.selectors import EarlyShipment, early_shipments
@@ -105,7 +107,8 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
     password = forms.CharField(
         widget=forms.PasswordInput,
         label="Your password, to sign",
-        help_text="Signing records your printed name, the time and the meaning of the signature.",
+        help_text="Signing records your printed name, the time, the meaning of the signature "
+        "and the second factor that confirmed it.",
     )
 
     def __init__(
@@ -150,29 +153,25 @@ def _approvals_page(
         if not can_sign:
             raise PermissionDenied
         if form.is_valid():
-            data = form.cleaned_data
-            based_on = history.filter(pk=data["based_on"]).first() if data["based_on"] else None
             try:
                 approval = approvals.approval_sign(
                     user=request.user,
-                    password=data["password"],
+                    password=form.cleaned_data["password"],
                     request=request,
-                    order=order,
-                    batch=batch,
-                    decision=data["decision"],
-                    sentence=data["sentence"],
-                    conditions=data["conditions"],
-                    keep_unchanged=data["keep_unchanged"],
-                    inspector_checks=data["inspector_checks"],
-                    pins=[(pin.split(":")[0], int(pin.split(":")[1])) for pin in data["pins"]],
-                    unlocks=data["unlocks"],
-                    based_on=based_on,
+                    code=request.POST.get("code", ""),
+                    passkey=request.POST.get("passkey", ""),
+                    **_draft(form, order, batch, history),
                 )
             except (ValidationError, Conflict) as error:
                 form.add_error(None, message_of(error))
             else:
                 messages.success(request, "Approval signed.")
                 return redirect("approval-detail", pk=approval.pk)
+    options_url = (
+        reverse("batch-approval-passkey", args=[batch.pk])
+        if batch
+        else reverse("order-approval-passkey", args=[order.pk])
+    )
     return render(
         request,
         "approvals/batch_approvals.html",
@@ -185,8 +184,67 @@ def _approvals_page(
             "form": form,
             "gate_form": GateForm(),
             "can_sign": can_sign,
+            "factor": factor_context(request.user, options_url) if can_sign else {},
         },
     )
+
+
+def _draft(
+    form: ApprovalForm, order: PurchaseOrder, batch: Batch | None, history: QuerySet[Approval]
+) -> approvals.Draft:
+    """What the valid signing form asks to sign."""
+    data = form.cleaned_data
+    return approvals.Draft(
+        order=order,
+        batch=batch,
+        decision=data["decision"],
+        sentence=data["sentence"],
+        conditions=data["conditions"],
+        keep_unchanged=data["keep_unchanged"],
+        inspector_checks=data["inspector_checks"],
+        pins=[(pin.split(":")[0], int(pin.split(":")[1])) for pin in data["pins"]],
+        unlocks=data["unlocks"],
+        based_on=history.filter(pk=data["based_on"]).first() if data["based_on"] else None,
+    )
+
+
+def _approval_passkey(
+    request: AuthenticatedRequest, order: PurchaseOrder, batch: Batch | None
+) -> HttpResponse:
+    """The passkey challenge for the draft on the signing page: the SHA-256 of the manifest it
+    would sign now, with a nonce. The password is not needed (nor checked) here."""
+    if not can_manage_orders(request.user):
+        raise PermissionDenied
+    history = order.approvals.filter(batch=batch)
+    form = ApprovalForm(
+        request.POST, candidates=_candidates(order, batch), gates=order.gates.filter(batch=batch)
+    )
+    form.fields["password"].required = False
+    if not form.is_valid():
+        return JsonResponse({"detail": "Check the form.", "form_errors": True}, status=400)
+    draft = _draft(form, order, batch, history)
+    try:
+        _, manifest_hash = approvals.approval_manifest(user=request.user, draft=draft)
+    except (ValidationError, Conflict) as error:
+        return JsonResponse({"detail": message_of(error)}, status=400)
+    target = f"batch {batch.code}" if batch else f"PO {order.number}"
+    summary = f"“{draft['decision'].replace('_', ' ')}” for {target}"
+    return passkey_options_response(
+        request, binding=manifest_hash, purpose="sign", summary=summary
+    )
+
+
+@login_required
+@require_POST
+def batch_approval_passkey(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    batch = batch_for(request.user, pk)
+    return _approval_passkey(request, batch.order, batch)
+
+
+@login_required
+@require_POST
+def order_approval_passkey(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _approval_passkey(request, order_for(request.user, pk), None)
 
 
 def _candidates(order: PurchaseOrder, batch: Batch | None) -> list[tuple[str, str]]:
@@ -358,10 +416,7 @@ def _paid(gate: Gate) -> str:
     return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in totals.items()) + " paid"
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """A confirmation page: releasing moves money or goods, so it is never one stray click."""
+def _gate_for_release(request: AuthenticatedRequest, pk: int) -> Gate:
     gate = get_object_or_404(
         Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
             "order", "batch", "order__supplier"
@@ -370,6 +425,14 @@ def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
     if not can_move_money(request.user):
         raise PermissionDenied
+    return gate
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A confirmation page: releasing moves money or goods, so it is never one stray click."""
+    gate = _gate_for_release(request, pk)
     state = approvals.gate_state(gate)
     blocked = state.state == Gate.State.BLOCKED
     data = request.POST if request.method == "POST" else None  # an empty POST is unconfirmed
@@ -377,7 +440,12 @@ def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             approvals.gate_release(
-                gate=gate, user=request.user, reason=form.cleaned_data.get("reason", "")
+                gate=gate,
+                user=request.user,
+                request=request,
+                reason=form.cleaned_data.get("reason", ""),
+                code=request.POST.get("code", ""),
+                passkey=request.POST.get("passkey", ""),
             )
         except (ValidationError, Conflict) as error:
             form.add_error(None, message_of(error))
@@ -387,7 +455,36 @@ def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "approvals/gate_release.html",
-        {"gate": gate, "order": gate.order, "state": state, "blocked": blocked, "form": form},
+        {
+            "gate": gate,
+            "order": gate.order,
+            "state": state,
+            "blocked": blocked,
+            "form": form,
+            "factor": factor_context(request.user, reverse("gate-release-passkey", args=[gate.pk])),
+        },
+    )
+
+
+@login_required
+@require_POST
+def gate_release_passkey(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The passkey challenge for releasing this gate: the SHA-256 of the release's statement
+    (the gate, its order, its state now and the reason written), with a nonce."""
+    gate = _gate_for_release(request, pk)
+    form = GateReleaseForm(
+        request.POST, gate=gate, blocked=approvals.gate_state(gate).state == Gate.State.BLOCKED
+    )
+    if not form.is_valid():
+        return JsonResponse({"detail": "Check the form.", "form_errors": True}, status=400)
+    _, statement_hash = approvals.release_statement(
+        gate=gate, reason=form.cleaned_data.get("reason", "")
+    )
+    return passkey_options_response(
+        request,
+        binding=statement_hash,
+        purpose="release",
+        summary=f"the release of {gate} of PO {gate.order.number}",
     )
 
 

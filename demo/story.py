@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from accounts.factors import command_factor
 from approvals import services as approvals
 from approvals.models import Gate
 from evidence import services as evidence_services
@@ -271,6 +272,7 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         user=buyer,
         password=password,
         request=command_request("seed_demo"),
+        factor=command_factor("seed_demo"),
         order=order,
         batch=batch,
         decision="accepted",
@@ -289,7 +291,12 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         unlocks=[gate, deposit],
     )
     # Goods leave only once finance has released the shipment, and on that day at the earliest.
-    released = approvals.gate_release(gate=gate, user=finance)
+    released = approvals.gate_release(
+        gate=gate,
+        user=finance,
+        request=command_request("seed_demo"),
+        factor=command_factor("seed_demo"),
+    )
     distribution = serial_services.serial_list_upload(
         batch=batch,
         user=supplier,

@@ -16,6 +16,7 @@ MONEY_MOVERS = frozenset({Role.FINANCE, Role.ADMIN})
 DEADLINE_WATCHERS = frozenset({Role.BUYER, Role.ADMIN, Role.FINANCE})
 INSPECTION_PLANNERS = frozenset({Role.BUYER, Role.ADMIN, Role.INSPECTOR})
 INSPECTION_RECORDERS = frozenset({Role.INSPECTOR, Role.ADMIN})
+SECOND_FACTOR_HOLDERS = ORDER_MANAGERS | MONEY_MOVERS
 
 
 def membership_of(user: User | AnonymousUser) -> Membership | None:
@@ -57,6 +58,12 @@ def can_edit_responsibilities(user: User | AnonymousUser) -> bool:
 def can_move_money(user: User | AnonymousUser) -> bool:
     """Release payment and shipment gates and record payments: finance, and the admin."""
     return role_of(user) in MONEY_MOVERS
+
+
+def needs_second_factor(user: User | AnonymousUser) -> bool:
+    """Signs approvals or moves money, so holds a passkey or an authenticator app: buyers,
+    finance and the admin."""
+    return role_of(user) in SECOND_FACTOR_HOLDERS
 
 
 def can_chase_overdue_orders(user: User | AnonymousUser) -> bool:

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "portal",
     "accounts",
     "orders",
@@ -84,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session answered its second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -106,6 +112,20 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
 AXES_VERBOSE = False
 
+# A second factor (issue 12): passkeys (django-otp-webauthn) with an authenticator app's codes
+# (django-otp TOTP) as the fallback. Buyers who sign, finance and admins need one to sign an
+# approval or release a gate, and everyone who holds one answers it at sign-in. A passkey belongs
+# to one site name (PASSKEY_RP_ID: the portal's host name, never an IP address) and is accepted
+# only from PASSKEY_ORIGINS (https://, or http://localhost for the embedded default).
+OTP_WEBAUTHN_RP_ID = env.str("PASSKEY_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("PASSKEY_RP_NAME", default="Serial Evidence Portal")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("PASSKEY_ORIGINS", default=["http://localhost:8000"])
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # the password first; a passkey is the second step
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+OTP_TOTP_ISSUER = OTP_WEBAUTHN_RP_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1  # a wrong code waits 1 s, then 2, 4, 8 ... before the next is tried
+
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
@@ -120,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.membership",
+                "accounts.context_processors.second_factor",
             ],
         },
     },

@@ -17,12 +17,17 @@ from typing import Any
 import pytest
 from django.http import HttpRequest
 from django.test import Client, RequestFactory
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from accounts.factors import command_factor
 from accounts.models import ApiToken
 from orders import services
 from orders.models import Batch, PurchaseOrder
 from portal.models import Membership, Organisation, Role, User
+from portal.roles import needs_second_factor
 from serials.models import NumberingRule
 from tests.loud_templates import loud_templates  # noqa: F401  (an autouse fixture)
 
@@ -115,6 +120,40 @@ def signing_request() -> HttpRequest:
     return RequestFactory().post("/")
 
 
+# The second factor of the signatures and releases that tests make through the services. The
+# factor checks themselves are tested on their own (tests/accounts/test_second_factor.py, and
+# in the browser); elsewhere a signature's factor is the test run's, as seed_demo's is its
+# command's, and says so in the signature.
+TEST_FACTOR = command_factor("pytest")
+TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key
+
+
+def authenticator_app(user: User) -> TOTPDevice:
+    """``user``'s authenticator app in tests (set up on first use)."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="Test app", defaults={"key": TOTP_KEY, "confirmed": True}
+    )
+    return device
+
+
+def totp_code(user: User) -> str:
+    """A current, unused code of ``user``'s authenticator app, for tests that sign or release
+    through pages and the API."""
+    device = authenticator_app(user)
+    # A code is accepted once (django-otp remembers the last time step used); each call starts
+    # afresh so a test can sign twice within 30 seconds.
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
+
+
+def second_factor_answered(client: Client, device: TOTPDevice) -> None:
+    """The client's session answered its second factor with ``device``, as django-otp records
+    it at sign-in."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @dataclass
 class Cast:
     organisations: dict[str, Organisation]
@@ -134,9 +173,14 @@ class Cast:
     sampled_units: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
+        """Signed in; those who sign or move money hold the test authenticator app and have
+        answered it, as at sign-in (accounts.middleware)."""
         client = Client()
         if username:
-            client.force_login(self.users[username])
+            user = self.users[username]
+            client.force_login(user)
+            if needs_second_factor(user):
+                second_factor_answered(client, authenticator_app(user))
         return client
 
     def api(self, username: str | None) -> APIClient:
@@ -317,6 +361,7 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
                 *(("exception", pk) for pk in batch.serial_exceptions.values_list("pk", flat=True)),
             ],
             unlocks=[cast.gates[key]],
+            factor=TEST_FACTOR,
         )
         cast.payments[key] = _payment(cast.gates[key], key)
         cast.inspections[key] = inspection_services.inspection_plan_create(

@@ -132,6 +132,12 @@ class ApprovalSignSerializer(serializers.Serializer):
     )
     based_on = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     password = serializers.CharField(write_only=True, trim_whitespace=False)
+    code = serializers.CharField(
+        write_only=True,
+        max_length=12,
+        help_text="The current 6-digit code of your authenticator app (the second factor). "
+        "Passkeys sign on the approvals page in the browser.",
+    )
 
 
 def _order_and_batch(request: Request, data: dict[str, Any]) -> tuple[Any, Batch | None]:
@@ -160,7 +166,8 @@ def approvals_visible_to(user: User | AnonymousUser) -> QuerySet[Approval]:
 
 class ApprovalList(generics.ListAPIView):
     """Approvals on the orders the caller may see; filter with ?order= and ?batch=.
-    POST signs a new one (buyers and admins, with their password)."""
+    POST signs a new one (buyers and admins, with their password and their authenticator app's
+    current code)."""
 
     serializer_class = ApprovalSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -204,6 +211,7 @@ class ApprovalList(generics.ListAPIView):
         approval = approvals.approval_sign(
             user=request.user,
             password=data["password"],
+            code=data["code"],
             request=request._request,
             order=order,
             batch=batch,
@@ -317,10 +325,16 @@ class GateDetail(generics.RetrieveAPIView):
 
 class GateReleaseSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    code = serializers.CharField(
+        write_only=True,
+        max_length=12,
+        help_text="The current 6-digit code of your authenticator app (the second factor).",
+    )
 
 
 class GateRelease(APIView):
-    """Finance releases a gate; a blocked one needs a reason. A second release answers 409."""
+    """Finance releases a gate, with their authenticator app's current code; a blocked one needs
+    a reason. A second release answers 409."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -332,7 +346,11 @@ class GateRelease(APIView):
         incoming = GateReleaseSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         approvals.gate_release(
-            gate=gate, user=request.user, reason=incoming.validated_data["reason"]
+            gate=gate,
+            user=request.user,
+            request=request._request,
+            reason=incoming.validated_data["reason"],
+            code=incoming.validated_data["code"],
         )
         return Response(GateSerializer(gate, context={"request": request}).data)
 

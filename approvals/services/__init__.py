@@ -11,24 +11,34 @@ from approvals.services.gates import (
     GateState,
     gate_create,
     gate_release,
+    release_statement,
     gate_state,
     gate_states,
     latest_approval,
 )
 from approvals.services.payments import payment_record
 from approvals.services.pins import Pin, Resolved, pin_candidates
-from approvals.services.signing import approval_sign, manifest_sha256, signature_intact
+from approvals.services.signing import (
+    Draft,
+    approval_manifest,
+    approval_sign,
+    manifest_sha256,
+    signature_intact,
+)
 from approvals.services.staleness import approvals_mark_stale, approvals_on_new_version
 
 __all__ = [
     "GateState",
     "Pin",
     "Resolved",
+    "Draft",
+    "approval_manifest",
     "approval_sign",
     "approvals_mark_stale",
     "approvals_on_new_version",
     "gate_create",
     "gate_release",
+    "release_statement",
     "gate_state",
     "gate_states",
     "latest_approval",

@@ -3,12 +3,16 @@ creating and releasing them."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
+from accounts.factors import FactorAnswer, factor_answer
 from approvals.models import (
     Approval,
     ApprovalGate,
@@ -144,15 +148,48 @@ def gate_create(*, user: User, order: PurchaseOrder, kind: str, batch: Batch | N
     return gate
 
 
-@transaction.atomic
-def gate_release(*, gate: Gate, user: User, reason: str = "") -> GateRelease:
-    """Finance releases a gate. An open gate needs nothing more; a blocked one needs a written
-    reason and is recorded as released with exception. Exactly one release per gate."""
+def release_statement(*, gate: Gate, reason: str) -> tuple[dict[str, object], str]:
+    """What releasing ``gate`` now says, and its SHA-256: the gate, its order, its state and the
+    reason written. A passkey confirming a release signs this hash."""
+    statement: dict[str, object] = {
+        "gate": gate.pk,
+        "label": str(gate),
+        "order": gate.order.number,
+        "state_before": gate_state(gate).state,
+        "reason": reason.strip(),
+    }
+    canonical = json.dumps(statement, sort_keys=True, separators=(",", ":"))
+    return statement, hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def gate_release(
+    *,
+    gate: Gate,
+    user: User,
+    request: HttpRequest,
+    reason: str = "",
+    code: str = "",
+    passkey: str = "",
+    factor: FactorAnswer | None = None,
+) -> GateRelease:
+    """Finance releases a gate, with a fresh second factor (``code`` or ``passkey``, as for
+    signing; ``factor`` for management commands only). An open gate needs nothing more; a
+    blocked one needs a written reason and is recorded as released with exception. Exactly one
+    release per gate."""
     if not can_move_money(user):
         raise PermissionDenied("Only finance releases gates.")
     if not orders_visible_to(user).filter(pk=gate.order_id).exists():
         raise PermissionDenied("This gate is not yours.")
-    gate = Gate.objects.select_for_update().get(pk=gate.pk)
+    if factor is None:  # checked outside the transaction: a wrong code's throttle must stay
+        factor = factor_answer(
+            request=request, user=user, code=code, passkey=passkey, purpose="release"
+        )
+    with transaction.atomic():
+        return _gate_released(gate=gate, user=user, reason=reason, factor=factor)
+
+
+def _gate_released(*, gate: Gate, user: User, reason: str, factor: FactorAnswer) -> GateRelease:
+    gate = Gate.objects.select_for_update().select_related("order").get(pk=gate.pk)
     state = gate_state(gate)
     if state.state.startswith("released"):
         raise Conflict(f"{gate} was released a moment ago.")
@@ -161,10 +198,20 @@ def gate_release(*, gate: Gate, user: User, reason: str = "") -> GateRelease:
         raise ValidationError(
             {"reason": f"{gate} is blocked ({state.reason}) — write why it is released anyway."}
         )
+    _, statement_hash = release_statement(gate=gate, reason=reason)
+    if factor.binding is not None and factor.binding != statement_hash:
+        raise Conflict(
+            f"{gate} changed since your passkey confirmed its release (now: {state.state}); "
+            "nothing was released. Review it and confirm again."
+        )
     try:
         with transaction.atomic():
             release = GateRelease.objects.create(
-                gate=gate, released_by=user, with_exception=with_exception, reason=reason.strip()
+                gate=gate,
+                released_by=user,
+                with_exception=with_exception,
+                reason=reason.strip(),
+                factor=factor.record,
             )
     except IntegrityError:
         raise Conflict(f"{gate} was released a moment ago.") from None
@@ -177,6 +224,8 @@ def gate_release(*, gate: Gate, user: User, reason: str = "") -> GateRelease:
             "with_exception": with_exception,
             "reason": reason.strip(),
             "state_before": state.state,
+            "factor": factor.summary,
+            "statement_sha256": statement_hash,
         },
     )
     return release

@@ -1,7 +1,10 @@
 """Narrow signed approvals.
 
-An approval is created and signed in one step: the buyer re-enters the password, and the
-signature holds the SHA-256 of a manifest listing exactly what was reviewed. It can only pin
+An approval is created and signed in one step: the buyer re-enters the password and answers a
+second factor (``accounts.factors``), and the signature holds the SHA-256 of a manifest listing
+exactly what was reviewed. A passkey signs that very hash: its challenge is the manifest's
+SHA-256 (``approval_manifest`` makes it before the passkey is asked), and the assertion is kept
+with the signature. It can only pin
 things of its own batch (or order), only unlock that batch's (or order's) gates, and is never
 changed."""
 
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.factors import FactorAnswer, factor_answer
+from accounts.passkeys import assertion_check
 from approvals.models import (
     Approval,
     ApprovalGate,
@@ -131,13 +137,20 @@ def signature_intact(approval: Approval) -> bool:
         and gates == sorted(entry["id"] for entry in approval.manifest["unlocks"])
         and all(getattr(approval, name) == approval.manifest[name] for name in fields)
         and signature.signature_sha256 == _signature_hash(approval, signature)
+        and (
+            signature.factor.get("kind") != "passkey"
+            or not assertion_check(signature.factor, signature.manifest_sha256)
+        )
     )
 
 
 def _signature_hash(approval: Approval, signature: Signature) -> str:
+    factor = ""
+    if signature.factor:  # signatures made before second factors hash as they always did
+        factor = "|" + json.dumps(signature.factor, sort_keys=True, separators=(",", ":"))
     return _sha(
         f"{approval.pk}|{signature.manifest_sha256}|{signature.signer_id}|"
-        f"{signature.signed_at.isoformat()}|{signature.meaning}"
+        f"{signature.signed_at.isoformat()}|{signature.meaning}{factor}"
     )
 
 
@@ -216,7 +229,9 @@ def _gates_locked(
     return gates
 
 
-def _signature_write(*, approval: Approval, user: User, manifest_hash: str) -> Signature:
+def _signature_write(
+    *, approval: Approval, user: User, manifest_hash: str, factor: FactorAnswer
+) -> Signature:
     """The signer's printed name, the time, the meaning, and a hash binding them to the
     manifest and this approval, so the signature cannot be copied onto another record."""
     meaning = (
@@ -230,10 +245,26 @@ def _signature_write(*, approval: Approval, user: User, manifest_hash: str) -> S
         meaning=meaning,
         signed_at=timezone.now(),
         manifest_sha256=manifest_hash,
+        factor=factor.record,
     )
     signature.signature_sha256 = _signature_hash(approval, signature)
     signature.save()
     return signature
+
+
+class Draft(TypedDict):
+    """What a buyer asks to sign, as the signing page and the API take it."""
+
+    order: PurchaseOrder
+    decision: str
+    sentence: str
+    pins: Sequence[Pin]
+    unlocks: Iterable[Gate]
+    batch: Batch | None
+    conditions: str
+    keep_unchanged: str
+    inspector_checks: str
+    based_on: Approval | None
 
 
 def approval_sign(
@@ -251,61 +282,85 @@ def approval_sign(
     keep_unchanged: str = "",
     inspector_checks: str = "",
     based_on: Approval | None = None,
+    code: str = "",
+    passkey: str = "",
+    factor: FactorAnswer | None = None,
 ) -> Approval:
     """Record and sign one narrow decision. ``based_on`` is the approval the buyer saw as the
     current one for these gates (None if none): if someone signed since, this raises Conflict.
 
-    The password is checked first, outside the signing transaction, through django-axes with
-    ``request`` (``portal.passwords``): a wrong one counts towards the sign-in lockout and signs
-    nothing; once locked out this raises ``PasswordsLocked``."""
-    if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
-        raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
+    The password is checked first, then the second factor, both outside the signing
+    transaction: the password through django-axes with ``request`` (``portal.passwords``; a
+    wrong one counts towards the sign-in lockout, and once locked out this raises
+    ``PasswordsLocked``), then a fresh answer: ``passkey`` (the assertion over the manifest hash
+    ``approval_manifest`` gave) or ``code`` (an authenticator app's). ``factor`` is for
+    management commands only (``accounts.factors.command_factor``). Nothing is signed when
+    either is wrong, or when the manifest differs from the one the passkey signed."""
+    _signer_checked(user, order)
     password_confirm(
         request=request,
         user=user,
         password=password,
         refused="That is not your password; nothing was signed.",
     )
-    with transaction.atomic():
-        return _approval_signed(
-            user=user,
-            order=order,
-            decision=decision,
-            sentence=sentence,
-            pins=pins,
-            unlocks=unlocks,
-            batch=batch,
-            conditions=conditions,
-            keep_unchanged=keep_unchanged,
-            inspector_checks=inspector_checks,
-            based_on=based_on,
+    if factor is None:
+        factor = factor_answer(
+            request=request, user=user, code=code, passkey=passkey, purpose="sign"
         )
+    draft = Draft(
+        order=order,
+        decision=decision,
+        sentence=sentence,
+        pins=pins,
+        unlocks=unlocks,
+        batch=batch,
+        conditions=conditions,
+        keep_unchanged=keep_unchanged,
+        inspector_checks=inspector_checks,
+        based_on=based_on,
+    )
+    with transaction.atomic():
+        return _approval_signed(user=user, draft=draft, factor=factor)
 
 
-def _approval_signed(
-    *,
-    user: User,
-    order: PurchaseOrder,
-    decision: str,
-    sentence: str,
-    pins: Sequence[Pin],
-    unlocks: Iterable[Gate],
-    batch: Batch | None,
-    conditions: str,
-    keep_unchanged: str,
-    inspector_checks: str,
-    based_on: Approval | None,
-) -> Approval:
-    """The decision checked, its records pinned, its gates locked and the signature written, in
-    the caller's transaction."""
-    sentence = " ".join(sentence.split())
+def _signer_checked(user: User, order: PurchaseOrder) -> None:
+    if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
+        raise PermissionDenied("Only the buyer's buyers and admins sign approvals.")
+
+
+def approval_manifest(*, user: User, draft: Draft) -> tuple[dict[str, Any], str]:
+    """The manifest this draft would sign now, and its SHA-256: what a passkey is asked to sign.
+    Checked as signing checks it (a ValidationError or Conflict says what is wrong); nothing is
+    written."""
+    _signer_checked(user, draft["order"])
+    with transaction.atomic():
+        prepared = _prepared(draft)
+        transaction.set_rollback(True)
+    return prepared.manifest, prepared.manifest_hash
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    fields: dict[str, str]
+    resolved: list[Resolved]
+    gates: list[Gate]
+    manifest: dict[str, Any]
+    manifest_hash: str
+
+
+def _prepared(draft: Draft) -> _Prepared:
+    """The draft checked, its batch (or order) and gates locked, its records resolved and its
+    manifest made, in the caller's transaction."""
+    order, batch, based_on = draft["order"], draft["batch"], draft["based_on"]
+    sentence = " ".join(draft["sentence"].split())
+    decision = draft["decision"]
     _decision_checked(
         order=order,
         batch=batch,
         decision=decision,
         sentence=sentence,
-        pins=pins,
-        conditions=conditions,
+        pins=draft["pins"],
+        conditions=draft["conditions"],
         based_on=based_on,
     )
     # Lock the batch (or order): signers, and uploads of new serial lists, queue up here.
@@ -313,23 +368,37 @@ def _approval_signed(
         batch_lock(batch=batch)
     else:
         PurchaseOrder.objects.select_for_update().get(pk=order.pk)
-    resolved = _pins_resolved(order=order, batch=batch, decision=decision, pins=pins)
-    gates = _gates_locked(order=order, batch=batch, decision=decision, unlocks=unlocks)
+    resolved = _pins_resolved(order=order, batch=batch, decision=decision, pins=draft["pins"])
+    gates = _gates_locked(order=order, batch=batch, decision=decision, unlocks=draft["unlocks"])
     current = latest_approval(order, batch)
     if (current.pk if current else None) != (based_on.pk if based_on else None):
         target = f"batch {batch.code}" if batch else f"PO {order.number}"
         raise Conflict(
             f"Someone signed an approval for {target} a moment ago; reload and review it first."
         )
-
     fields = {
         "decision": decision,
         "sentence": sentence,
-        "conditions": conditions.strip(),
-        "keep_unchanged": keep_unchanged.strip(),
-        "inspector_checks": inspector_checks.strip(),
+        "conditions": draft["conditions"].strip(),
+        "keep_unchanged": draft["keep_unchanged"].strip(),
+        "inspector_checks": draft["inspector_checks"].strip(),
     }
     manifest, manifest_hash = _manifest(order, batch, fields, resolved, gates, based_on)
+    return _Prepared(fields, resolved, gates, manifest, manifest_hash)
+
+
+def _approval_signed(*, user: User, draft: Draft, factor: FactorAnswer) -> Approval:
+    """The decision checked, its records pinned, its gates locked and the signature written, in
+    the caller's transaction."""
+    prepared = _prepared(draft)
+    order, batch, based_on = draft["order"], draft["batch"], draft["based_on"]
+    fields, resolved, gates = prepared.fields, prepared.resolved, prepared.gates
+    manifest, manifest_hash = prepared.manifest, prepared.manifest_hash
+    if factor.binding is not None and factor.binding != manifest_hash:
+        raise Conflict(
+            "What your passkey confirmed is no longer exactly what would be signed (a pinned "
+            "record or the form changed since); nothing was signed. Review and sign again."
+        )
     try:
         with transaction.atomic():
             approval = Approval.objects.create(
@@ -353,15 +422,16 @@ def _approval_signed(
         for p in resolved
     )
     ApprovalGate.objects.bulk_create(ApprovalGate(approval=approval, gate=g) for g in gates)
-    _signature_write(approval=approval, user=user, manifest_hash=manifest_hash)
+    _signature_write(approval=approval, user=user, manifest_hash=manifest_hash, factor=factor)
     audit_log(
         actor=user,
         action="approval.signed",
         obj=approval,
         order=order,
         payload={
-            "decision": decision,
-            "sentence": sentence,
+            "decision": fields["decision"],
+            "sentence": fields["sentence"],
+            "factor": factor.summary,
             "manifest_sha256": manifest_hash,
             "gates": [str(g) for g in gates],
             "supersedes": based_on.pk if based_on else None,

@@ -18,7 +18,7 @@ from evidence.selectors import freshness_flags
 from portal.errors import Conflict
 from portal.models import AuditEvent
 from serials import services as serial_services
-from tests.conftest import PASSWORD, Cast, signing_request
+from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request, totp_code
 from tests.evidence.conftest import jpeg
 
 postgres_only = pytest.mark.skipif(
@@ -49,6 +49,7 @@ def _sign(cast: Cast, setup: dict[str, Any], **overrides: Any) -> Approval:
         "user": cast.users["buyer"],
         "password": PASSWORD,
         "request": signing_request(),
+        "factor": TEST_FACTOR,
         "order": cast.orders["own"],
         "batch": cast.batches["own"],
         "decision": "accepted",
@@ -194,25 +195,43 @@ def test_finance_releases_open_gates_and_blocked_ones_only_with_a_reason(
 ) -> None:
     finance = cast.users["finance"]
     with pytest.raises(PermissionDenied):
-        approvals.gate_release(gate=setup["gate"], user=cast.users["buyer"])
+        approvals.gate_release(
+            request=signing_request(),
+            factor=TEST_FACTOR,
+            gate=setup["gate"],
+            user=cast.users["buyer"],
+        )
     with pytest.raises(ValidationError, match="write why"):
-        approvals.gate_release(gate=setup["other_gate"], user=finance)
+        approvals.gate_release(
+            request=signing_request(), factor=TEST_FACTOR, gate=setup["other_gate"], user=finance
+        )
     approvals.gate_release(
+        request=signing_request(),
+        factor=TEST_FACTOR,
         gate=setup["other_gate"],
         user=finance,
         reason="Rush: the forwarder's slot is tomorrow; labels checked on site.",
     )
     assert approvals.gate_state(setup["other_gate"]).state == "released_with_exception"
     _sign(cast, setup)
-    approvals.gate_release(gate=setup["gate"], user=finance)
+    approvals.gate_release(
+        request=signing_request(), factor=TEST_FACTOR, gate=setup["gate"], user=finance
+    )
     assert approvals.gate_state(setup["gate"]).state == "released"
     with pytest.raises(Conflict):
-        approvals.gate_release(gate=setup["gate"], user=finance)
+        approvals.gate_release(
+            request=signing_request(), factor=TEST_FACTOR, gate=setup["gate"], user=finance
+        )
 
 
 def test_evidence_after_a_release_is_flagged(cast: Cast, setup: dict[str, Any]) -> None:
     _sign(cast, setup)
-    approvals.gate_release(gate=setup["gate"], user=cast.users["finance"])
+    approvals.gate_release(
+        request=signing_request(),
+        factor=TEST_FACTOR,
+        gate=setup["gate"],
+        user=cast.users["finance"],
+    )
     late = evidence_services.evidence_upload(
         batch=cast.batches["own"],
         user=cast.users["supplier_a"],
@@ -281,7 +300,12 @@ def test_two_releases_at_once_end_with_one(cast: Cast, setup: dict[str, Any]) ->
     from approvals.models import GateRelease
 
     _race(
-        lambda: approvals.gate_release(gate=setup["gate"], user=cast.users["finance"]),
+        lambda: approvals.gate_release(
+            request=signing_request(),
+            factor=TEST_FACTOR,
+            gate=setup["gate"],
+            user=cast.users["finance"],
+        ),
         GateRelease,
         1,
     )
@@ -441,6 +465,8 @@ def test_suppliers_do_not_read_finance_s_reasons(cast: Cast, setup: dict[str, An
     from django.urls import reverse
 
     approvals.gate_release(
+        request=signing_request(),
+        factor=TEST_FACTOR,
         gate=setup["gate"],
         user=cast.users["finance"],
         reason="Supplier is on credit watch; released for the rush order.",
@@ -570,7 +596,14 @@ def test_releasing_a_gate_takes_a_confirmation_naming_it(cast: Cast, setup: dict
     assert unconfirmed.status_code == 200
     assert "Tick the box to confirm" in unconfirmed.content.decode()
     assert approvals.gate_state(setup["gate"]).state == "open"
-    released = client.post(url, {"confirm": "on"})
+    no_code = client.post(url, {"confirm": "on"})
+    assert no_code.status_code == 200 and "6-digit code" in no_code.content.decode()
+    wrong = client.post(url, {"confirm": "on", "code": "000000"})
+    assert (
+        wrong.status_code == 200 and "current one (or was used already)" in wrong.content.decode()
+    )
+    assert approvals.gate_state(setup["gate"]).state == "open"
+    released = client.post(url, {"confirm": "on", "code": totp_code(cast.users["finance"])})
     assert released.status_code == 302 and released["Location"] == reverse("finance-board")
     assert approvals.gate_state(setup["gate"]).state == "released"
 
@@ -587,10 +620,11 @@ def test_releasing_a_blocked_gate_takes_a_reason_in_a_full_width_box(
     assert 'name="reason"' in box and "form-control" in box and "w-auto" not in box
     assert "I confirm releasing Balance payment of batch B_ORDER-B1 of PO PO-BEE" in html
     assert "blocked" in html
-    no_reason = client.post(url, {"confirm": "on", "reason": " "})
+    code = totp_code(cast.users["finance"])
+    no_reason = client.post(url, {"confirm": "on", "reason": " ", "code": code})
     assert no_reason.status_code == 200 and "write why" in no_reason.content.decode()
     assert approvals.gate_state(setup["other_gate"]).state == "blocked"
-    client.post(url, {"confirm": "on", "reason": "The forwarder's slot is tomorrow."})
+    client.post(url, {"confirm": "on", "reason": "The forwarder's slot is tomorrow.", "code": code})
     assert approvals.gate_state(setup["other_gate"]).state == "released_with_exception"
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from approvals import services as approvals
 from approvals.models import Approval, Gate, Payment
-from tests.conftest import PASSWORD, ROLES, VISIBLE, Cast
+from tests.conftest import PASSWORD, ROLES, VISIBLE, Cast, totp_code
 
 
 def _sign_payload(cast: Cast, **changes: object) -> dict:
@@ -29,6 +29,7 @@ def _sign_payload(cast: Cast, **changes: object) -> dict:
         "unlocks": [cast.gates["own"].pk],
         "based_on": cast.approvals["own"].pk,
         "password": PASSWORD,
+        "code": totp_code(cast.users["buyer"]),
     }
     payload.update(changes)
     return payload
@@ -173,12 +174,20 @@ def test_finance_releases_once_and_a_blocked_gate_needs_a_reason(cast_with_lists
         user=cast.users["buyer"], order=cast.orders["own"], batch=None, kind="deposit"
     )
     url = reverse("api-gate-release", args=[gate.pk])
-    refused = api.post(url, {}, format="json")
+    finance = cast.users["finance"]
+    refused = api.post(url, {"code": totp_code(finance)}, format="json")
     assert refused.status_code == 400 and "write why" in str(refused.json())
-    released = api.post(url, {"reason": "Deposit due by contract."}, format="json")
+    no_code = api.post(url, {"reason": "Deposit due by contract."}, format="json")
+    assert no_code.status_code == 400 and "code" in no_code.json()
+    wrong = {"reason": "Deposit due by contract.", "code": "000000"}
+    assert api.post(url, wrong, format="json").status_code == 400
+    released = api.post(
+        url, {"reason": "Deposit due by contract.", "code": totp_code(finance)}, format="json"
+    )
     assert released.status_code == 200
     assert released.json()["state"] == "released_with_exception"
-    assert api.post(url, {"reason": "again"}, format="json").status_code == 409
+    again = {"reason": "again", "code": totp_code(finance)}
+    assert api.post(url, again, format="json").status_code == 409
 
 
 def test_finance_records_a_payment_with_its_document(cast_with_lists: Cast) -> None:
@@ -228,6 +237,7 @@ def test_another_buyers_ids_answer_like_missing_ones(cast_with_lists: Cast) -> N
         "decision": "rejected",
         "sentence": "No.",
         "password": PASSWORD,
+        "code": totp_code(cast.users["other_buyer"]),
         "based_on": cast.approvals["foreign"].pk,
     }
     api = cast.api("other_buyer")
@@ -269,6 +279,7 @@ def test_an_order_level_acceptance_needs_every_batch_decided(cast_with_lists: Ca
         "pins": [f"evidence:{cast.evidence['own'].pk}"],
         "unlocks": [gate.pk],
         "password": PASSWORD,
+        "code": totp_code(cast.users["buyer"]),
     }
     response = cast.api("buyer").post(reverse("api-approval-list"), payload, format="json")
     assert response.status_code == 400

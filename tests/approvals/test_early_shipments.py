@@ -14,7 +14,7 @@ from approvals.models import Gate
 from approvals.selectors import early_shipments
 from serials import services
 from serials.models import NumberingRule, SerialList
-from tests.conftest import Cast
+from tests.conftest import TEST_FACTOR, Cast, signing_request
 
 DAY = datetime.timedelta(days=1)
 
@@ -45,7 +45,11 @@ def _gate(cast: Cast, key: str = "own", *, of_order: bool = False) -> Gate:
 
 def _released(cast: Cast, gate: Gate) -> None:
     approvals.gate_release(
-        gate=gate, user=cast.users["finance"], reason="The forwarder's slot could not wait."
+        request=signing_request(),
+        factor=TEST_FACTOR,
+        gate=gate,
+        user=cast.users["finance"],
+        reason="The forwarder's slot could not wait.",
     )
 
 

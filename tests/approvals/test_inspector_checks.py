@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from approvals import services as approvals
 from approvals.models import Approval
-from tests.conftest import PASSWORD, Cast, signing_request
+from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request
 
 SECRET = "Open carton CTN-082 and read the third label from the top."
 
@@ -29,6 +29,7 @@ def approval(cast: Cast) -> Approval:
         user=cast.users["buyer"],
         password=PASSWORD,
         request=signing_request(),
+        factor=TEST_FACTOR,
         order=batch.order,
         batch=batch,
         decision="rejected",

@@ -16,7 +16,7 @@ from approvals.models import Approval, Signature
 from evidence import services as evidence_services
 from portal.models import AuditEvent
 from portal.passwords import PasswordsLocked
-from tests.conftest import PASSWORD, Cast, signing_request
+from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request, totp_code
 from tests.evidence.conftest import jpeg
 
 
@@ -39,13 +39,14 @@ def setup(cast: Cast) -> dict[str, Any]:
     return {"photo": photo, "gate": gate}
 
 
-def _form(setup: dict[str, Any], password: str) -> dict[str, Any]:
+def _form(setup: dict[str, Any], password: str, signer: User) -> dict[str, Any]:
     return {
         "decision": "accepted",
         "sentence": "Batch OWN-B1's labels as photographed may ship.",
         "pins": [f"evidence:{setup['photo'].pk}"],
         "unlocks": [setup["gate"].pk],
         "password": password,
+        "code": totp_code(signer),
     }
 
 
@@ -64,14 +65,14 @@ def test_six_wrong_signing_passwords_on_the_page_lock_signing_and_signing_in(
     url = reverse("batch-approvals", args=[cast.batches["own"].pk])
     answers = []
     for _ in range(6):
-        response = buyer.post(url, _form(setup, "guess"))
+        response = buyer.post(url, _form(setup, "guess", cast.users["buyer"]))
         answers.append(response.status_code)
         if response.status_code == 200:
             assert "That is not your password; nothing was signed." in response.content.decode()
     # Four wrong ones show the form again; the fifth locks; the sixth is refused unchecked.
     assert answers == [200, 200, 200, 200, 429, 429]
     assert _nothing_signed()
-    locked = buyer.post(url, _form(setup, PASSWORD))
+    locked = buyer.post(url, _form(setup, PASSWORD, cast.users["buyer"]))
     assert locked.status_code == 429
     assert "signing in is paused for 15 minutes" in locked.content.decode()
     assert "anything signed with your password" in locked.content.decode()
@@ -80,7 +81,7 @@ def test_six_wrong_signing_passwords_on_the_page_lock_signing_and_signing_in(
     sign_in = Client().post(reverse("login"), {"username": "buyer", "password": PASSWORD})
     assert sign_in.status_code == 429
     # Someone else still signs.
-    admin = cast.client("admin").post(url, _form(setup, PASSWORD))
+    admin = cast.client("admin").post(url, _form(setup, PASSWORD, cast.users["admin"]))
     assert admin.status_code == 302 and Approval.objects.count() == 1
 
 
@@ -89,7 +90,11 @@ def test_six_wrong_signing_passwords_over_the_api_lock_it(
 ) -> None:
     api = cast.api("buyer")
     batch = cast.batches["own"]
-    body = {**_form(setup, "guess"), "order": batch.order_id, "batch": batch.pk}
+    body = {
+        **_form(setup, "guess", cast.users["buyer"]),
+        "order": batch.order_id,
+        "batch": batch.pk,
+    }
     body["pins"] = [f"evidence:{setup['photo'].pk}"]
     url = reverse("api-approval-list")
     answers = [api.post(url, body, format="json") for _ in range(6)]
@@ -118,11 +123,17 @@ def test_the_service_refuses_a_locked_out_signer(cast: Cast, setup: dict[str, An
     }
     for _ in range(4):
         with pytest.raises(Exception, match="not your password"):
-            approvals.approval_sign(**values, password="guess", request=signing_request())
+            approvals.approval_sign(
+                **values, password="guess", request=signing_request(), factor=TEST_FACTOR
+            )
     with pytest.raises(PasswordsLocked):
-        approvals.approval_sign(**values, password="guess", request=signing_request())
+        approvals.approval_sign(
+            **values, password="guess", request=signing_request(), factor=TEST_FACTOR
+        )
     with pytest.raises(PasswordsLocked):
-        approvals.approval_sign(**values, password=PASSWORD, request=signing_request())
+        approvals.approval_sign(
+            **values, password=PASSWORD, request=signing_request(), factor=TEST_FACTOR
+        )
     assert _nothing_signed()
 
 
@@ -130,8 +141,8 @@ def test_a_right_signing_password_resets_the_count(cast: Cast, setup: dict[str, 
     buyer = cast.client("buyer")
     url = reverse("batch-approvals", args=[cast.batches["own"].pk])
     for _ in range(4):
-        assert buyer.post(url, _form(setup, "guess")).status_code == 200
-    assert buyer.post(url, _form(setup, PASSWORD)).status_code == 302
+        assert buyer.post(url, _form(setup, "guess", cast.users["buyer"])).status_code == 200
+    assert buyer.post(url, _form(setup, PASSWORD, cast.users["buyer"])).status_code == 302
     for _ in range(4):
         assert (
             Client().post(reverse("login"), {"username": "buyer", "password": "x"}).status_code

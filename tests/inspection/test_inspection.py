@@ -22,7 +22,7 @@ from inspection.models import InspectionPlan, UnitResult
 from inspection.selectors import carton_reconciliation, plan_outcome
 from serials import services as serial_services
 from serials.models import SerialPlacement
-from tests.conftest import PASSWORD, Cast, signing_request
+from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request
 
 GTIN = "05012345678900"
 CARTONS = 10
@@ -252,6 +252,7 @@ def test_an_approval_pinning_the_inspection_goes_stale_on_a_new_result(lot: Cast
         user=lot.users["buyer"],
         password=PASSWORD,
         request=signing_request(),
+        factor=TEST_FACTOR,
         order=batch.order,
         batch=batch,
         decision="accepted",
@@ -443,6 +444,7 @@ def test_only_an_inspection_of_the_latest_list_can_be_pinned(lot: Cast) -> None:
             user=lot.users["buyer"],
             password=PASSWORD,
             request=signing_request(),
+            factor=TEST_FACTOR,
             order=batch.order,
             batch=batch,
             decision="rejected",
@@ -461,6 +463,7 @@ def test_a_new_carton_list_makes_an_approval_of_the_inspection_stale(lot: Cast) 
         user=lot.users["buyer"],
         password=PASSWORD,
         request=signing_request(),
+        factor=TEST_FACTOR,
         order=batch.order,
         batch=batch,
         decision="accepted",

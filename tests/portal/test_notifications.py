@@ -14,7 +14,7 @@ from evidence import services as evidence_services
 from portal.models import AuditEvent, Notification
 from portal.notifications import notifications_send
 from serials import services as serial_services
-from tests.conftest import HANG_GUARD_SECONDS, PASSWORD, Cast, signing_request
+from tests.conftest import HANG_GUARD_SECONDS, PASSWORD, TEST_FACTOR, Cast, signing_request
 from tests.evidence.conftest import jpeg
 
 
@@ -81,6 +81,7 @@ def test_it_tells_finance_and_the_supplier_of_a_signed_approval(cast_with_lists:
         user=cast.users["buyer"],
         password=PASSWORD,
         request=signing_request(),
+        factor=TEST_FACTOR,
         order=batch.order,
         batch=batch,
         decision="accepted_with_conditions",
@@ -110,7 +111,13 @@ def test_it_keeps_finance_reasons_from_the_supplier(cast_with_lists: Cast) -> No
         batch=cast.batches["own"],
         kind="deposit",
     )
-    approvals.gate_release(gate=gate, user=cast.users["finance"], reason="CFO said so")
+    approvals.gate_release(
+        request=signing_request(),
+        factor=TEST_FACTOR,
+        gate=gate,
+        user=cast.users["finance"],
+        reason="CFO said so",
+    )
     sent = _send_for("gate.released")
     # Finance released it itself: nobody else in finance, and never the supplier.
     assert sent == []
