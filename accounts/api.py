@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
@@ -10,13 +11,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.factors import has_second_factor, totp_match
 from accounts.services import NAME_MAX, token_create
+from portal.errors import message_of
 from portal.passwords import password_authenticate
 
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(write_only=True, trim_whitespace=False)
+    code = serializers.CharField(
+        write_only=True,
+        required=False,
+        default="",
+        max_length=12,
+        help_text="Your authenticator app's current code, if your account has a second factor.",
+    )
     name = serializers.CharField(
         required=False,
         max_length=NAME_MAX,
@@ -59,6 +69,18 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with provided credentials."]}
             )
+        if has_second_factor(user):  # the API opens as widely as a signed-in session
+            try:
+                totp_match(user, data.get("code", ""))
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(
+                    {
+                        "code": [
+                            f"This account has a second factor: {message_of(error)} "
+                            "(a passkey alone: make a token on the API tokens page)."
+                        ]
+                    }
+                ) from None
         token, key = token_create(user=user, name=data["name"])
         return Response(
             TokenResponseSerializer({"token": key, "expiry": token.expiry, "name": token.name}).data

@@ -61,6 +61,13 @@ def totp_devices_of(user: User) -> list[TOTPDevice]:
     return list(TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("pk"))
 
 
+def verified(request: HttpRequest) -> bool:
+    """This session answered a second factor (django-otp's ``OTPMiddleware`` sets
+    ``user.is_verified``)."""
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
 def has_second_factor(user: User) -> bool:
     return bool(passkeys_of(user) or totp_devices_of(user))
 

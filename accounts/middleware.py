@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
-from accounts.factors import has_second_factor
+from accounts.factors import has_second_factor, verified
+from portal.models import User
 
 OPEN_PREFIXES = ("/account/verify/", "/webauthn/", "/logout/", "/static/", "/healthz")
 
@@ -26,10 +27,10 @@ class SecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if (
-            user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            isinstance(user, User)
+            and not verified(request)
             and not request.path.startswith(OPEN_PREFIXES)
-            and has_second_factor(user)  # type: ignore[arg-type]
+            and has_second_factor(user)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -94,9 +94,7 @@ class PasskeyAnswer:
     record: dict[str, Any]
 
 
-def signing_answer(
-    *, request: HttpRequest, user: User, answer: str, purpose: str
-) -> PasskeyAnswer:
+def signing_answer(*, request: HttpRequest, user: User, answer: str, purpose: str) -> PasskeyAnswer:
     """Verify ``answer`` (the browser's PublicKeyCredential as JSON) against the challenge made
     for ``user`` and ``purpose``. The challenge is used up first, even when the answer fails, so
     it can never be replayed. Raises ValidationError (on ``passkey``) when anything is off."""

@@ -82,7 +82,7 @@ def app_setup(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("code", message_of(error))
         else:
-            if not request.user.is_verified():
+            if not factors.verified(request):
                 otp_login(request, device)
             messages.success(request, "Authenticator app added: it can now confirm signatures.")
             return redirect("account-security")
@@ -127,7 +127,7 @@ def verify(request: AuthenticatedRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    if user.is_verified() or not factors.has_second_factor(user):
+    if factors.verified(request) or not factors.has_second_factor(user):
         return redirect(next_url)
     apps = factors.totp_devices_of(user)
     form = CodeForm(request.POST or None)
@@ -170,8 +170,3 @@ def passkey_options_response(
     options = signing_options(request=request, user=request.user, binding=binding, purpose=purpose)
     return JsonResponse({"options": options, "sha256": binding, "summary": summary})
 
-
-def passkey_refused(error: Exception) -> JsonResponse:
-    """The draft cannot be signed as it stands: the script then submits the form without a
-    passkey answer, and the page shows what to fix."""
-    return JsonResponse({"detail": message_of(error), "form_errors": True}, status=400)

@@ -25,3 +25,10 @@ class ApprovalsConfig(AppConfig):
             "signatures against their manifests, pins against what they name",
             signatures_check,
         )
+        from approvals.records import payment_documents_check
+
+        integrity_check_register(
+            "payment-documents",
+            "stored payment documents against their rows",
+            payment_documents_check,
+        )

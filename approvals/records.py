@@ -85,3 +85,15 @@ def _pin_differs(pin: ApprovalPin) -> str:
             f"{now.fingerprint} now, {pin.fingerprint} when signed"
         )
     return ""
+
+
+def payment_documents_check() -> CheckResult:
+    """Re-hash every payment's proving document against its row."""
+    from portal.storage import stored_files_check
+
+    return stored_files_check(
+        "payment-documents",
+        Payment.objects.all(),
+        file_field="document",
+        sha_field="document_sha256",
+    )

@@ -20,7 +20,9 @@ urlpatterns = [
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
     path("finance/", views.finance_board, name="finance-board"),
     path("gates/<int:pk>/release/", views.gate_release, name="gate-release"),
-    path("gates/<int:pk>/release/passkey/", views.gate_release_passkey, name="gate-release-passkey"),
+    path(
+        "gates/<int:pk>/release/passkey/", views.gate_release_passkey, name="gate-release-passkey"
+    ),
     path("gates/<int:pk>/payments/", views.gate_payments, name="gate-payments"),
     path("payments/<int:pk>/document/", views.payment_document, name="payment-document"),
 ]

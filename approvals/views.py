@@ -14,8 +14,8 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -229,9 +229,7 @@ def _approval_passkey(
         return JsonResponse({"detail": message_of(error)}, status=400)
     target = f"batch {batch.code}" if batch else f"PO {order.number}"
     summary = f"“{draft['decision'].replace('_', ' ')}” for {target}"
-    return passkey_options_response(
-        request, binding=manifest_hash, purpose="sign", summary=summary
-    )
+    return passkey_options_response(request, binding=manifest_hash, purpose="sign", summary=summary)
 
 
 @login_required

@@ -29,7 +29,7 @@ from evidence.models import (
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.audit import audit_log
-from portal.integrity import CheckResult, Finding
+from portal.integrity import CheckResult
 from portal.jobs import task_send_on_commit
 from portal.models import Role, User
 from portal.roles import (
@@ -38,7 +38,7 @@ from portal.roles import (
     can_upload_batch_files,
     role_of,
 )
-from portal.storage import sha256_of, store_by_hash
+from portal.storage import store_by_hash, stored_files_check
 
 # What a name's extension may be for each type told by the bytes.
 EXTENSIONS = {
@@ -245,22 +245,7 @@ def _thumbnail(image: Image.Image, sha: str) -> str:
 def evidence_verify() -> CheckResult:
     """Re-hash every stored evidence file against its row: the ``evidence-files`` part of
     ``portal.integrity`` (registered in ``EvidenceConfig.ready()``)."""
-    result = CheckResult("evidence-files")
-    table = EvidenceItem._meta.db_table
-    for item in EvidenceItem.objects.order_by("id").iterator():
-        result.checked += 1
-        if not default_storage.exists(item.file.name):
-            # Table and id only, never the uploader's file name: the findings are shown to the
-            # portal's admins, and a name may come from another buyer's order.
-            what = f"its stored file {item.file.name} is missing"
-            result.findings.append(Finding(table, str(item.pk), what))
-            continue
-        with default_storage.open(item.file.name, "rb") as stored:
-            sha, _ = sha256_of(stored)
-        if sha != item.sha256:
-            what = f"stored bytes hash to {sha[:16]}…, the row records {item.sha256[:16]}…"
-            result.findings.append(Finding(table, str(item.pk), what))
-    return result
+    return stored_files_check("evidence-files", EvidenceItem.objects.all())
 
 
 # ---------------------------------------------------------------- requirements

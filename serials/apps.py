@@ -20,3 +20,11 @@ class SerialsConfig(AppConfig):
         from serials.records import SEALS
 
         records_register("serials", "serial records against their events", SEALS)
+        from portal.integrity import integrity_check_register
+        from serials.records import serial_files_check
+
+        integrity_check_register(
+            "serial-files",
+            "stored serial lists and allocated codes against their rows",
+            serial_files_check,
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from portal.integrity import CheckResult
 from portal.records import Seal, columns
 from serials.models import (
     SERIAL_LIST_JOB_STATE,
@@ -67,3 +68,14 @@ SEALS = (
         "exception",
     ),
 )
+
+
+def serial_files_check() -> CheckResult:
+    """Re-hash every stored serial list and allocated-code list against its row."""
+    from portal.storage import stored_files_check
+
+    lists = stored_files_check("serial-files", SerialList.objects.all())
+    codes = stored_files_check("serial-files", AllocatedCodeList.objects.all())
+    lists.checked += codes.checked
+    lists.findings.extend(codes.findings)
+    return lists

@@ -20,6 +20,7 @@ from tests.conftest import (
     SUPPLIERS,
     VISIBLE,
     Cast,
+    totp_code,
 )
 
 # Per-object pages: url name → (object kind, who may open it among those who can see it, or
@@ -69,11 +70,20 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "batch-gate-create": ("batch", MANAGERS),
     "order-gate-create": ("order", MANAGERS),
     "gate-release": ("gate", {"finance", "admin"}),
+    # The passkey challenges for signing and releasing: a form that is not filled in is 400.
+    "batch-approval-passkey": ("batch", MANAGERS),
+    "order-approval-passkey": ("order", MANAGERS),
+    "gate-release-passkey": ("gate", {"finance", "admin"}),
     "inspection-blocked-step": ("inspection", INSPECTION_RECORDERS),
     "inspection-carton-scans": ("inspection", INSPECTION_RECORDERS),
 }
 # Actions whose page shows its form again, with what is missing, when posted empty.
-ACTION_FORMS = {"gate-release": 200}
+ACTION_FORMS = {
+    "gate-release": 200,
+    "batch-approval-passkey": 400,
+    "order-approval-passkey": 400,
+    "gate-release-passkey": 400,
+}
 HIDDEN_ACTIONS = {
     "inspection-blocked-step": SUPPLIERS,
     "inspection-carton-scans": SUPPLIERS,
@@ -98,11 +108,13 @@ OBJECT_API = {
     "api-inspection-detail": ("inspection", INSPECTION_VIEWERS),
     "api-unit-results": ("sampled_unit", INSPECTION_VIEWERS),
 }
-# API actions (POST): who may use them among those who see the object; others get 403.
+# API actions (POST): who may use them among those who see the object; others get 403. TOTP in a
+# body stands for the caller's authenticator app's current code.
+TOTP = object()
 # url name → (object kind, who may use it, the body to send, the status it answers them); the
 # roles in HIDDEN_ACTIONS get 404 (the object is hidden from them), the rest 403.
 OBJECT_API_ACTIONS: dict[str, tuple[str, set[str], dict, int]] = {
-    "api-gate-release": ("gate", {"finance", "admin"}, {}, 200),
+    "api-gate-release": ("gate", {"finance", "admin"}, {"code": TOTP}, 200),
     "api-batch-inspections": (
         "batch",
         {"buyer", "admin", "inspector", "other_buyer"},
@@ -124,6 +136,17 @@ PLAIN_URLS = {
     "account-tokens",
     "account-token-revoke",
     "account-password",
+    # Each person's own second factors and the sign-in's second step, and django-otp-webauthn's
+    # JSON views behind them: per role in tests/accounts/test_second_factor.py.
+    "account-security",
+    "account-app-setup",
+    "account-factor-remove",
+    "account-verify",
+    "credential-registration-begin",
+    "credential-registration-complete",
+    "credential-authentication-begin",
+    "credential-authentication-complete",
+    "js-i18n-catalog",
     "api-schema",
     "api-docs",
     "api-order-list",
@@ -387,7 +410,11 @@ def test_it_scopes_api_actions(cast_with_lists: Cast, url_name: str, role: str) 
     kind, allowed, body, success = OBJECT_API_ACTIONS[url_name]
     api = cast.api(role)
     for key in ORDER_KEYS:
-        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), body, format="json")
+        sent = {
+            name: totp_code(cast.users[role]) if value is TOTP else value
+            for name, value in body.items()
+        }
+        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), sent, format="json")
         if key not in VISIBLE[role] or role in HIDDEN_ACTIONS.get(url_name, set()):
             assert response.status_code == 404, (url_name, role, key)
             assert cast.orders[key].number not in response.content.decode()
@@ -485,7 +512,8 @@ def test_it_hides_a_draft_order_like_a_missing_one(cast_with_lists: Cast, role: 
         answers[url_name] = api.get(url)
     for url_name, (kind, _, body, _) in OBJECT_API_ACTIONS.items():
         url = reverse(url_name, args=[_target(cast, kind, "own")])
-        answers[f"POST {url_name}"] = api.post(url, body, format="json")
+        sent = {name: "123456" if value is TOTP else value for name, value in body.items()}
+        answers[f"POST {url_name}"] = api.post(url, sent, format="json")
     batch_url = reverse("api-batch-detail", args=[cast.batches["own"].pk])
     answers["PATCH api-batch-detail"] = api.patch(
         batch_url, {"production_started_on": "2026-11-03"}, format="json"

@@ -11,10 +11,10 @@ from approvals.services.gates import (
     GateState,
     gate_create,
     gate_release,
-    release_statement,
     gate_state,
     gate_states,
     latest_approval,
+    release_statement,
 )
 from approvals.services.payments import payment_record
 from approvals.services.pins import Pin, Resolved, pin_candidates

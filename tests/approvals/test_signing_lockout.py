@@ -14,7 +14,7 @@ from django.urls import reverse
 from approvals import services as approvals
 from approvals.models import Approval, Signature
 from evidence import services as evidence_services
-from portal.models import AuditEvent
+from portal.models import AuditEvent, User
 from portal.passwords import PasswordsLocked
 from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request, totp_code
 from tests.evidence.conftest import jpeg

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_browser_walk import _sign_in
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast, authenticator_app, totp_code
 from tests.evidence.conftest import jpeg
 
 pytestmark = pytest.mark.browser
@@ -27,6 +27,8 @@ def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
 ) -> None:
     base = live_server.url
     batch = batch_ready_to_sign
+    buyer = cast.users["buyer"]
+    authenticator_app(buyer)
 
     _sign_in(page, base, "buyer")
     page.goto(f"{base}/batches/{batch.pk}/approvals/")
@@ -39,12 +41,20 @@ def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
     page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
     page.get_by_label("Shipment release of batch OWN-B1").check()
     page.get_by_label("Your password, to sign").fill("wrong password")
+    page.get_by_label("6-digit code from your authenticator app").fill(totp_code(buyer))
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_text("That is not your password; nothing was signed.")).to_be_visible()
     shot(page, "20-approval-draft")
     page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
     page.get_by_label("Shipment release of batch OWN-B1").check()
     page.get_by_label("Your password, to sign").fill(PASSWORD)
+    page.get_by_label("6-digit code from your authenticator app").fill("000000")
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_text("current one (or was used already)")).to_be_visible()
+    page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
+    page.get_by_label("Shipment release of batch OWN-B1").check()
+    page.get_by_label("Your password, to sign").fill(PASSWORD)
+    page.get_by_label("6-digit code from your authenticator app").fill(totp_code(buyer))
     page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_text("Signature binds this manifest")).to_be_visible()
     shot(page, "21-approval-signed")

@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from approvals.models import Approval
+from portal.models import User
 from tests.browser.test_browser_walk import _sign_in
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast, authenticator_app, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +21,9 @@ def _attempt(page: Page, password: str) -> None:
     page.get_by_label("The decision in one sentence").fill("Batch OWN-B1 may ship as photographed.")
     page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
     page.get_by_label("Your password, to sign").fill(password)
+    page.get_by_label("6-digit code from your authenticator app").fill(
+        totp_code(User.objects.get(username="buyer"))
+    )
     page.get_by_role("button", name="Sign", exact=True).click()
 
 
@@ -33,6 +37,7 @@ def test_wrong_signing_passwords_are_refused_then_pause_signing(
 ) -> None:
     base = live_server.url
     batch = batch_ready_to_sign
+    authenticator_app(cast.users["buyer"])
     _sign_in(page, base, "buyer")
     url = f"{base}/batches/{batch.pk}/approvals/"
     for width, name in ((1366, "desktop"), (390, "phone")):

@@ -391,8 +391,9 @@ def signature_copied() -> Expected:
     forged = Approval.objects.latest("id")
     _sql(
         f"INSERT INTO {_table(Signature)} (approval_id, signer_id, printed_name, meaning, "  # noqa: S608
-        "signed_at, manifest_sha256, signature_sha256) SELECT %s, signer_id, printed_name, "
-        f"meaning, signed_at, manifest_sha256, signature_sha256 FROM {_table(Signature)} "
+        "signed_at, manifest_sha256, signature_sha256, factor) SELECT %s, signer_id, "
+        "printed_name, meaning, signed_at, manifest_sha256, signature_sha256, factor "
+        f"FROM {_table(Signature)} "
         "WHERE approval_id = %s",
         [forged.pk, approval.pk],
     )

@@ -1,0 +1,419 @@
+"""Second factors: authenticator apps (django-otp TOTP) set up and answered at sign-in, a fresh
+answer at every signature and release, and passkeys whose signature covers exactly the manifest
+(a software authenticator here; Chromium's virtual one in tests/browser/test_browser_passkeys.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from accounts.factors import NO_FACTOR, FactorAnswer
+from accounts.passkeys import SESSION_KEY, assertion_check, b64url
+from approvals import services as approvals
+from approvals.models import Approval, Gate, Signature
+from evidence import services as evidence_services
+from portal.errors import Conflict
+from portal.models import AuditEvent, User
+from tests.conftest import (
+    PASSWORD,
+    ROLES,
+    TEST_FACTOR,
+    Cast,
+    authenticator_app,
+    signing_request,
+    totp_code,
+)
+from tests.evidence.conftest import jpeg
+
+ORIGIN = "http://localhost:8000"
+
+
+@pytest.fixture
+def setup(cast: Cast) -> dict[str, Any]:
+    batch = cast.batches["own"]
+    photo = evidence_services.evidence_upload(
+        batch=batch,
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label.jpg", captured="2026:11:03 09:00:00"),
+    )
+    gate = approvals.gate_create(
+        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
+    )
+    return {"batch": batch, "photo": photo, "gate": gate}
+
+
+def _form(setup: dict[str, Any], **extra: str) -> dict[str, Any]:
+    return {
+        "decision": "accepted",
+        "sentence": "Batch OWN-B1's labels as photographed may ship.",
+        "pins": [f"evidence:{setup['photo'].pk}"],
+        "unlocks": [setup["gate"].pk],
+        "password": PASSWORD,
+        **extra,
+    }
+
+
+def _signed_in(user: User) -> Client:
+    """Signed in with the password only, as the sign-in page leaves a session."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# --- pages, per role ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_everyone_has_a_security_page_of_their_own(cast: Cast, role: str) -> None:
+    client = cast.client(role)
+    page = client.get(reverse("account-security"))
+    assert page.status_code == 200
+    assert "Add a passkey" in page.content.decode()
+    assert client.get(reverse("account-app-setup")).status_code == 200
+    # Someone else's factor answers like a missing one.
+    other = authenticator_app(cast.users["finance" if role != "finance" else "buyer"])
+    removed = client.post(reverse("account-factor-remove"), {"kind": "app", "id": other.pk})
+    assert removed.status_code == 404
+    assert TOTPDevice.objects.filter(pk=other.pk).exists()
+    assert (
+        client.post(reverse("account-factor-remove"), {"kind": "x", "id": "1"}).status_code == 404
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["account-security", "account-app-setup", "account-verify", "account-factor-remove"]
+)
+def test_anonymous_visitors_are_sent_to_sign_in(db: None, name: str) -> None:
+    response = Client().get(reverse(name))
+    assert response.status_code in (302, 405)
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_webauthn_endpoints_refuse_anonymous_registration(db: None) -> None:
+    begin = Client().post(reverse("otp_webauthn:credential-registration-begin"))
+    assert begin.status_code in (401, 403)
+    # Passwordless sign-in is off: a passkey is the second step, never the only one.
+    auth = Client().post(reverse("otp_webauthn:credential-authentication-begin"))
+    assert auth.status_code in (400, 403)
+
+
+@pytest.mark.parametrize("role", ["buyer", "finance", "admin"])
+def test_signers_and_money_movers_are_told_to_set_one_up(cast: Cast, role: str) -> None:
+    user = cast.users[role]
+    page = _signed_in(user).get(reverse("order-list")).content.decode()
+    assert 'data-testid="second-factor-missing"' in page
+
+
+@pytest.mark.parametrize("role", ["supplier_a", "service", "inspector"])
+def test_others_are_not_nagged(cast: Cast, role: str) -> None:
+    page = _signed_in(cast.users[role]).get(reverse("order-list")).content.decode()
+    assert "second-factor-missing" not in page
+
+
+# --- an authenticator app -------------------------------------------------------------------
+
+
+def test_an_app_is_set_up_with_its_current_code(cast: Cast) -> None:
+    buyer = cast.users["buyer"]
+    client = _signed_in(buyer)
+    page = client.get(reverse("account-app-setup")).content.decode()
+    assert "<svg" in page and 'data-testid="totp-key"' in page
+    device = TOTPDevice.objects.get(user=buyer, confirmed=False)
+    wrong = client.post(reverse("account-app-setup"), {"name": "Phone", "code": "000000"})
+    assert wrong.status_code == 200 and "not the code your app shows" in wrong.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed
+    code = f"{TOTP(device.bin_key).token():06d}"
+    added = client.post(reverse("account-app-setup"), {"name": "Phone · Aegis", "code": code})
+    assert added.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed and device.name == "Phone · Aegis"
+    event = AuditEvent.objects.get(action="second_factor.added")
+    assert event.payload["kind"] == "totp" and event.actor == buyer
+    # The session that set it up counts as having answered it.
+    assert client.get(reverse("order-list")).status_code == 200
+    # Removing it is recorded too.
+    client.post(reverse("account-factor-remove"), {"kind": "app", "id": device.pk})
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert AuditEvent.objects.filter(action="second_factor.removed").count() == 1
+
+
+def test_sign_in_asks_whoever_holds_a_factor_for_it(cast: Cast) -> None:
+    buyer = cast.users["buyer"]
+    authenticator_app(buyer)
+    client = Client()
+    signed = client.post(reverse("login"), {"username": "buyer", "password": PASSWORD})
+    assert signed.status_code == 302
+    page = client.get(reverse("order-list"))
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("account-verify"))
+    # The API, through the session, is shut as well until the factor is answered.
+    assert client.get(reverse("api-order-list")).status_code == 403
+    verify = reverse("account-verify") + "?next=" + reverse("order-list")
+    wrong = client.post(verify, {"code": "123456"})
+    assert wrong.status_code == 200 and "current one" in wrong.content.decode()
+    right = client.post(verify, {"code": totp_code(buyer), "next": reverse("order-list")})
+    assert right.status_code == 302 and right["Location"] == reverse("order-list")
+    assert client.get(reverse("order-list")).status_code == 200
+    # A foreign "next" goes nowhere but home.
+    other = Client()
+    other.post(reverse("login"), {"username": "buyer", "password": PASSWORD})
+    away = other.post(
+        reverse("account-verify"), {"code": totp_code(buyer), "next": "https://evil.example/"}
+    )
+    assert away["Location"] == "/"
+
+
+def test_the_token_endpoint_asks_for_the_code_too(cast: Cast) -> None:
+    from rest_framework.test import APIClient
+
+    buyer = cast.users["buyer"]
+    authenticator_app(buyer)
+    url = reverse("api-token")
+    bare = APIClient().post(url, {"username": "buyer", "password": PASSWORD}, format="json")
+    assert bare.status_code == 400 and "code" in str(bare.json())
+    coded = APIClient().post(
+        url, {"username": "buyer", "password": PASSWORD, "code": totp_code(buyer)}, format="json"
+    )
+    assert coded.status_code == 200
+
+
+# --- signing and releasing ------------------------------------------------------------------
+
+
+def test_signing_without_any_factor_is_refused_and_the_page_says_how(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    buyer = cast.users["buyer"]
+    client = _signed_in(buyer)
+    url = reverse("batch-approvals", args=[setup["batch"].pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="factor-missing"' in page and "disabled" in page
+    refused = client.post(url, _form(setup, code="123456"))
+    assert refused.status_code == 200 and "Set up a passkey" in refused.content.decode()
+    with pytest.raises(ValidationError, match="Set up a passkey"):
+        approvals.approval_sign(
+            user=buyer,
+            request=signing_request(),
+            order=setup["batch"].order,
+            batch=setup["batch"],
+            **{k: v for k, v in _service_form(setup).items()},
+        )
+    assert not Approval.objects.exists() and NO_FACTOR
+
+
+def _service_form(setup: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "password": PASSWORD,
+        "decision": "accepted",
+        "sentence": "Batch OWN-B1 may ship.",
+        "pins": [("evidence", setup["photo"].pk)],
+        "unlocks": [setup["gate"]],
+    }
+
+
+def test_a_wrong_or_reused_code_signs_nothing(cast: Cast, setup: dict[str, Any]) -> None:
+    client = cast.client("buyer")
+    url = reverse("batch-approvals", args=[setup["batch"].pk])
+    wrong = client.post(url, _form(setup, code="000000"))
+    assert wrong.status_code == 200 and "nothing was signed" not in ""  # the page shows the form
+    assert "current one" in wrong.content.decode()
+    assert not Approval.objects.exists()
+    code = totp_code(cast.users["buyer"])
+    signed = client.post(url, _form(setup, code=code))
+    assert signed.status_code == 302
+    signature = Signature.objects.get()
+    assert signature.factor == {
+        "kind": "totp",
+        "device": authenticator_app(cast.users["buyer"]).pk,
+        "name": "Test app",
+    }
+    event = AuditEvent.objects.get(action="approval.signed")
+    assert event.payload["factor"] == "authenticator app “Test app”"
+    assert approvals.signature_intact(signature.approval)
+    # The same code again (someone looking over a shoulder) signs nothing.
+    again = client.post(
+        url, _form(setup, code=code, based_on=str(signature.approval_id), sentence="Again.")
+    )
+    assert again.status_code == 200 and Approval.objects.count() == 1
+
+
+def test_releasing_a_gate_asks_for_a_fresh_factor(cast: Cast, setup: dict[str, Any]) -> None:
+    gate: Gate = setup["gate"]
+    finance = cast.users["finance"]
+    approvals.approval_sign(
+        user=cast.users["buyer"],
+        request=signing_request(),
+        factor=TEST_FACTOR,
+        order=gate.order,
+        batch=setup["batch"],
+        **_service_form(setup),
+    )
+    with pytest.raises(ValidationError, match="Set up a passkey"):
+        approvals.gate_release(gate=gate, user=finance, request=signing_request())
+    with pytest.raises(ValidationError):
+        approvals.gate_release(gate=gate, user=finance, request=signing_request(), code="1")
+    assert approvals.gate_state(gate).state == "open"
+    release = approvals.gate_release(
+        gate=gate, user=finance, request=signing_request(), code=totp_code(finance)
+    )
+    assert release.factor["kind"] == "totp"
+
+
+# --- passkeys, with a software authenticator ------------------------------------------------
+
+
+class SoftAuthenticator:
+    """A passkey in software: an ES256 key, answering WebAuthn assertions as a browser does."""
+
+    def __init__(self, user: User, rp_id: str = "localhost") -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.rp_id = rp_id
+        self.count = 0
+        numbers = self.key.public_key().public_numbers()
+        cose = {
+            1: 2,
+            3: -7,
+            -1: 1,
+            -2: numbers.x.to_bytes(32, "big"),
+            -3: numbers.y.to_bytes(32, "big"),
+        }
+        import cbor2
+
+        self.credential_id = b"soft-" + user.username.encode()
+        self.credential = WebAuthnCredential.objects.create(
+            user=user,
+            name="Soft passkey",
+            credential_id=self.credential_id,
+            public_key=cbor2.dumps(cose),
+            sign_count=0,
+            transports=[],
+            confirmed=True,
+        )
+
+    def answer(self, challenge: str, origin: str = ORIGIN) -> str:
+        self.count += 1
+        client_data = json.dumps(
+            {"type": "webauthn.get", "challenge": challenge, "origin": origin}
+        ).encode()
+        flags = 0x01 | 0x04  # user present, user verified
+        auth_data = (
+            hashlib.sha256(self.rp_id.encode()).digest()
+            + bytes([flags])
+            + struct.pack(">I", self.count)
+        )
+        signature = self.key.sign(
+            auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
+        )
+        raw_id = b64url(self.credential_id)
+        return json.dumps(
+            {
+                "id": raw_id,
+                "rawId": raw_id,
+                "type": "public-key",
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "authenticatorData": b64url(auth_data),
+                    "signature": b64url(signature),
+                },
+                "clientExtensionResults": {},
+            }
+        )
+
+
+def test_a_passkey_signs_exactly_the_manifest_hash(cast: Cast, setup: dict[str, Any]) -> None:
+    buyer = cast.users["buyer"]
+    passkey = SoftAuthenticator(buyer)
+    client = _signed_in(buyer)
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = passkey.credential.persistent_id
+    session.save()
+    batch = setup["batch"]
+    options = client.post(reverse("batch-approval-passkey", args=[batch.pk]), _form(setup))
+    assert options.status_code == 200, options.content
+    body = options.json()
+    challenge = base64.urlsafe_b64decode(body["options"]["challenge"] + "==")
+    assert challenge[:32].hex() == body["sha256"] and len(challenge) == 48
+    assert body["options"]["userVerification"] == "required"
+    url = reverse("batch-approvals", args=[batch.pk])
+    signed = client.post(url, _form(setup, passkey=passkey.answer(body["options"]["challenge"])))
+    assert signed.status_code == 302, signed.content.decode()[:2000]
+    approval = Approval.objects.get()
+    signature = approval.signature
+    # The challenge the passkey signed is the manifest's hash, and anyone can check it later.
+    assert signature.factor["kind"] == "passkey"
+    assert b64url(challenge) == signature.factor["challenge"]
+    assert body["sha256"] == approval.manifest_sha256 == signature.manifest_sha256
+    assert assertion_check(signature.factor, signature.manifest_sha256) == ""
+    assert assertion_check(signature.factor, "0" * 64) != ""
+    forged = {**signature.factor, "signature": signature.factor["signature"][:-4] + "AAAA"}
+    assert assertion_check(forged, signature.manifest_sha256) != ""
+    assert approvals.signature_intact(approval)
+    # The challenge was used up: the same answer again signs nothing.
+    assert SESSION_KEY not in client.session
+
+
+def test_a_passkey_answer_for_another_draft_signs_nothing(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    buyer = cast.users["buyer"]
+    passkey = SoftAuthenticator(buyer)
+    client = _signed_in(buyer)
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = passkey.credential.persistent_id
+    session.save()
+    batch = setup["batch"]
+    url = reverse("batch-approvals", args=[batch.pk])
+    options = client.post(reverse("batch-approval-passkey", args=[batch.pk]), _form(setup)).json()
+    # The passkey saw "accepted"; the form now says something else.
+    changed = _form(
+        setup,
+        sentence="Batch OWN-B1 may ship, and so may everything else.",
+        passkey=passkey.answer(options["options"]["challenge"]),
+    )
+    refused = client.post(url, changed)
+    assert refused.status_code == 200
+    assert "no longer exactly what would be signed" in refused.content.decode()
+    # A forged answer, or one from another site, signs nothing either.
+    options = client.post(reverse("batch-approval-passkey", args=[batch.pk]), _form(setup)).json()
+    elsewhere = passkey.answer(options["options"]["challenge"], origin="https://evil.example")
+    refused = client.post(url, _form(setup, passkey=elsewhere))
+    assert refused.status_code == 200 and "does not match" in refused.content.decode()
+    # Without a challenge made for it (replayed later): refused.
+    refused = client.post(url, _form(setup, passkey=elsewhere))
+    assert refused.status_code == 200 and "does not match" in refused.content.decode()
+    assert not Approval.objects.exists()
+
+
+def test_a_passkey_bound_to_another_hash_signs_nothing(cast: Cast, setup: dict[str, Any]) -> None:
+    stranger = FactorAnswer(kind="passkey", record={"kind": "passkey"}, binding="ab" * 32)
+    with pytest.raises(Conflict, match="no longer exactly"):
+        approvals.approval_sign(
+            user=cast.users["buyer"],
+            request=signing_request(),
+            factor=stranger,
+            order=setup["batch"].order,
+            batch=setup["batch"],
+            **_service_form(setup),
+        )
+    assert not Approval.objects.exists()
