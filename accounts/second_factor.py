@@ -169,4 +169,3 @@ def passkey_options_response(
         return JsonResponse({"detail": "You hold no passkey; use your app's code."}, status=400)
     options = signing_options(request=request, user=request.user, binding=binding, purpose=purpose)
     return JsonResponse({"options": options, "sha256": binding, "summary": summary})
-
