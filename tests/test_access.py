@@ -123,6 +123,14 @@ OBJECT_API_ACTIONS: dict[str, tuple[str, set[str], dict, int]] = {
     ),
     "api-unit-results": ("sampled_unit", INSPECTION_RECORDERS, {"label_text": "VLT000001"}, 201),
 }
+# django-otp-webauthn's JSON views (namespace otp_webauthn).
+WEBAUTHN_URLS = {
+    "credential-registration-begin",
+    "credential-registration-complete",
+    "credential-authentication-begin",
+    "credential-authentication-complete",
+    "js-i18n-catalog",
+}
 # Pages without an object id, tested below one by one.
 PLAIN_URLS = {
     "dashboard",
@@ -142,11 +150,7 @@ PLAIN_URLS = {
     "account-app-setup",
     "account-factor-remove",
     "account-verify",
-    "credential-registration-begin",
-    "credential-registration-complete",
-    "credential-authentication-begin",
-    "credential-authentication-complete",
-    "js-i18n-catalog",
+    *WEBAUTHN_URLS,
     "api-schema",
     "api-docs",
     "api-order-list",

@@ -34,6 +34,7 @@ from tests.conftest import (
     TEST_FACTOR,
     Cast,
     authenticator_app,
+    second_factor_answered,
     signing_request,
     totp_code,
 )
@@ -337,15 +338,16 @@ class SoftAuthenticator:
         )
 
 
-def test_a_passkey_signs_exactly_the_manifest_hash(cast: Cast, setup: dict[str, Any]) -> None:
-    buyer = cast.users["buyer"]
-    passkey = SoftAuthenticator(buyer)
-    client = _signed_in(buyer)
-    from django_otp import DEVICE_ID_SESSION_KEY
+def _with_passkey(user: User) -> tuple[SoftAuthenticator, Client]:
+    """``user`` holds a software passkey and has answered it at sign-in."""
+    passkey = SoftAuthenticator(user)
+    client = _signed_in(user)
+    second_factor_answered(client, passkey.credential)
+    return passkey, client
 
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = passkey.credential.persistent_id
-    session.save()
+
+def test_a_passkey_signs_exactly_the_manifest_hash(cast: Cast, setup: dict[str, Any]) -> None:
+    passkey, client = _with_passkey(cast.users["buyer"])
     batch = setup["batch"]
     options = client.post(reverse("batch-approval-passkey", args=[batch.pk]), _form(setup))
     assert options.status_code == 200, options.content
@@ -374,14 +376,7 @@ def test_a_passkey_signs_exactly_the_manifest_hash(cast: Cast, setup: dict[str, 
 def test_a_passkey_answer_for_another_draft_signs_nothing(
     cast: Cast, setup: dict[str, Any]
 ) -> None:
-    buyer = cast.users["buyer"]
-    passkey = SoftAuthenticator(buyer)
-    client = _signed_in(buyer)
-    from django_otp import DEVICE_ID_SESSION_KEY
-
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = passkey.credential.persistent_id
-    session.save()
+    passkey, client = _with_passkey(cast.users["buyer"])
     batch = setup["batch"]
     url = reverse("batch-approvals", args=[batch.pk])
     options = client.post(reverse("batch-approval-passkey", args=[batch.pk]), _form(setup)).json()

@@ -67,7 +67,7 @@ def test_a_buyer_makes_a_passkey_and_signs_with_it(
     shot(page, "70-signing-needs-a-second-factor-phone")
     page.set_viewport_size({"width": 1366, "height": 900})
 
-    page.get_by_role("link", name="Set up a passkey or an authenticator app").click()
+    page.get_by_role("link", name="set up a passkey or an authenticator app").click()
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text("Added ")).to_be_visible()
     expect(page.get_by_text("No passkey yet.")).to_have_count(0)

@@ -102,10 +102,12 @@ def private_media(settings: Any, demo: Demo) -> None:
 def record(demo: Demo, django_db_blocker: Any) -> Iterator[Demo]:
     """The demo, in a savepoint rolled back after the test; its evidence files put back."""
     with django_db_blocker.unblock():
-        files = [
-            Path(default_storage.path(name))
-            for name in EvidenceItem.objects.values_list("file", flat=True)
+        names = [
+            *EvidenceItem.objects.values_list("file", flat=True),
+            *Payment.objects.values_list("document", flat=True),
+            *SerialList.objects.values_list("file", flat=True),
         ]
+        files = [Path(default_storage.path(name)) for name in names]
         kept = {path: path.read_bytes() for path in files}
         savepoint = transaction.savepoint()
         try:
@@ -294,7 +296,11 @@ def statement_rewritten() -> Expected:
 
 
 def _swap_bytes(item: EvidenceItem) -> bytes:
-    path = Path(default_storage.path(item.file.name))
+    return _append_bytes(item.file.name)
+
+
+def _append_bytes(name: str) -> bytes:
+    path = Path(default_storage.path(name))
     forged = path.read_bytes() + b"\0swapped"
     path.write_bytes(forged)
     return forged
@@ -321,6 +327,32 @@ def evidence_bytes() -> Expected:
     item = _first(EvidenceItem)
     _swap_bytes(item)
     return [(_table(EvidenceItem), item.pk), ("stored bytes hash to", None)]
+
+
+def payment_document_bytes() -> Expected:
+    payment = _first(Payment)
+    _append_bytes(payment.document.name)
+    return [(_table(Payment), payment.pk), ("stored bytes hash to", None)]
+
+
+def serial_list_bytes() -> Expected:
+    serial_list = _first(SerialList, kind="production")
+    _append_bytes(serial_list.file.name)
+    return [(_table(SerialList), serial_list.pk), ("stored bytes hash to", None)]
+
+
+def signature_factor_rewritten() -> Expected:
+    """The record of the second factor that signed changed (a passkey claimed afterwards)."""
+    signature = _first(Signature)
+    _sql(
+        f"UPDATE {_table(Signature)} SET factor = %s WHERE id = %s",  # noqa: S608
+        ['{"kind": "passkey", "credential": 1}', signature.pk],
+    )
+    return [
+        (_table(Signature), signature.pk),
+        (_table(Approval), signature.approval_id),
+        ("its signature does not bind it", None),
+    ]
 
 
 def evidence_deleted() -> Expected:
@@ -492,6 +524,9 @@ KINDS = [
     Kind("evidence file and sha256 swapped", (EvidenceItem,), evidence_swapped),
     Kind("evidence file bytes changed", (), evidence_bytes, refusable=False),
     Kind("evidence item deleted", (EvidenceItem,), evidence_deleted),
+    Kind("payment document bytes changed", (), payment_document_bytes, refusable=False),
+    Kind("serial list file bytes changed", (), serial_list_bytes, refusable=False),
+    Kind("signature's second factor rewritten", (Signature,), signature_factor_rewritten),
     Kind("serial report rewritten", (SerialList,), report_rewritten),
     Kind("registry run widened", (SerialRun,), run_widened),
     Kind("placement's customer changed", (SerialPlacement,), placement_customer),
