@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
+from accounts.passkeys import assertion_check
 from approvals.models import (
     Approval,
     ApprovalGate,
@@ -19,6 +20,7 @@ from approvals.models import (
 from approvals.services.pins import _resolve
 from approvals.services.signing import signature_intact
 from portal.integrity import CheckResult, Finding
+from portal.models import AuditEvent
 from portal.records import Seal, columns
 
 SIGNED = ("approval.signed",)
@@ -70,7 +72,26 @@ def signatures_check() -> CheckResult:
                 result.findings.append(
                     Finding(pins_table, str(pin.pk), f"(approval #{approval.pk}) {what}")
                 )
+    _releases_checked(result)
     return result
+
+
+def _releases_checked(result: CheckResult) -> None:
+    """Each gate release confirmed by a passkey: its assertion signed the release statement's
+    hash that the release's audit event recorded (the event itself is checked by the chain)."""
+    table = GateRelease._meta.db_table
+    recorded = {
+        event.object_id: event.payload.get("statement_sha256", "")
+        for event in AuditEvent.objects.filter(action="gate.released").only("object_id", "payload")
+    }
+    for release in GateRelease.objects.order_by("id"):
+        if release.factor.get("kind") != "passkey":
+            continue
+        result.checked += 1
+        binding = recorded.get(str(release.gate_id), "")
+        what = assertion_check(release.factor, binding) if binding else "no event records it"
+        if what:
+            result.findings.append(Finding(table, str(release.pk), f"its passkey: {what}"))
 
 
 def _pin_differs(pin: ApprovalPin) -> str:

@@ -412,3 +412,53 @@ def test_a_passkey_bound_to_another_hash_signs_nothing(cast: Cast, setup: dict[s
             **_service_form(setup),
         )
     assert not Approval.objects.exists()
+
+
+def test_a_passkey_confirms_a_release_and_the_check_holds_it_to_the_statement(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    import pgtrigger
+
+    from approvals.models import GateRelease
+    from approvals.records import signatures_check
+
+    gate: Gate = setup["gate"]
+    approvals.approval_sign(
+        user=cast.users["buyer"],
+        request=signing_request(),
+        factor=TEST_FACTOR,
+        order=gate.order,
+        batch=setup["batch"],
+        **_service_form(setup),
+    )
+    passkey, client = _with_passkey(cast.users["finance"])
+    options = client.post(reverse("gate-release-passkey", args=[gate.pk]), {"confirm": "on"})
+    assert options.status_code == 200, options.content
+    body = options.json()
+    assert "the release of Shipment release of batch OWN-B1" in body["summary"]
+    answer = passkey.answer(body["options"]["challenge"])
+    released = client.post(
+        reverse("gate-release", args=[gate.pk]), {"confirm": "on", "passkey": answer}
+    )
+    assert released.status_code == 302, released.content.decode()[:1500]
+    release = GateRelease.objects.get(gate=gate)
+    assert release.factor["kind"] == "passkey"
+    event = AuditEvent.objects.get(action="gate.released")
+    challenge = base64.urlsafe_b64decode(release.factor["challenge"] + "==")
+    assert challenge[:32].hex() == event.payload["statement_sha256"] == body["sha256"]
+    assert signatures_check().findings == []
+    # The assertion kept with the release swapped for one over another statement: found.
+    other = passkey.answer(b64url(bytes.fromhex("ab" * 32) + b"0123456789abcdef"))
+    forged = {
+        **release.factor,
+        "challenge": b64url(bytes.fromhex("ab" * 32) + b"0123456789abcdef"),
+        "client_data_json": json.loads(other)["response"]["clientDataJSON"],
+        "authenticator_data": json.loads(other)["response"]["authenticatorData"],
+        "signature": json.loads(other)["response"]["signature"],
+    }
+    uris = [f"approvals.GateRelease:{trigger.name}" for trigger in GateRelease._meta.triggers]
+    with pgtrigger.ignore(*uris):
+        GateRelease.objects.filter(pk=release.pk).update(factor=forged)
+    findings = signatures_check().findings
+    assert [(f.table, f.id) for f in findings] == [("orders_gaterelease", str(release.pk))]
+    assert "does not verify" in findings[0].what or "challenge" in findings[0].what
