@@ -120,6 +120,11 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.MultipleChoiceField, self.fields["pins"]).choices = candidates
+        if not candidates:
+            self.fields["pins"].help_text = (
+                "Nothing here can be pinned yet: an approval covers evidence, a serial report, "
+                "statements or exceptions, and none is on file."
+            )
         cast(BoundedModelMultipleChoiceField, self.fields["unlocks"]).queryset = gates
         if not gates.exists():
             self.fields[

@@ -8,6 +8,7 @@ real workers. With ``DEBUG`` off it refuses to start without a real ``SECRET_KEY
 
 import datetime
 import hashlib
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -112,19 +113,6 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
 AXES_VERBOSE = False
 
-# A second factor (issue 12): passkeys (django-otp-webauthn) with an authenticator app's codes
-# (django-otp TOTP) as the fallback. Buyers who sign, finance and admins need one to sign an
-# approval or release a gate, and everyone who holds one answers it at sign-in. A passkey belongs
-# to one site name (PASSKEY_RP_ID: the portal's host name, never an IP address) and is accepted
-# only from PASSKEY_ORIGINS (https://, or http://localhost for the embedded default).
-OTP_WEBAUTHN_RP_ID = env.str("PASSKEY_RP_ID", default="localhost")
-OTP_WEBAUTHN_RP_NAME = env.str("PASSKEY_RP_NAME", default="Serial Evidence Portal")
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("PASSKEY_ORIGINS", default=["http://localhost:8000"])
-OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # the password first; a passkey is the second step
-OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
-OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
-OTP_TOTP_ISSUER = OTP_WEBAUTHN_RP_NAME
-OTP_TOTP_THROTTLE_FACTOR = 1  # a wrong code waits 1 s, then 2, 4, 8 ... before the next is tried
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -380,4 +368,21 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Serial Evidence Portal <portal@localhost>"
 )
 # Where links in emails point; the portal cannot know its public address by itself.
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000").rstrip("/")
+
+# A second factor (issue 12): passkeys (django-otp-webauthn) with an authenticator app's codes
+# (django-otp TOTP) as the fallback. Buyers who sign, finance and admins need one to sign an
+# approval or release a gate, and everyone who holds one answers it at sign-in. A passkey belongs
+# to one host name (PASSKEY_RP_ID, never an IP address) and is accepted only from
+# PASSKEY_ORIGINS; both default to PORTAL_BASE_URL's.
+_portal_url = urllib.parse.urlsplit(PORTAL_BASE_URL)
+OTP_WEBAUTHN_RP_ID = env.str("PASSKEY_RP_ID", default=_portal_url.hostname or "localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("PASSKEY_RP_NAME", default="Serial Evidence Portal")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "PASSKEY_ORIGINS", default=[f"{_portal_url.scheme}://{_portal_url.netloc}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # the password first; a passkey is the second step
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+OTP_TOTP_ISSUER = OTP_WEBAUTHN_RP_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1  # a wrong code waits 1 s, then 2, 4, 8 ... before the next is tried

@@ -45,9 +45,39 @@ def main() -> None:
     _require(len(document.pages) == 1, f"{len(document.pages)} pages for one page of text")
     _require(bool(document.fonts), "no font embedded in the PDF (install fonts-dejavu-core)")
 
+    _passkey_signature_verifies()
+
     symbol = zxingcpp.create_barcode("VLT000100001", zxingcpp.BarcodeFormat.DataMatrix)
     _require(symbol.text == "VLT000100001", f"zxing-cpp wrote {symbol.text!r}")
     print(f"image check: PDF of {len(pdf)} bytes, 1 page, fonts {len(document.fonts)}; ok")
+
+
+def _passkey_signature_verifies() -> None:
+    """cbor2 and cryptography (native) decode a passkey's public key and check its signature,
+    as py_webauthn does when a passkey signs an approval."""
+    import cbor2
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
+    from webauthn.helpers.verify_signature import verify_signature
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    numbers = key.public_key().public_numbers()
+    cose = {
+        1: 2,
+        3: -7,
+        -1: 1,
+        -2: numbers.x.to_bytes(32, "big"),
+        -3: numbers.y.to_bytes(32, "big"),
+    }
+    decoded = decode_credential_public_key(cbor2.dumps(cose))
+    data = b"manifest sha256 and nonce"
+    verify_signature(
+        public_key=decoded_public_key_to_cryptography(decoded),
+        signature_alg=decoded.alg,
+        signature=key.sign(data, ec.ECDSA(hashes.SHA256())),
+        data=data,
+    )
 
 
 if __name__ == "__main__":

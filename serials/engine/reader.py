@@ -34,9 +34,18 @@ HEADER_NAMES = frozenset({"serial", "serial_number", "serial no", "serial_no", "
 # Allocated code lists may also head their column "code".
 CODE_HEADER_NAMES = HEADER_NAMES | {"code", "codes"}
 
-# Bounds for XLSX archives, checked before any entry is inflated.
+# Bounds for XLSX archives, checked before the workbook is read: a reader allocates for the area
+# a sheet spans (its declared dimension, or its farthest cell), so one cell at XFD1048576 would
+# ask for 17 billion cells and abort the process; one long shared string used by many cells is
+# copied for each.
 XLSX_MAX_ENTRIES = 10_000
 XLSX_MAX_UNCOMPRESSED = 1 << 30  # 1 GiB in all
+XLSX_MAX_CELLS = 50_000_000  # rows × columns of the area a sheet spans
+XLSX_MAX_CELL_BYTES = 32 << 10  # the text of one cell (or shared string)
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})?([0-9]{1,7})?:?([A-Z]{1,3})([0-9]{1,7})"')
+_CELL_REF = re.compile(rb'<c r="([A-Z]{2,3})([0-9]{1,7})"')  # one letter: at most 27M cells
+_LONG_TEXT = re.compile(rb"<[^<]{%d}" % (XLSX_MAX_CELL_BYTES + 1))  # from a tag on
+_OVERLAP = 64  # bytes of a piece kept to find a tag cut in two by the piece's end
 # Spreadsheets keep 15 significant digits: a longer whole number may have lost some.
 SAFE_NUMBER_DIGITS = 15
 
@@ -220,10 +229,14 @@ def _check_archive(path: str | os.PathLike[str]) -> None:
                     f"unsupported file: the workbook inflates to {declared} bytes "
                     f"(limit {XLSX_MAX_UNCOMPRESSED})"
                 )
-            # Declared sizes can lie: inflate each entry in bounded pieces and count.
+            # Declared sizes can lie: inflate each entry in bounded pieces and count; the
+            # sheets and shared strings are scanned on the way for their area and long texts.
             budget = XLSX_MAX_UNCOMPRESSED
             for info in entries:
+                scanned = _scanned(info.filename)
+                span = _Span(info.filename)
                 with archive.open(info) as member:
+                    tail = b""
                     while True:
                         piece = member.read(1 << 20)
                         if not piece:
@@ -231,10 +244,64 @@ def _check_archive(path: str | os.PathLike[str]) -> None:
                         budget -= len(piece)
                         if budget < 0:
                             raise FormatProblem("unsupported file: the workbook inflates too much")
+                        if scanned:
+                            span.scan(tail + piece, len(tail))
+                            tail = piece[-_OVERLAP:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
         raise FormatProblem(f"unreadable XLSX workbook ({exc})") from None
     except RuntimeError as exc:  # encrypted entries
         raise FormatProblem(f"unreadable XLSX workbook ({exc})") from None
+
+
+def _scanned(name: str) -> bool:
+    return name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+class _Span:
+    """The area one sheet spans (declared, and as its cells place it) and its longest run of
+    text, read piece by piece; FormatProblem as soon as a limit is broken."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.run = 0  # text bytes since the last "<", carried over pieces
+
+    def scan(self, data: bytes, carried: int) -> None:
+        first_tag = data.find(b"<", carried)
+        if self.run + (len(data) - carried if first_tag < 0 else first_tag - carried) > (
+            XLSX_MAX_CELL_BYTES
+        ) or _LONG_TEXT.search(data):
+            raise FormatProblem(
+                f"unsupported file: a cell in {self.name} holds more than "
+                f"{XLSX_MAX_CELL_BYTES} bytes of text"
+            )
+        last_tag = data.rfind(b"<")
+        self.run = self.run + len(data) - carried if last_tag < 0 else len(data) - last_tag - 1
+        if self.name == "xl/sharedStrings.xml":
+            return
+        dimension = _DIMENSION.search(data)
+        if dimension:
+            self._check(dimension.group(3), dimension.group(4), "declares")
+        columns = set(_CELL_REF.findall(data))
+        if columns:
+            widest = max((letters for letters, _ in columns), key=lambda c: (len(c), c))
+            lowest = max(int(row) for _, row in columns)
+            self._check(widest, str(lowest).encode(), "places a cell at")
+
+    def _check(self, letters: bytes, row: bytes, how: str) -> None:
+        area = _column_number(letters) * int(row or b"1")
+        if area > XLSX_MAX_CELLS:
+            cell = (letters + row).decode("ascii")
+            raise FormatProblem(
+                f"unsupported file: {self.name} {how} {cell}, an area of {area:,} cells "
+                f"(limit {XLSX_MAX_CELLS:,}); keep the serials in the first columns"
+            )
 
 
 def _cell_text(value: object) -> tuple[str, bool]:

@@ -40,7 +40,7 @@ def test_it_tells_the_buyer_of_new_evidence(cast: Cast) -> None:
     [message] = mail.outbox
     assert message.to == ["buyer@example.com"]
     assert "PO-OWN" in message.subject
-    assert "http://127.0.0.1:8000/evidence/" in message.body
+    assert "http://localhost:8000/evidence/" in message.body
 
 
 def test_it_tells_the_supplier_of_a_request_and_no_one_else(cast: Cast) -> None:

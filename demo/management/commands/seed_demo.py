@@ -69,7 +69,7 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/ as:")
+            self.style.SUCCESS("Demo ready. Sign in at http://localhost:8000/ as:")
             + f" ({sent} notification emails of the story were kept, not printed)"
         )
         for username, (_, _, org_key, role) in PEOPLE.items():

@@ -1,0 +1,146 @@
+"""Workbooks built to take a reader down: a cell at XFD1048576 (the reader would allocate for 17
+billion cells and abort the process), a far corner at CV1000000 (4 GB for nothing), a declared
+dimension as large, and one shared string of 200 KiB. Each is refused with a message naming the
+part and the limit before any cell is read; an ordinary workbook still reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from serials.engine import reader
+from serials.engine.api import read_serial_cells
+from serials.engine.errors import SerialFileError
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def workbook(path: Path, rows: str, *, shared: str = "", dimension: str = "") -> Path:
+    """A minimal XLSX: one sheet whose <sheetData> is ``rows``, with shared strings."""
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{PACKAGE}/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_TYPE}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{SHEET_TYPE}.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" '
+            f'ContentType="{SHEET_TYPE}.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{PACKAGE}/relationships"><Relationship Id="rId1" '
+            f'Type="{RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}"><sheets>'
+            '<sheet name="Serials" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{PACKAGE}/relationships">'
+            f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/worksheet" '
+            'Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{RELATIONSHIPS}/sharedStrings" '
+            'Target="sharedStrings.xml"/></Relationships>'
+        ),
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{shared}</sst>',
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{MAIN}">{dimension}<sheetData>{rows}</sheetData></worksheet>'
+        ),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + text)
+    return path
+
+
+def _serial_rows(count: int) -> str:
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>serial</t></is></c></row>'
+    return header + "".join(
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>VLT{i:09d}</t></is></c></row>'
+        for i in range(2, count + 2)
+    )
+
+
+BOMBS = {
+    "one-cell-at-XFD1048576": (
+        {"rows": _serial_rows(3) + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'},
+        "places a cell at XFD1048576, an area of 17,179,869,184 cells (limit 50,000,000)",
+    ),
+    "far-corner-CV1000000": (
+        {"rows": _serial_rows(3) + '<row r="1000000"><c r="CV1000000"><v>1</v></c></row>'},
+        "places a cell at CV1000000, an area of 100,000,000 cells",
+    ),
+    "declared-dimension": (
+        {"rows": _serial_rows(3), "dimension": '<dimension ref="A1:XFD1048576"/>'},
+        "declares XFD1048576",
+    ),
+    "one-long-shared-string": (
+        {
+            "rows": "".join(
+                f'<row r="{i}"><c r="A{i}" t="s"><v>0</v></c></row>' for i in range(1, 2001)
+            ),
+            "shared": "<si><t>" + "9" * (200 << 10) + "</t></si>",
+        },
+        "a cell in xl/sharedStrings.xml holds more than 32768 bytes of text",
+    ),
+    "long-inline-text-cut-across-pieces": (
+        {"rows": f'<row r="1"><c r="A1" t="inlineStr"><is><t>{"x" * (3 << 20)}</t></is></c></row>'},
+        "a cell in xl/worksheets/sheet1.xml holds more than 32768 bytes",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BOMBS))
+def test_a_bomb_is_refused_before_it_is_read(tmp_path: Path, name: str) -> None:
+    parts, message = BOMBS[name]
+    path = workbook(tmp_path / f"{name}.xlsx", **parts)
+    assert path.stat().st_size < 1_100_000  # small on the wire
+    with pytest.raises(SerialFileError) as refused:
+        read_serial_cells(path)
+    assert message in str(refused.value), refused.value
+    assert path.name in str(refused.value)  # the message names the file
+
+
+def test_the_process_that_meets_the_worst_one_lives(tmp_path: Path) -> None:
+    """Before the check, calamine asked for 512 GiB and the process died (SIGABRT); a child
+    process reads it here so that a regression fails this test instead of killing the run."""
+    path = workbook(tmp_path / "corner.xlsx", **BOMBS["one-cell-at-XFD1048576"][0])
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from serials.engine.api import read_serial_cells\n"
+        "from serials.engine.errors import SerialFileError\n"
+        "try:\n    read_serial_cells(sys.argv[2])\n"
+        "except SerialFileError as error:\n    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "17,179,869,184 cells" in done.stdout
+
+
+def test_an_ordinary_workbook_reads_as_before(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "ok.xlsx", _serial_rows(2000), dimension='<dimension ref="A1:A2001"/>'
+    )
+    lines, values = read_serial_cells(path)
+    assert len(values) == 2000 and values[0] == "VLT000000002" and lines[0] == 2
+
+
+def test_the_limits_are_the_module_s_documented_ones() -> None:
+    assert reader.XLSX_MAX_CELLS == 50_000_000
+    assert reader.XLSX_MAX_CELL_BYTES == 32 << 10
