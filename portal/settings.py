@@ -317,6 +317,9 @@ LOGGING = {
 # another worker may take the job over (it must stay below the broker's visibility timeout).
 SERIAL_LIST_MAX_BYTES = env.int("SERIAL_LIST_MAX_BYTES", default=400 * 1024 * 1024)
 SERIAL_LIST_LEASE_SECONDS = env.int("SERIAL_LIST_LEASE_SECONDS", default=120)
+# A list whose check was started this many times, each time by a worker that died before the end,
+# is failed with the reason instead of being sent again (a poison job).
+SERIAL_LIST_MAX_ATTEMPTS = env.int("SERIAL_LIST_MAX_ATTEMPTS", default=3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -96,6 +96,17 @@ def serial_list_validate(*, serial_list_id: int) -> None:
     serial_list = SerialList.objects.select_related("batch__order", "allocated_codes").get(
         pk=serial_list_id
     )
+    if serial_list.attempts > settings.SERIAL_LIST_MAX_ATTEMPTS:
+        # A poison job: each worker that took it died (killed, or out of memory) before the end.
+        stopped = serial_list.attempts - 1
+        _fail(
+            serial_list_id,
+            token,
+            f"{serial_list.original_name}: its check stopped {stopped} times before it finished "
+            "(the worker was killed or ran out of memory), so it is not tried again. Upload the "
+            "list again, or split it into smaller files.",
+        )
+        return
     heartbeat = _Heartbeat(serial_list_id, token)
     check = _check_codes if serial_list.uses_codes else _check_serials
     try:
