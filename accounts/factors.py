@@ -101,12 +101,18 @@ def totp_match(user: User, code: str) -> TOTPDevice:
         )
     throttled = 0
     for device in totp_devices_of(user):
-        allowed, _ = device.verify_is_allowed()
-        if not allowed:  # a wrong code a moment ago: this app waits (1 s, 2 s, 4 s ...)
-            throttled += 1
-            continue
-        if device.verify_token(code):
-            return device
+        # One request at a time per app: django-otp reads the last time step used and the
+        # failure count, then saves them. Unlocked, parallel requests would each accept the same
+        # code, or overwrite each other's failures and never slow guessing down. No exception
+        # leaves this block, so a wrong code's count is committed.
+        with transaction.atomic():
+            locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+            allowed, _ = locked.verify_is_allowed()
+            if not allowed:  # a wrong code a moment ago: this app waits (1 s, 2 s, 4 s ...)
+                throttled += 1
+                continue
+            if locked.verify_token(code):
+                return locked
     if throttled:
         raise ValidationError(
             {"code": "Too many wrong codes in a row: wait a few seconds, then try again."}
@@ -129,6 +135,7 @@ def totp_pending(user: User) -> TOTPDevice:
 def totp_confirm(*, user: User, device: TOTPDevice, name: str, code: str) -> TOTPDevice:
     """The app shows the right code: it becomes one of the user's second factors."""
     name = " ".join(name.split())[:64] or "Authenticator app"
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if not device.verify_token("".join(code.split())):
         raise ValidationError(
             {"code": "That is not the code your app shows now; scan the QR code again and retry."}

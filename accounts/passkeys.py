@@ -14,9 +14,11 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_otp_webauthn.helpers import WebAuthnHelper
@@ -35,6 +37,7 @@ from portal.models import User
 
 SESSION_KEY = "passkey_signing_state"
 NONCE_BYTES = 16
+USER_PRESENT_AND_VERIFIED = 0x01 | 0x04  # authenticatorData flags UP and UV
 
 
 class PasskeyHelper(WebAuthnHelper):
@@ -75,6 +78,7 @@ def signing_options(*, request: HttpRequest, user: User, binding: str, purpose: 
         "binding": binding,
         "purpose": purpose,
         "user": user.pk,
+        "issued_at": time.time(),
     }
     return data
 
@@ -98,13 +102,20 @@ def signing_answer(*, request: HttpRequest, user: User, answer: str, purpose: st
     """Verify ``answer`` (the browser's PublicKeyCredential as JSON) against the challenge made
     for ``user`` and ``purpose``. The challenge is used up first, even when the answer fails, so
     it can never be replayed. Raises ValidationError (on ``passkey``) when anything is off."""
-    state = request.session.pop(SESSION_KEY, None)
-    request.session.save()
     refused = "The passkey's answer does not match this signing; nothing was signed. Try again."
+    session = getattr(request, "session", None)
+    if session is None:  # a service called without a browser session: no challenge was made
+        raise ValidationError({"passkey": refused})
+    state = session.pop(SESSION_KEY, None)
+    session.save()
     if not state or state.get("user") != user.pk or state.get("purpose") != purpose:
         raise ValidationError({"passkey": refused})
+    if time.time() - state.get("issued_at", 0) > helper_timeout_ms() / 1000 + 60:
+        raise ValidationError({"passkey": "The passkey took too long; nothing was signed. Retry."})
     try:
         data = json.loads(answer)
+        if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
+            raise ValueError("not a PublicKeyCredential")
         helper = PasskeyHelper(request)
         credential = helper.authenticate_complete(
             user=user,
@@ -129,18 +140,26 @@ def signing_answer(*, request: HttpRequest, user: User, answer: str, purpose: st
     return PasskeyAnswer(credential=credential, binding=state["binding"], record=record)
 
 
-def assertion_check(record: dict[str, Any], binding: str) -> str:
+def assertion_check(record: dict[str, Any], binding: str, rp_id: str | None = None) -> str:
     """What is wrong with a kept passkey assertion for ``binding`` (a SHA-256, hex), or "" when
     it holds: the challenge begins with ``binding``, the client data is a ``webauthn.get`` of
-    that challenge, and the public key kept beside it verifies the signature."""
+    that challenge, the authenticator saw its owner present and verified, for this site
+    (``rp_id``, the portal's by default), and the public key kept beside it verifies the
+    signature. Whether that key is the signer's is the caller's to check (``credential``)."""
     try:
         challenge = b64url_bytes(record["challenge"])
         client_data_bytes = b64url_bytes(record["client_data_json"])
         client_data = parse_client_data_json(client_data_bytes)
+        authenticator_data = b64url_bytes(record["authenticator_data"])
         if challenge[:32] != bytes.fromhex(binding):
             return "its challenge is not the hash of what was signed"
         if client_data.type != "webauthn.get" or client_data.challenge != challenge:
             return "the browser's client data names another challenge"
+        site = rp_id if rp_id is not None else settings.OTP_WEBAUTHN_RP_ID
+        if authenticator_data[:32] != hashlib.sha256(site.encode()).digest():
+            return f"the authenticator answered for another site than {site}"
+        if authenticator_data[32] & USER_PRESENT_AND_VERIFIED != USER_PRESENT_AND_VERIFIED:
+            return "the authenticator did not verify its owner"
         public_key = decode_credential_public_key(b64url_bytes(record["public_key"]))
         verify_signature(
             public_key=decoded_public_key_to_cryptography(public_key),
@@ -151,4 +170,18 @@ def assertion_check(record: dict[str, Any], binding: str) -> str:
         )
     except Exception:  # noqa: BLE001 - a malformed or forged record is a finding, not a crash
         return "the passkey's signature does not verify"
+    return ""
+
+
+def credential_check(record: dict[str, Any], user_id: int) -> str:
+    """What is wrong between a kept assertion and the passkey it names, or "": the passkey is
+    the signer's and holds the public key kept. A passkey removed since cannot be compared; the
+    kept key then stands on its own."""
+    credential = WebAuthnCredential.objects.filter(pk=record.get("credential")).first()
+    if credential is None:
+        return ""
+    if credential.user_id != user_id:
+        return "the passkey it names is another person's"
+    if b64url(bytes(credential.public_key)) != record.get("public_key"):
+        return "the public key kept with it is not the passkey's"
     return ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
-from accounts.passkeys import assertion_check
+from accounts.passkeys import assertion_check, credential_check
 from approvals.models import (
     Approval,
     ApprovalGate,
@@ -43,7 +43,11 @@ def signatures_check() -> CheckResult:
     result = CheckResult("approvals-signatures")
     approvals_table = Approval._meta.db_table
     pins_table = ApprovalPin._meta.db_table
-    approvals = Approval.objects.order_by("id").prefetch_related("pins", "staleness")
+    approvals = (
+        Approval.objects.order_by("id")
+        .select_related("signature")
+        .prefetch_related("pins", "staleness")
+    )
     for approval in approvals:
         result.checked += 1
         try:
@@ -64,6 +68,13 @@ def signatures_check() -> CheckResult:
                     "or fields, or the signature's own hash, no longer agree",
                 )
             )
+        factor = approval.signature.factor
+        if factor.get("kind") == "passkey":
+            what = credential_check(factor, approval.signature.signer_id)
+            if what:
+                result.findings.append(
+                    Finding(Signature._meta.db_table, str(approval.signature.pk), what)
+                )
         if approval.staleness.all():
             continue  # what it pinned changed, and that was recorded
         for pin in approval.pins.all():
@@ -90,6 +101,7 @@ def _releases_checked(result: CheckResult) -> None:
         result.checked += 1
         binding = recorded.get(str(release.gate_id), "")
         what = assertion_check(release.factor, binding) if binding else "no event records it"
+        what = what or credential_check(release.factor, release.released_by_id)
         if what:
             result.findings.append(Finding(table, str(release.pk), f"its passkey: {what}"))
 

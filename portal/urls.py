@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from portal import integrity_views, views
 
+handler404 = "portal.views.not_found"
+
 admin.site.site_header = "Serial Evidence Portal administration"
 admin.site.site_title = "Serial Evidence Portal"
 

@@ -308,12 +308,12 @@ class SoftAuthenticator:
             confirmed=True,
         )
 
-    def answer(self, challenge: str, origin: str = ORIGIN) -> str:
+    def answer(self, challenge: str, origin: str = ORIGIN, flags: int = 0x01 | 0x04) -> str:
+        """The assertion for ``challenge``; ``flags`` 0x01 user present, 0x04 user verified."""
         self.count += 1
         client_data = json.dumps(
             {"type": "webauthn.get", "challenge": challenge, "origin": origin}
         ).encode()
-        flags = 0x01 | 0x04  # user present, user verified
         auth_data = (
             hashlib.sha256(self.rp_id.encode()).digest()
             + bytes([flags])
@@ -462,3 +462,92 @@ def test_a_passkey_confirms_a_release_and_the_check_holds_it_to_the_statement(
     findings = signatures_check().findings
     assert [(f.table, f.id) for f in findings] == [("orders_gaterelease", str(release.pk))]
     assert "does not verify" in findings[0].what or "challenge" in findings[0].what
+
+
+def test_a_double_encoded_or_unverified_passkey_answer_signs_nothing(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    passkey, client = _with_passkey(cast.users["buyer"])
+    batch = setup["batch"]
+    url = reverse("batch-approvals", args=[batch.pk])
+    options_url = reverse("batch-approval-passkey", args=[batch.pk])
+    challenge = client.post(options_url, _form(setup)).json()["options"]["challenge"]
+    twice = json.dumps(passkey.answer(challenge))  # a JSON string holding the JSON
+    refused = client.post(url, _form(setup, passkey=twice))
+    assert refused.status_code == 200 and "does not match" in refused.content.decode()
+    challenge = client.post(options_url, _form(setup)).json()["options"]["challenge"]
+    present_only = passkey.answer(challenge, flags=0x01)  # nobody's fingerprint or PIN
+    refused = client.post(url, _form(setup, passkey=present_only))
+    assert refused.status_code == 200 and "does not match" in refused.content.decode()
+    assert not Approval.objects.exists()
+
+
+def test_a_kept_assertion_is_checked_for_its_site_and_its_owner(
+    cast: Cast, setup: dict[str, Any]
+) -> None:
+    passkey, client = _with_passkey(cast.users["buyer"])
+    batch = setup["batch"]
+    body = client.post(reverse("batch-approval-passkey", args=[batch.pk]), _form(setup)).json()
+    answer = passkey.answer(body["options"]["challenge"])
+    client.post(reverse("batch-approvals", args=[batch.pk]), _form(setup, passkey=answer))
+    record = Signature.objects.get().factor
+    assert assertion_check(record, body["sha256"]) == ""
+    assert "another site" in assertion_check(record, body["sha256"], rp_id="evil.example")
+    # Rebuilt by someone else: their own key, for their own site, with no one verified.
+    forger = SoftAuthenticator(cast.users["finance"], rp_id="evil.example")
+    forged_answer = json.loads(forger.answer(record["challenge"], flags=0x01))["response"]
+    forged = {
+        **record,
+        "public_key": b64url(bytes(forger.credential.public_key)),
+        "client_data_json": forged_answer["clientDataJSON"],
+        "authenticator_data": forged_answer["authenticatorData"],
+        "signature": forged_answer["signature"],
+    }
+    assert assertion_check(forged, body["sha256"]) != ""
+    from accounts.passkeys import credential_check
+
+    assert credential_check(record, cast.users["buyer"].pk) == ""
+    assert "another person's" in credential_check(record, cast.users["finance"].pk)
+    assert "not the passkey's" in credential_check(
+        {**record, "public_key": forged["public_key"]}, cast.users["buyer"].pk
+    )
+
+
+def test_one_code_used_at_once_in_many_requests_releases_one_gate(
+    transactional_db: None, cast: Cast
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    from approvals.models import GateRelease
+
+    finance = cast.users["finance"]
+    gates = [
+        approvals.gate_create(user=cast.users["buyer"], order=batch.order, batch=batch, kind=kind)
+        for batch in (cast.batches["own"], cast.batches["b_order"])
+        for kind in ("deposit", "balance", "shipment_release")
+    ]
+    code = totp_code(finance)
+    start = threading.Barrier(len(gates))
+    outcomes: list[str] = []
+
+    def release(gate: Gate) -> None:
+        try:
+            start.wait()
+            approvals.gate_release(
+                gate=gate, user=finance, request=signing_request(), reason="race", code=code
+            )
+            outcomes.append("released")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=release, args=(gate,)) for gate in gates]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * (len(gates) - 1) + ["released"]
+    assert GateRelease.objects.count() == 1
