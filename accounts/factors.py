@@ -20,7 +20,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.passkeys import passkeys_of, signing_answer
@@ -122,27 +123,34 @@ def totp_match(user: User, code: str) -> TOTPDevice:
     )
 
 
-def totp_pending(user: User) -> TOTPDevice:
-    """The authenticator app being set up: one unconfirmed device per user, kept until confirmed,
-    so a reload shows the same QR code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    return device
+PENDING_KEY = "totp_pending_key"
+
+
+def totp_pending(request: HttpRequest) -> TOTPDevice:
+    """The authenticator app being set up, not yet saved: its key waits in the session until a
+    code confirms it, so a reload shows the same QR code and opening the page writes nothing."""
+    key = request.session.get(PENDING_KEY)
+    if not key:
+        key = request.session[PENDING_KEY] = default_key()
+    return TOTPDevice(user=request.user, key=key, name="Authenticator app", confirmed=False)
 
 
 @transaction.atomic
-def totp_confirm(*, user: User, device: TOTPDevice, name: str, code: str) -> TOTPDevice:
-    """The app shows the right code: it becomes one of the user's second factors."""
+def totp_confirm(*, request: HttpRequest, user: User, name: str, code: str) -> TOTPDevice:
+    """The app shows the right code for the pending key: it becomes one of the user's second
+    factors, its code used (``last_t``) so it cannot sign straight after."""
+    pending = totp_pending(request)
     name = " ".join(name.split())[:64] or "Authenticator app"
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    if not device.verify_token("".join(code.split())):
+    totp = TOTP(pending.bin_key, pending.step, pending.t0, pending.digits, pending.drift)
+    code = "".join(code.split())
+    if not (code.isascii() and code.isdigit() and totp.verify(int(code), pending.tolerance)):
         raise ValidationError(
             {"code": "That is not the code your app shows now; scan the QR code again and retry."}
         )
-    device.name = name
-    device.confirmed = True
-    device.save(update_fields=["name", "confirmed"])
+    device = TOTPDevice.objects.create(
+        user=user, key=pending.key, name=name, confirmed=True, last_t=totp.t(), drift=totp.drift
+    )
+    request.session.pop(PENDING_KEY, None)
     audit_log(
         actor=user,
         action="second_factor.added",

@@ -69,13 +69,13 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def app_setup(request: AuthenticatedRequest) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), then confirm a code."""
-    device = factors.totp_pending(request.user)
+    device = factors.totp_pending(request)
     form = AppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            factors.totp_confirm(
+            device = factors.totp_confirm(
+                request=request,
                 user=request.user,
-                device=device,
                 name=form.cleaned_data["name"],
                 code=form.cleaned_data["code"],
             )
