@@ -4,10 +4,8 @@ Each checks who may make it, validates, writes an audit event, and returns the n
 from __future__ import annotations
 
 import datetime
-import os
 import warnings
 
-import magic
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -16,7 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps
 
 from evidence.models import (
     EvidenceItem,
@@ -39,19 +37,8 @@ from portal.roles import (
     role_of,
 )
 from portal.storage import store_by_hash, stored_files_check
+from portal.uploads import PILLOW_FORMATS, upload_checked
 
-# What a name's extension may be for each type told by the bytes.
-EXTENSIONS = {
-    "image/jpeg": {".jpg", ".jpeg", ".jpe"},
-    "image/png": {".png"},
-    "image/webp": {".webp"},
-    "application/pdf": {".pdf"},
-    "text/plain": {".txt", ".csv", ".log", ".tsv"},
-    "text/csv": {".csv", ".txt"},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
-}
-# Pillow may open only these (never EPS or anything else it knows).
-PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 THUMBNAIL_SIZE = (480, 480)
 EXIF_DATETIME_ORIGINAL = 0x9003
 
@@ -61,66 +48,15 @@ def _visible_batch(user: User, batch: Batch) -> None:
         raise PermissionDenied("This batch is not yours.")
 
 
-def sniff_type(uploaded: UploadedFile) -> str:
-    uploaded.seek(0)
-    head = uploaded.read(8192)
-    uploaded.seek(0)
-    return magic.from_buffer(head, mime=True)
-
-
-def _check_image(uploaded: UploadedFile, name: str, content_type: str) -> None:
-    """Open with only the allowed format, bomb limits on (the warning is an error too), and
-    decode it fully, so truncated or hostile images are refused before anything is stored."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            uploaded.seek(0)
-            with Image.open(uploaded, formats=[PILLOW_FORMATS[content_type]]) as image:
-                image.verify()
-            uploaded.seek(0)
-            with Image.open(uploaded, formats=[PILLOW_FORMATS[content_type]]) as image:
-                image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(
-            {"file": f"{name}: the image is too large to open safely (a decompression bomb?)."}
-        ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ValidationError(
-            {"file": f"{name}: the image is damaged or truncated ({error})."}
-        ) from None
-    finally:
-        uploaded.seek(0)
-
-
 def _checked_upload(uploaded: UploadedFile) -> tuple[str, str]:
     """The file's own name and the type told by its bytes, after every check an upload gets."""
-    name = os.path.basename((uploaded.name or "upload").replace("\\", "/"))[:255] or "upload"
-    if not uploaded.size:
-        raise ValidationError({"file": f"{name} is empty."})
-    if uploaded.size > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": f"{name} is {uploaded.size / 1e6:.1f} MB; evidence files may be at most "
-                f"{settings.EVIDENCE_MAX_BYTES / 1e6:.0f} MB."
-            }
-        )
-    content_type = sniff_type(uploaded)
-    if content_type not in settings.EVIDENCE_ALLOWED_TYPES:
-        raise ValidationError(
-            {"file": f"{name}: files of type {content_type} are not accepted as evidence."}
-        )
-    extension = os.path.splitext(name)[1].lower()
-    if extension not in EXTENSIONS.get(content_type, set()):
-        raise ValidationError(
-            {
-                "file": f"{name}: its name says {extension or 'nothing'}, but its bytes are "
-                f"{content_type}. Upload the file its name promises, or rename it to one of "
-                f"{', '.join(sorted(EXTENSIONS.get(content_type, set())))}."
-            }
-        )
-    if content_type in PILLOW_FORMATS:
-        _check_image(uploaded, name, content_type)
-    return name, content_type
+    return upload_checked(
+        uploaded,
+        allowed=settings.EVIDENCE_ALLOWED_TYPES,
+        max_bytes=settings.EVIDENCE_MAX_BYTES,
+        field="file",
+        what="evidence",
+    )
 
 
 @transaction.atomic

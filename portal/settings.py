@@ -340,6 +340,14 @@ EVIDENCE_ALLOWED_TYPES = env.list(
     ],
 )
 
+# Payment documents (a bank's confirmation, a receipt): through the same gate as evidence, for
+# documents only (never HTML, SVG, a program or a spreadsheet that may carry macros).
+PAYMENT_DOCUMENT_MAX_BYTES = env.int("PAYMENT_DOCUMENT_MAX_BYTES", default=25 * 1024 * 1024)
+PAYMENT_DOCUMENT_ALLOWED_TYPES = env.list(
+    "PAYMENT_DOCUMENT_ALLOWED_TYPES",
+    default=["application/pdf", "image/jpeg", "image/png", "image/webp"],
+)
+
 # S3-compatible storage for uploads when a bucket is configured (django-storages); local files
 # otherwise. Objects are named by their hash, so nothing is ever overwritten.
 if env.str("AWS_STORAGE_BUCKET_NAME", default=""):

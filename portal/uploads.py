@@ -1,14 +1,33 @@
 """Refuse an oversized upload from its Content-Length, before Django spools it to disk; tell
-an upload's type from its bytes."""
+an upload's type from its bytes; one gate for the documents people upload (evidence, payment
+documents): size, type told by the bytes, a name that matches, images decoded under bomb
+limits."""
 
 from __future__ import annotations
 
+import os
+import warnings
+from collections.abc import Collection
 from typing import Any
 
 import magic
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler
+from PIL import Image, UnidentifiedImageError
+
+# What a name's extension may be for each type told by the bytes.
+EXTENSIONS = {
+    "image/jpeg": {".jpg", ".jpeg", ".jpe"},
+    "image/png": {".png"},
+    "image/webp": {".webp"},
+    "application/pdf": {".pdf"},
+    "text/plain": {".txt", ".csv", ".log", ".tsv"},
+    "text/csv": {".csv", ".txt"},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
+}
+# Pillow may open only these (never EPS or anything else it knows).
+PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 
 class UploadSizeCap(FileUploadHandler):
@@ -41,3 +60,62 @@ def sniffed_type(uploaded: Any) -> tuple[str, str]:
     uploaded.seek(0)
     description = magic.from_buffer(head).split(",")[0]
     return magic.from_buffer(head, mime=True), description
+
+
+def _check_image(uploaded: Any, name: str, content_type: str, field: str) -> None:
+    """Open with only the allowed format, bomb limits on (the warning is an error too), and
+    decode it fully, so truncated or hostile images are refused before anything is stored."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            uploaded.seek(0)
+            with Image.open(uploaded, formats=[PILLOW_FORMATS[content_type]]) as image:
+                image.verify()
+            uploaded.seek(0)
+            with Image.open(uploaded, formats=[PILLOW_FORMATS[content_type]]) as image:
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            {field: f"{name}: the image is too large to open safely (a decompression bomb?)."}
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(
+            {field: f"{name}: the image is damaged or truncated ({error})."}
+        ) from None
+    finally:
+        uploaded.seek(0)
+
+
+def upload_checked(
+    uploaded: Any, *, allowed: Collection[str], max_bytes: int, field: str, what: str
+) -> tuple[str, str]:
+    """The file's own name and the type told by its bytes, after every check an upload of
+    ``what`` ("evidence", "a payment document") gets; ValidationError on ``field`` naming the
+    file and what is wrong."""
+    name = os.path.basename((uploaded.name or "upload").replace("\\", "/"))[:255] or "upload"
+    if not uploaded.size:
+        raise ValidationError({field: f"{name} is empty."})
+    if uploaded.size > max_bytes:
+        raise ValidationError(
+            {
+                field: f"{name} is {uploaded.size / 1e6:.1f} MB; {what} may be at most "
+                f"{max_bytes / 1e6:.0f} MB."
+            }
+        )
+    content_type, _ = sniffed_type(uploaded)
+    if content_type not in allowed:
+        raise ValidationError(
+            {field: f"{name}: files of type {content_type} are not accepted as {what}."}
+        )
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in EXTENSIONS.get(content_type, set()):
+        raise ValidationError(
+            {
+                field: f"{name}: its name says {extension or 'nothing'}, but its bytes are "
+                f"{content_type}. Upload the file its name promises, or rename it to one of "
+                f"{', '.join(sorted(EXTENSIONS.get(content_type, set())))}."
+            }
+        )
+    if content_type in PILLOW_FORMATS:
+        _check_image(uploaded, name, content_type, field)
+    return name, content_type

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import os
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -21,6 +21,7 @@ from portal.audit import audit_log
 from portal.models import User
 from portal.roles import can_move_money
 from portal.storage import store_by_hash
+from portal.uploads import upload_checked
 
 
 def _named_in_file(order: PurchaseOrder, payee: str) -> bool:
@@ -64,12 +65,18 @@ def payment_record(
         raise ValidationError({"payee": "Name the company that received the money."})
     if not document or not document.size:
         raise ValidationError({"document": "Attach the document that proves the payment."})
+    name, _ = upload_checked(
+        document,
+        allowed=settings.PAYMENT_DOCUMENT_ALLOWED_TYPES,
+        max_bytes=settings.PAYMENT_DOCUMENT_MAX_BYTES,
+        field="document",
+        what="a payment document",
+    )
     state = gate_state(gate).state
     if state == "blocked" and not reason.strip():
         raise ValidationError(
             {"reason": f"{gate} is blocked: write why money moved while evidence is pending."}
         )
-    name = os.path.basename((document.name or "document").replace("\\", "/"))[:255]
     storage_name, sha, _ = store_by_hash(document, folder="payment-documents")
     payment = Payment.objects.create(
         gate=gate,

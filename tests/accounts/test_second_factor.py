@@ -258,17 +258,22 @@ def test_a_wrong_or_reused_code_signs_nothing(cast: Cast, setup: dict[str, Any])
     assert again.status_code == 200 and Approval.objects.count() == 1
 
 
-def test_releasing_a_gate_asks_for_a_fresh_factor(cast: Cast, setup: dict[str, Any]) -> None:
-    gate: Gate = setup["gate"]
-    finance = cast.users["finance"]
+def _gate_opened(cast: Cast, setup: dict[str, Any]) -> None:
+    """The buyer's approval opens the batch's shipment gate (signed by the test run's factor)."""
     approvals.approval_sign(
         user=cast.users["buyer"],
         request=signing_request(),
         factor=TEST_FACTOR,
-        order=gate.order,
+        order=setup["batch"].order,
         batch=setup["batch"],
         **_service_form(setup),
     )
+
+
+def test_releasing_a_gate_asks_for_a_fresh_factor(cast: Cast, setup: dict[str, Any]) -> None:
+    gate: Gate = setup["gate"]
+    finance = cast.users["finance"]
+    _gate_opened(cast, setup)
     with pytest.raises(ValidationError, match="Set up a passkey"):
         approvals.gate_release(gate=gate, user=finance, request=signing_request())
     with pytest.raises(ValidationError):
@@ -426,14 +431,7 @@ def test_a_passkey_confirms_a_release_and_the_check_holds_it_to_the_statement(
     from approvals.records import signatures_check
 
     gate: Gate = setup["gate"]
-    approvals.approval_sign(
-        user=cast.users["buyer"],
-        request=signing_request(),
-        factor=TEST_FACTOR,
-        order=gate.order,
-        batch=setup["batch"],
-        **_service_form(setup),
-    )
+    _gate_opened(cast, setup)
     passkey, client = _with_passkey(cast.users["finance"])
     options = client.post(reverse("gate-release-passkey", args=[gate.pk]), {"confirm": "on"})
     assert options.status_code == 200, options.content

@@ -634,3 +634,55 @@ def test_the_board_names_gate_states_by_their_labels(cast: Cast, setup: dict[str
     html = cast.client("finance").get(reverse("finance-board")).content.decode()
     assert re.search(r'<option value="released_with_exception"[^>]*>Released with exception<', html)
     assert "Releasedwithexception" not in html
+
+
+HOSTILE_DOCUMENTS = [
+    ("receipt.html", b"<!doctype html><script>alert(document.cookie)</script>", "text/html"),
+    ("receipt.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>', "svg"),
+    ("receipt.exe", b"MZ\x90\x00\x03" + b"\x00" * 200, "application/"),
+    ("receipt.pdf", b"<html><body>not a PDF</body></html>", "text/html"),
+    ("receipt.txt", b"paid " * 1000, "text/plain"),
+    ("receipt.png", "truncated-png", "damaged or truncated"),
+    ("receipt.jpg", b"%PDF-1.4 a PDF named as a photo", "its name says .jpg"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), HOSTILE_DOCUMENTS)
+def test_a_payment_document_goes_through_the_upload_gate(
+    cast: Cast, setup: dict[str, Any], name: str, content: Any, message: str
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from approvals.models import Payment
+
+    if content == "truncated-png":  # a real photo, cut off halfway through its pixels
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.effect_noise((200, 200), 60).save(buffer, format="PNG")
+        content = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+    with pytest.raises(ValidationError) as refused:
+        _pay(cast, setup["gate"], reason="Due.", document=SimpleUploadedFile(name, content))
+    assert name in str(refused.value) and message in str(refused.value), refused.value
+    assert not Payment.objects.exists()
+
+
+def test_a_payment_document_bomb_is_refused(
+    cast: Cast, setup: dict[str, Any], settings: Any
+) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.PAYMENT_DOCUMENT_MAX_BYTES = 2_000_000
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buffer, format="PNG")  # 50 KB, 400 million pixels
+    bomb = SimpleUploadedFile("receipt.png", buffer.getvalue())
+    with pytest.raises(ValidationError, match="decompression bomb"):
+        _pay(cast, setup["gate"], reason="Due.", document=bomb)
+    big = SimpleUploadedFile("receipt.pdf", b"%PDF-1.4 " + b"0" * 2_100_000)
+    with pytest.raises(ValidationError, match="may be at most 2 MB"):
+        _pay(cast, setup["gate"], reason="Due.", document=big)
