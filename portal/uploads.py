@@ -118,4 +118,45 @@ def upload_checked(
         )
     if content_type in PILLOW_FORMATS:
         _check_image(uploaded, name, content_type, field)
+        carried = _carried_after_image(uploaded, content_type)
+        if carried:
+            raise ValidationError(
+                {field: f"{name}: {carried} after the end of the image; upload the image alone."}
+            )
     return name, content_type
+
+
+# Signatures of files that may hide after an image's end (a polyglot): ZIP (and so XLSX, JAR,
+# APK, or a program packed in one), PDF, RAR, 7z.
+HIDDEN_FILES = (
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"PK\x01\x02", "a ZIP archive"),  # its central directory, which ends the archive
+    (b"PK\x05\x06", "a ZIP archive"),
+    (b"%PDF", "a PDF document"),
+    (b"%%EOF", "a PDF document"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7z archive"),
+)
+
+
+def _carried_after_image(uploaded: Any, content_type: str) -> str:
+    """What the file carries after the image's own end, or "". A PNG ends with its IEND chunk
+    and a WebP with its RIFF length: nothing may follow. A JPEG may legitimately carry a
+    trailer (phones append a motion clip), so only another file's signature is refused."""
+    uploaded.seek(0)
+    data = uploaded.read()
+    uploaded.seek(0)
+    if content_type == "image/png":
+        end = data.rfind(b"IEND")
+        trailing = data[end + 8 :] if end >= 0 else b""  # the chunk's type, then its 4-byte CRC
+        return f"{len(trailing)} more bytes" if trailing.strip(b"\x00") else ""
+    if content_type == "image/webp" and data[:4] == b"RIFF":
+        length = int.from_bytes(data[4:8], "little") + 8
+        trailing = data[length + (length % 2) :]
+        return f"{len(trailing)} more bytes" if trailing.strip(b"\x00") else ""
+    end = data.rfind(b"\xff\xd9")  # JPEG: look past the last end-of-image marker
+    trailing = data[end + 2 :] if end >= 0 else b""
+    for signature, what in HIDDEN_FILES:
+        if signature in trailing:
+            return what
+    return ""

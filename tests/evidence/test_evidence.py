@@ -311,3 +311,57 @@ def test_an_oversized_request_is_refused_before_it_is_read(cast: Cast, settings:
     )
     assert response.status_code == 400
     assert not EvidenceItem.objects.exists()
+
+
+def _zip_bytes() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("payload.txt", "hidden")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("image", "tail", "carried"),
+    [
+        ("jpeg", "zip", "a ZIP archive"),
+        ("jpeg", "pdf", "a PDF document"),
+        ("png", "zip", "more bytes"),
+        ("png", "junk", "more bytes"),
+    ],
+)
+def test_an_image_carrying_another_file_is_refused(
+    cast: Cast, image: str, tail: str, carried: str
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evidence.models import EvidenceItem
+
+    photo = jpeg("label.jpg") if image == "jpeg" else png("label.png")
+    extra = {"zip": _zip_bytes(), "pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF", "junk": b"x" * 99}
+    polyglot = SimpleUploadedFile(photo.name, photo.read() + extra[tail])
+    with pytest.raises(ValidationError) as refused:
+        services.evidence_upload(
+            batch=cast.batches["own"],
+            user=cast.users["supplier_a"],
+            kind="label_print",
+            uploaded_file=polyglot,
+        )
+    assert carried in str(refused.value) and photo.name in str(refused.value)
+    assert not EvidenceItem.objects.exists()
+
+
+def test_a_jpeg_trailer_that_is_no_file_is_kept(cast: Cast) -> None:
+    """Phones append their own data after a photo's end (a motion clip): not refused."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    photo = jpeg("label.jpg")
+    item = services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=SimpleUploadedFile("label.jpg", photo.read() + b"\x00\x00\x00\x18ftypmp42"),
+    )
+    assert item.pk
