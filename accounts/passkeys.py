@@ -93,7 +93,6 @@ def helper_timeout_ms() -> int:
 class PasskeyAnswer:
     """A passkey's answer to a signing challenge, verified: what was signed and the evidence."""
 
-    credential: WebAuthnCredential
     binding: str
     record: dict[str, Any]
 
@@ -137,7 +136,7 @@ def signing_answer(*, request: HttpRequest, user: User, answer: str, purpose: st
         "authenticator_data": response["authenticatorData"],
         "signature": response["signature"],
     }
-    return PasskeyAnswer(credential=credential, binding=state["binding"], record=record)
+    return PasskeyAnswer(binding=state["binding"], record=record)
 
 
 def assertion_check(record: dict[str, Any], binding: str, rp_id: str | None = None) -> str:

@@ -504,3 +504,24 @@ def rule(cast: Cast) -> NumberingRule:
         width=6,
         check_digit="none",
     )
+
+
+@pytest.fixture
+def signable(cast: Cast) -> dict[str, Any]:
+    """Batch OWN-B1 with its label print on file (captured during production) and a shipment
+    gate to open: what signing needs. Keys: batch, photo, gate."""
+    from approvals import services as approvals
+    from evidence import services as evidence_services
+    from tests.evidence.conftest import jpeg
+
+    batch = cast.batches["own"]
+    photo = evidence_services.evidence_upload(
+        batch=batch,
+        user=cast.users["supplier_a"],
+        kind="label_print",
+        uploaded_file=jpeg("label-B1.jpg", captured="2026:11:04 10:00:00"),
+    )
+    gate = approvals.gate_create(
+        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
+    )
+    return {"batch": batch, "photo": photo, "gate": gate}

@@ -26,7 +26,6 @@ from accounts.factors import NO_FACTOR, FactorAnswer
 from accounts.passkeys import SESSION_KEY, assertion_check, b64url
 from approvals import services as approvals
 from approvals.models import Approval, Gate, Signature
-from evidence import services as evidence_services
 from portal.errors import Conflict
 from portal.models import AuditEvent, User
 from tests.conftest import (
@@ -39,24 +38,13 @@ from tests.conftest import (
     signing_request,
     totp_code,
 )
-from tests.evidence.conftest import jpeg
 
 ORIGIN = "http://localhost:8000"
 
 
 @pytest.fixture
-def setup(cast: Cast) -> dict[str, Any]:
-    batch = cast.batches["own"]
-    photo = evidence_services.evidence_upload(
-        batch=batch,
-        user=cast.users["supplier_a"],
-        kind="label_print",
-        uploaded_file=jpeg("label.jpg", captured="2026:11:03 09:00:00"),
-    )
-    gate = approvals.gate_create(
-        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
-    )
-    return {"batch": batch, "photo": photo, "gate": gate}
+def setup(signable: dict[str, Any]) -> dict[str, Any]:
+    return signable
 
 
 def _form(setup: dict[str, Any], **extra: str) -> dict[str, Any]:

@@ -13,11 +13,9 @@ from django.urls import reverse
 
 from approvals import services as approvals
 from approvals.models import Approval, Signature
-from evidence import services as evidence_services
 from portal.models import AuditEvent, User
 from portal.passwords import PasswordsLocked
 from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request, totp_code
-from tests.evidence.conftest import jpeg
 
 
 def test_the_limit_is_five() -> None:
@@ -25,18 +23,8 @@ def test_the_limit_is_five() -> None:
 
 
 @pytest.fixture
-def setup(cast: Cast) -> dict[str, Any]:
-    batch = cast.batches["own"]
-    photo = evidence_services.evidence_upload(
-        batch=batch,
-        user=cast.users["supplier_a"],
-        kind="label_print",
-        uploaded_file=jpeg("label.jpg", captured="2026:11:03 09:00:00"),
-    )
-    gate = approvals.gate_create(
-        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
-    )
-    return {"photo": photo, "gate": gate}
+def setup(signable: dict[str, Any]) -> dict[str, Any]:
+    return signable
 
 
 def _form(setup: dict[str, Any], password: str, signer: User) -> dict[str, Any]:

@@ -77,21 +77,6 @@ def jobs_run(transactional_db: None, request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def batch_ready_to_sign(cast: Any) -> Any:
-    """Batch OWN-B1 with its label print on file (captured during production) and a shipment
-    gate to open: what a buyer's signing page needs."""
-    from approvals import services as approvals
-    from evidence import services as evidence_services
-    from tests.evidence.conftest import jpeg
-
-    batch = cast.batches["own"]
-    evidence_services.evidence_upload(
-        batch=batch,
-        user=cast.users["supplier_a"],
-        kind="label_print",
-        uploaded_file=jpeg("label-B1.jpg", captured="2026:11:04 10:00:00"),
-    )
-    approvals.gate_create(
-        user=cast.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
-    )
-    return batch
+def batch_ready_to_sign(signable: dict[str, Any]) -> Any:
+    """The batch of ``signable`` (tests/conftest.py): what a buyer's signing page needs."""
+    return signable["batch"]
