@@ -311,6 +311,8 @@ LOGGING = {
         # WeasyPrint narrates every step of every PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pikepdf announces its logging bridge at INFO when first imported.
+        "pikepdf": {"level": "WARNING"},
     },
 }
 

@@ -16,6 +16,9 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler
 from PIL import Image, UnidentifiedImageError
 
+from untrusted import Refused, pdf, xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a name's extension may be for each type told by the bytes.
 EXTENSIONS = {
     "image/jpeg": {".jpg", ".jpeg", ".jpe"},
@@ -24,7 +27,7 @@ EXTENSIONS = {
     "application/pdf": {".pdf"},
     "text/plain": {".txt", ".csv", ".log", ".tsv"},
     "text/csv": {".csv", ".txt"},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
+    XLSX: {".xlsx"},
 }
 # Pillow may open only these (never EPS or anything else it knows).
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -123,7 +126,41 @@ def upload_checked(
             raise ValidationError(
                 {field: f"{name}: {carried} after the end of the image; upload the image alone."}
             )
+    try:
+        if content_type == "application/pdf":
+            _check_pdf(uploaded)
+        elif content_type == XLSX:
+            _check_workbook(uploaded)
+    except Refused as refused:
+        raise ValidationError({field: f"{name}: {refused}."}) from None
     return name, content_type
+
+
+def _check_pdf(uploaded: Any) -> None:
+    """Opened under limits (untrusted.pdf): no password, no code, no files inside, bounded
+    pages and inflation; nothing hidden after its last end-of-file marker."""
+    uploaded.seek(0)
+    data = uploaded.read()
+    uploaded.seek(0)
+    end = data.rfind(b"%%EOF")
+    trailing = data[end + 5 :] if end >= 0 else b""
+    for signature, what in HIDDEN_FILES:
+        if signature != b"%%EOF" and signature in trailing:
+            raise Refused(f"{what} is hidden after the end of the PDF; upload the PDF alone")
+    pdf.check(data)
+
+
+def _check_workbook(uploaded: Any) -> None:
+    """The spreadsheet guard (untrusted.xlsx) and no macros: a workbook kept as evidence is a
+    record, never a program."""
+    xlsx.check(uploaded)
+    carrier = xlsx.macros(uploaded)
+    if carrier:
+        raise Refused(
+            f"the workbook carries macros or other code ({carrier}); save it as a plain .xlsx "
+            "workbook without macros"
+        )
+    uploaded.seek(0)
 
 
 # Signatures of files that may hide after an image's end (a polyglot): ZIP (and so XLSX, JAR,

@@ -47,6 +47,12 @@ def main() -> None:
 
     _passkey_signature_verifies()
 
+    # pikepdf (qpdf, native) opens the rendered PDF in a confined child, as evidence uploads do.
+    from untrusted import pdf as untrusted_pdf
+
+    pages = untrusted_pdf.check(pdf)
+    _require(pages == 1, f"the upload gate counts {pages} pages in a one-page PDF")
+
     symbol = zxingcpp.create_barcode("VLT000100001", zxingcpp.BarcodeFormat.DataMatrix)
     _require(symbol.text == "VLT000100001", f"zxing-cpp wrote {symbol.text!r}")
     print(f"image check: PDF of {len(pdf)} bytes, 1 page, fonts {len(document.fonts)}; ok")

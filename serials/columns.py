@@ -311,7 +311,11 @@ def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
 
 
 def _read_xlsx(path: str | os.PathLike[str], kind: str) -> ListColumns | None:
-    reader._check_archive(path)  # the engine's bounds on entries and inflated size
+    reader._check_archive(path)  # the engine's bounds on entries, inflated size and area
+    return reader.confined(_xlsx_columns, os.fspath(path), kind)
+
+
+def _xlsx_columns(path: str, kind: str) -> ListColumns | None:
     rows = reader._sheet_rows(path)
     for index, row in enumerate(rows):
         cells = [reader._cell_text(value)[0] for value in row]

@@ -10,7 +10,7 @@ from serials.models import ExceptionDecision, NumberingRule, SerialException, Se
 
 
 class SerialListUploadForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(label="Serial list (CSV or XLSX)")
+    file = forms.FileField(label="Serial list (CSV or XLSX)", allow_empty_file=True)
     kind = forms.ChoiceField(choices=SerialList.Kind.choices, initial=SerialList.Kind.PRODUCTION)
 
 
@@ -54,7 +54,9 @@ class AllocatedCodeListForm(BootstrapFormMixin, forms.Form):
     batch: forms.ModelChoiceField[Batch] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="The whole order", label="For"
     )
-    file = forms.FileField(label="Allocated codes (CSV or XLSX, one code per row)")
+    file = forms.FileField(
+        label="Allocated codes (CSV or XLSX, one code per row)", allow_empty_file=True
+    )
 
     def __init__(self, *args: object, order: PurchaseOrder, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

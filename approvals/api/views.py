@@ -356,7 +356,7 @@ class GateRelease(APIView):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
-    document = serializers.FileField(write_only=True)
+    document = serializers.FileField(write_only=True, allow_empty_file=True)
     paid_while_blocked = serializers.BooleanField(read_only=True)
 
     class Meta:

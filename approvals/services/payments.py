@@ -63,7 +63,7 @@ def payment_record(
         raise ValidationError({"currency": "Use a three-letter currency code such as EUR or USD."})
     if not payee.strip():
         raise ValidationError({"payee": "Name the company that received the money."})
-    if not document or not document.size:
+    if not document:
         raise ValidationError({"document": "Attach the document that proves the payment."})
     name, _ = upload_checked(
         document,

@@ -45,6 +45,9 @@ class FormatProblem(Exception):
         self.message = message
         self.line = line
 
+    def __reduce__(self) -> tuple[type[FormatProblem], tuple[str, int | None]]:
+        return FormatProblem, (self.message, self.line)  # whole across a confined child
+
 
 class LineNumbers:
     """Line numbers ``first, first + 1, ...`` without storing them (fixed-width files)."""

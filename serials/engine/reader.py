@@ -20,32 +20,25 @@ import csv
 import datetime as dt
 import os
 import re
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+
+from untrusted import Refused, xlsx
+from untrusted.confine import Confined, run_confined
 
 from .cells import FormatProblem, padded, segment_from_strings
 from .kernel import PAD
 from .rules import STORED_AS_NUMBER, NumberingRule
 
+T = TypeVar("T")
+
 HEADER_NAMES = frozenset({"serial", "serial_number", "serial no", "serial_no", "sn"})
 # Allocated code lists may also head their column "code".
 CODE_HEADER_NAMES = HEADER_NAMES | {"code", "codes"}
 
-# Bounds for XLSX archives, checked before the workbook is read: a reader allocates for the area
-# a sheet spans (its declared dimension, or its farthest cell), so one cell at XFD1048576 would
-# ask for 17 billion cells and abort the process; one long shared string used by many cells is
-# copied for each.
-XLSX_MAX_ENTRIES = 10_000
-XLSX_MAX_UNCOMPRESSED = 1 << 30  # 1 GiB in all
-XLSX_MAX_CELLS = 50_000_000  # rows × columns of the area a sheet spans
-XLSX_MAX_CELL_BYTES = 32 << 10  # the text of one cell (or shared string)
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})?([0-9]{1,7})?:?([A-Z]{1,3})([0-9]{1,7})"')
-_CELL_REF = re.compile(rb'<c r="([A-Z]{2,3})([0-9]{1,7})"')  # one letter: at most 27M cells
-_LONG_TEXT = re.compile(rb"<[^<]{%d}" % (XLSX_MAX_CELL_BYTES + 1))  # from a tag on
-_OVERLAP = 64  # bytes of a piece kept to find a tag cut in two by the piece's end
 # Spreadsheets keep 15 significant digits: a longer whole number may have lost some.
 SAFE_NUMBER_DIGITS = 15
 
@@ -215,93 +208,11 @@ def header_column(cells: list[str], names: frozenset[str] = HEADER_NAMES) -> int
 
 
 def _check_archive(path: str | os.PathLike[str]) -> None:
+    """The bounds of :mod:`untrusted.xlsx` (entries, inflated size, area, long texts)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            if len(entries) > XLSX_MAX_ENTRIES:
-                raise FormatProblem(f"unsupported file: a ZIP archive with {len(entries)} entries")
-            names = {info.filename for info in entries}
-            if "xl/workbook.xml" not in names:
-                raise FormatProblem("unsupported file: a ZIP archive that is not an XLSX workbook")
-            declared = sum(info.file_size for info in entries)
-            if declared > XLSX_MAX_UNCOMPRESSED:
-                raise FormatProblem(
-                    f"unsupported file: the workbook inflates to {declared} bytes "
-                    f"(limit {XLSX_MAX_UNCOMPRESSED})"
-                )
-            # Declared sizes can lie: inflate each entry in bounded pieces and count; the
-            # sheets and shared strings are scanned on the way for their area and long texts.
-            budget = XLSX_MAX_UNCOMPRESSED
-            for info in entries:
-                scanned = _scanned(info.filename)
-                span = _Span(info.filename)
-                with archive.open(info) as member:
-                    tail = b""
-                    while True:
-                        piece = member.read(1 << 20)
-                        if not piece:
-                            break
-                        budget -= len(piece)
-                        if budget < 0:
-                            raise FormatProblem("unsupported file: the workbook inflates too much")
-                        if scanned:
-                            span.scan(tail + piece, len(tail))
-                            tail = piece[-_OVERLAP:]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
-        raise FormatProblem(f"unreadable XLSX workbook ({exc})") from None
-    except RuntimeError as exc:  # encrypted entries
-        raise FormatProblem(f"unreadable XLSX workbook ({exc})") from None
-
-
-def _scanned(name: str) -> bool:
-    return name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-class _Span:
-    """The area one sheet spans (declared, and as its cells place it) and its longest run of
-    text, read piece by piece; FormatProblem as soon as a limit is broken."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.run = 0  # text bytes since the last "<", carried over pieces
-
-    def scan(self, data: bytes, carried: int) -> None:
-        first_tag = data.find(b"<", carried)
-        if self.run + (len(data) - carried if first_tag < 0 else first_tag - carried) > (
-            XLSX_MAX_CELL_BYTES
-        ) or _LONG_TEXT.search(data):
-            raise FormatProblem(
-                f"unsupported file: a cell in {self.name} holds more than "
-                f"{XLSX_MAX_CELL_BYTES} bytes of text"
-            )
-        last_tag = data.rfind(b"<")
-        self.run = self.run + len(data) - carried if last_tag < 0 else len(data) - last_tag - 1
-        if self.name == "xl/sharedStrings.xml":
-            return
-        dimension = _DIMENSION.search(data)
-        if dimension:
-            self._check(dimension.group(3), dimension.group(4), "declares")
-        columns = set(_CELL_REF.findall(data))
-        if columns:
-            widest = max((letters for letters, _ in columns), key=lambda c: (len(c), c))
-            lowest = max(int(row) for _, row in columns)
-            self._check(widest, str(lowest).encode(), "places a cell at")
-
-    def _check(self, letters: bytes, row: bytes, how: str) -> None:
-        area = _column_number(letters) * int(row or b"1")
-        if area > XLSX_MAX_CELLS:
-            cell = (letters + row).decode("ascii")
-            raise FormatProblem(
-                f"unsupported file: {self.name} {how} {cell}, an area of {area:,} cells "
-                f"(limit {XLSX_MAX_CELLS:,}); keep the serials in the first columns"
-            )
+        xlsx.check(path)
+    except Refused as exc:
+        raise FormatProblem(str(exc)) from None
 
 
 def _cell_text(value: object) -> tuple[str, bool]:
@@ -325,8 +236,21 @@ def _cell_text(value: object) -> tuple[str, bool]:
     return str(value), False
 
 
+def confined(func: Callable[..., T], *args: object) -> T:
+    """``func(*args)`` run in a child process under the limits of :mod:`untrusted.xlsx`: a
+    workbook that slips past the checks kills the child, never this process."""
+    try:
+        return run_confined(
+            func, *args, memory_bytes=xlsx.XLSX_READ_MAX_MEMORY, seconds=xlsx.XLSX_READ_MAX_SECONDS
+        )
+    except Confined as exc:
+        raise FormatProblem(
+            f"unsupported file: the workbook is too heavy to read ({exc})"
+        ) from None
+
+
 def _sheet_rows(path: str | os.PathLike[str]) -> Sequence[Sequence[object]]:
-    """Rows of the first sheet from A1 (row i is sheet row i + 1)."""
+    """Rows of the first sheet from A1 (row i is sheet row i + 1); run it under :func:`confined`."""
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - calamine is the normal reader
@@ -366,6 +290,10 @@ def read_xlsx_column(
 ) -> tuple[list[int], list[str], dict[int, int]]:
     """Line (sheet row) numbers, cell texts of the serial column and forced reasons."""
     _check_archive(path)
+    return confined(_xlsx_column, os.fspath(path), names)
+
+
+def _xlsx_column(path: str, names: frozenset[str]) -> tuple[list[int], list[str], dict[int, int]]:
     rows = _sheet_rows(path)
     col = 0
     first = None

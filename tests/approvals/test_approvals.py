@@ -19,6 +19,7 @@ from portal.errors import Conflict
 from portal.models import AuditEvent
 from serials import services as serial_services
 from tests.conftest import PASSWORD, TEST_FACTOR, Cast, signing_request, totp_code
+from tests.documents import pdf_document
 from tests.evidence.conftest import jpeg
 
 postgres_only = pytest.mark.skipif(
@@ -508,7 +509,7 @@ def _pay(cast: Cast, gate: Gate, **overrides: Any) -> Any:
         "currency": "usd",
         "payee": "Supplier A Co",
         "paid_on": datetime.date(2026, 11, 20),
-        "document": SimpleUploadedFile("swift.pdf", b"%PDF-1.4 transfer confirmation"),
+        "document": SimpleUploadedFile("swift.pdf", pdf_document("transfer confirmation")),
     }
     values.update(overrides)
     return approvals.payment_record(**values)
@@ -523,7 +524,7 @@ def test_money_that_moves_while_blocked_needs_a_reason(cast: Cast, setup: dict[s
     assert not _pay(cast, setup["gate"]).paid_while_blocked
     with pytest.raises(PermissionDenied):
         _pay(cast, setup["gate"], user=cast.users["buyer"])
-    with pytest.raises(ValidationError, match="Attach the document"):
+    with pytest.raises(ValidationError, match="empty.pdf is empty"):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         _pay(cast, setup["gate"], document=SimpleUploadedFile("empty.pdf", b""))

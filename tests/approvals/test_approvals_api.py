@@ -12,6 +12,7 @@ from django.urls import reverse
 from approvals import services as approvals
 from approvals.models import Approval, Gate, Payment
 from tests.conftest import PASSWORD, ROLES, VISIBLE, Cast, totp_code
+from tests.documents import pdf_document
 
 
 def _sign_payload(cast: Cast, **changes: object) -> dict:
@@ -200,7 +201,7 @@ def test_finance_records_a_payment_with_its_document(cast_with_lists: Cast) -> N
         "currency": "usd",
         "payee": "Quick Relabel Ltd",
         "paid_on": "2026-11-20",
-        "document": SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 rework"),
+        "document": SimpleUploadedFile("invoice.pdf", pdf_document("rework")),
     }
     response = cast.api("finance").post(url, payload, format="multipart")
     assert response.status_code == 201, response.json()
@@ -209,7 +210,7 @@ def test_finance_records_a_payment_with_its_document(cast_with_lists: Cast) -> N
     assert len(body["document_sha256"]) == 64
     listed = cast.api("finance").get(url).json()["results"]
     assert body["id"] in {p["id"] for p in listed}
-    payload["document"] = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 rework")
+    payload["document"] = SimpleUploadedFile("invoice.pdf", pdf_document("rework"))
     assert cast.api("buyer").post(url, payload, format="multipart").status_code == 403
     assert cast.api("supplier_a").post(url, payload, format="multipart").status_code == 404
     assert Payment.objects.filter(gate=gate, kind="rework_charge").count() == 1

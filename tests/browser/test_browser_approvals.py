@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.test_browser_walk import _sign_in
 from tests.conftest import PASSWORD, Cast, authenticator_app, totp_code
+from tests.documents import pdf_document
 from tests.evidence.conftest import jpeg
 
 pytestmark = pytest.mark.browser
@@ -86,7 +87,7 @@ def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
 
     # Money moves anyway: finance records it with the reason and the proving document.
     proof = tmp_path / "swift-confirmation.pdf"
-    proof.write_bytes(b"%PDF-1.4 transfer confirmation")
+    proof.write_bytes(pdf_document("transfer confirmation"))
     row.get_by_role("link", name="0 payments").click()
     page.get_by_label("Kind").select_option("balance")
     page.get_by_label("Amount").fill("12500")

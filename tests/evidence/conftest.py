@@ -7,6 +7,8 @@ from io import BytesIO
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
+from tests.documents import pdf_document
+
 
 def jpeg(
     name: str = "photo.jpg", captured: str | None = None, colour: str = "orange"
@@ -51,5 +53,5 @@ def png_bomb(name: str = "bomb.png") -> SimpleUploadedFile:
 
 
 def pdf(name: str = "record.pdf") -> SimpleUploadedFile:
-    body = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    body = pdf_document(name)
     return SimpleUploadedFile(name, body, "application/pdf")

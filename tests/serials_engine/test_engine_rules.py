@@ -22,7 +22,7 @@ from serials.engine import (
     validate_file,
     validate_serials,
 )
-from serials.engine import reader as reader_module
+from untrusted import xlsx
 
 
 def write(tmp_path, data: bytes | str, name: str = "serials.csv"):
@@ -120,7 +120,7 @@ def test_it_bounds_the_uncompressed_size_of_a_workbook(tmp_path, monkeypatch):
     workbook = openpyxl.Workbook()
     workbook.active["A1"] = "SN0001"
     workbook.save(path)
-    monkeypatch.setattr(reader_module, "XLSX_MAX_UNCOMPRESSED", 100)
+    monkeypatch.setattr(xlsx, "XLSX_MAX_UNCOMPRESSED", 100)
     with pytest.raises(SerialFileError, match="inflates"):
         validate_file(path, NumberingRule("SN", 4))
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from serials.engine import reader
 from serials.engine.api import read_serial_cells
 from serials.engine.errors import SerialFileError
+from untrusted import xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -142,5 +142,30 @@ def test_an_ordinary_workbook_reads_as_before(tmp_path: Path) -> None:
 
 
 def test_the_limits_are_the_module_s_documented_ones() -> None:
-    assert reader.XLSX_MAX_CELLS == 50_000_000
-    assert reader.XLSX_MAX_CELL_BYTES == 32 << 10
+    assert xlsx.XLSX_MAX_CELLS == 50_000_000
+    assert xlsx.XLSX_MAX_CELL_BYTES == 32 << 10
+
+
+def test_a_workbook_that_slips_past_the_checks_kills_only_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the area check lifted, calamine meets XFD1048576 and asks for 512 GiB: in the
+    confined child, which dies; this process gets the limit in words."""
+    monkeypatch.setattr(xlsx, "XLSX_MAX_CELLS", 1 << 62)
+    monkeypatch.setattr(xlsx, "XLSX_READ_MAX_MEMORY", 1 << 30)
+    path = workbook(tmp_path / "corner.xlsx", **BOMBS["one-cell-at-XFD1048576"][0])
+    with pytest.raises(SerialFileError) as refused:
+        read_serial_cells(path)
+    assert "the workbook is too heavy to read" in str(refused.value)
+    assert "needs more than 1,024 MiB of memory" in str(refused.value)
+    assert "corner.xlsx" in str(refused.value)
+
+
+def test_a_slow_workbook_meets_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "XLSX_MAX_CELLS", 1 << 62)
+    monkeypatch.setattr(xlsx, "XLSX_READ_MAX_SECONDS", 0.5)
+    path = workbook(tmp_path / "far.xlsx", **BOMBS["far-corner-CV1000000"][0])
+    with pytest.raises(SerialFileError, match="the workbook is too heavy to read"):
+        read_serial_cells(path)

@@ -1,0 +1,62 @@
+"""The child that parses an untrusted file breaks a limit, and the caller lives to say so."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from untrusted.confine import Confined, run_confined
+
+
+def _grab(gib: int) -> int:
+    return len(bytearray(gib << 30))
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def _fail() -> None:
+    raise ValueError("line 7: not a serial")
+
+
+def _die() -> None:
+    os.abort()
+
+
+def test_a_result_comes_back_whole() -> None:
+    rows = run_confined(
+        lambda n: [(f"SN{i:06d}", i) for i in range(n)], 50_000, memory_bytes=1 << 30, seconds=60
+    )
+    assert len(rows) == 50_000 and rows[-1] == ("SN049999", 49_999)
+
+
+def test_memory_beyond_the_budget_ends_the_child_not_the_caller() -> None:
+    with pytest.raises(Confined) as broken:
+        run_confined(_grab, 2, memory_bytes=256 << 20, seconds=60)
+    assert broken.value.limit == "memory"
+    assert "needs more than 256 MiB of memory" in str(broken.value)
+
+
+def test_a_reader_that_never_ends_is_stopped_at_its_deadline() -> None:
+    started = time.monotonic()
+    with pytest.raises(Confined) as broken:
+        run_confined(_spin, memory_bytes=1 << 30, seconds=1)
+    assert broken.value.limit == "time"
+    assert "longer than 1 s" in str(broken.value)
+    assert time.monotonic() - started < 30  # stopped, not waited for
+
+
+def test_the_reader_s_own_error_reaches_the_caller_as_itself() -> None:
+    with pytest.raises(ValueError, match="line 7: not a serial"):
+        run_confined(_fail, memory_bytes=1 << 30, seconds=60)
+
+
+def test_a_child_that_aborts_is_reported_and_reaped() -> None:
+    with pytest.raises(Confined):
+        run_confined(_die, memory_bytes=1 << 30, seconds=60)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind

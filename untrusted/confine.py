@@ -1,0 +1,129 @@
+"""Run a parser of untrusted bytes in a forked child under a memory and time limit.
+
+A hostile file can make a native reader ask for hundreds of GiB (the process aborts) or spin for
+minutes. Run in the caller's process, that takes the web or worker process with it; run here, the
+child dies instead and the caller gets :class:`Confined` naming the limit that was broken.
+
+The child is a plain ``fork``: it inherits the parent's modules (no start-up cost), raises its own
+address-space limit to "what it already has + the budget", calls the function, sends the pickled
+result through a pipe and leaves with ``os._exit`` (no atexit hooks, no database connection
+closed under the parent's feet). Pure standard library, no Django: the serial engine's command
+line uses it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import os
+import pickle
+import resource
+import select
+import signal
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_PAGE = 1 << 16
+
+
+class Confined(Exception):
+    """The child broke a limit (``limit`` is "memory" or "time") or died."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+def _address_space() -> int:
+    """Bytes of address space this process already maps (VmSize)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0  # pragma: no cover - Linux always has it
+
+
+def run_confined(func: Callable[..., T], *args: Any, memory_bytes: int, seconds: float) -> T:
+    """``func(*args)`` computed in a child allowed ``memory_bytes`` more address space and
+    ``seconds`` of wall time. An exception the function raises is raised again here (it must
+    pickle); a broken limit or a dead child raises :class:`Confined`."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 0
+        try:
+            os.close(read_end)
+            faulthandler.disable()  # a child that dies is reported by the parent, in words
+            limit = _address_space() + memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            cpu = int(seconds) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            try:
+                payload = pickle.dumps((True, func(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+            except MemoryError:
+                status = 3
+                payload = b""
+            except BaseException as exc:  # noqa: BLE001 - carried to the parent
+                try:
+                    payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:  # an exception that does not pickle
+                    payload = pickle.dumps((False, RuntimeError(traceback.format_exc(limit=3))))
+            view = memoryview(payload)
+            while view:
+                written = os.write(write_end, view[:_PAGE])
+                view = view[written:]
+        except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+            status = status or 2
+        finally:
+            os._exit(status)
+
+    os.close(write_end)
+    deadline = time.monotonic() + seconds
+    pieces: list[bytes] = []
+    finished = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Confined(f"reading it took longer than {seconds:g} s", "time")
+            ready, _, _ = select.select([read_end], [], [], left)
+            if not ready:
+                continue
+            piece = os.read(read_end, _PAGE)
+            if not piece:
+                finished = True
+                break
+            pieces.append(piece)
+    finally:
+        os.close(read_end)
+        if not finished:
+            _kill(pid)
+        status = _reaped(pid)
+    if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) == 3 or not pieces:
+        signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status)
+        if signalled == signal.SIGXCPU:
+            raise Confined(f"reading it took longer than {seconds:g} s", "time")
+        raise Confined(
+            f"reading it needs more than {memory_bytes / (1 << 20):,.0f} MiB of memory", "memory"
+        )
+    ok, value = pickle.loads(b"".join(pieces))  # noqa: S301 - our own child's bytes
+    if not ok:
+        raise value
+    return value
+
+
+def _reaped(pid: int) -> int:
+    """The child's wait status; 0 where another part of the process reaps children itself."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # SIGCHLD ignored, or a pool's own handler reaped it
+        return 0
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it may have ended meanwhile
+        os.kill(pid, signal.SIGKILL)
