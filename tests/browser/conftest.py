@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,28 @@ expect.set_options(timeout=HANG_GUARD_SECONDS * 1000)
 def _patient_pages(request: pytest.FixtureRequest) -> None:
     if "page" in request.fixturenames:
         request.getfixturevalue("page").set_default_timeout(HANG_GUARD_SECONDS * 1000)
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_violation(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every page a browser test opens runs under the portal's CSP: an inline script or style,
+    an eval or a foreign source that the policy blocks is something a user would miss (a dead
+    button, a bar that never moves), so it fails the test that met it."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield
+    assert not refused, "blocked by the Content-Security-Policy:\n" + "\n".join(refused)
 
 
 @pytest.fixture(scope="session")

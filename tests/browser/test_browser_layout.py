@@ -53,3 +53,31 @@ def test_nothing_is_cut_off_at_1366_px(
     assert sentence.evaluate("e => e.tagName") == "TEXTAREA"
     sentence.fill(SENTENCE)
     assert _fits(page, "#id_sentence")
+
+
+def test_the_browser_enforces_the_policy_on_a_portal_page(
+    transactional_db: None, live_server: Any, browser: Any
+) -> None:
+    """Not only a header: Chromium refuses a script and a style injected into the page (as a
+    stored cross-site script would be), while the portal's own scripts run (the progress bars
+    that static/js/portal.js widens). A context of its own: its refusals are the point here."""
+    context = browser.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    page.goto(f"{live_server.url}/login/")
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.head.appendChild(script);
+            const style = document.createElement("style");
+            style.textContent = "body { display: none }";
+            document.head.appendChild(style);
+        }"""
+    )
+    assert page.evaluate("() => window.injected === undefined")
+    assert page.locator("body").is_visible()
+    assert any("Content Security Policy" in text for text in refused), refused
+    assert page.evaluate("() => typeof htmx") == "object"  # the vendored scripts still load
+    context.close()
