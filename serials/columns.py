@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from serials.engine import reader
 from serials.engine.api import _file_error, _load  # the engine's file errors, not a copy
-from serials.engine.cells import FormatProblem
+from serials.engine.cells import FormatProblem, csv_problem
 
 CARTON_HEADERS = frozenset(
     {
@@ -306,7 +306,7 @@ def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
             consumed = rows.line_num
             collector.add(line, row)
     except csv.Error as exc:
-        raise FormatProblem(f"not valid CSV ({exc})", line=first.next_line + consumed) from None
+        raise FormatProblem(csv_problem(exc), line=first.next_line + consumed) from None
     return collector.out
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from untrusted import Refused, xlsx
 from untrusted.confine import Confined, run_confined
 
-from .cells import FormatProblem, padded, segment_from_strings
+from .cells import FormatProblem, csv_problem, padded, segment_from_strings
 from .kernel import PAD
 from .rules import STORED_AS_NUMBER, NumberingRule
 
@@ -192,7 +192,7 @@ def _first_row_in(text: str, a: int, complete: bool) -> tuple[str, FirstRow | No
             offset += nbytes
             before = consumed
     except csv.Error as exc:
-        raise FormatProblem(f"not valid CSV ({exc})", line=before + 1) from None
+        raise FormatProblem(csv_problem(exc), line=before + 1) from None
     return ("none" if complete else "more"), None
 
 

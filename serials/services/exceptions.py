@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
+from portal.bulk import bulk_insert
 from portal.models import Role, User
 from portal.roles import can_manage_orders, membership_of
 from serials import engine
@@ -26,25 +27,17 @@ from serials.models import (
 )
 from serials.reports import CodeListReport, SerialListReport
 from serials.selectors import _is_accepted, batch_serial_status, latest_production_list
-from serials.services.registry import _CodeReuse, _Reuse
+from serials.services.registry import REPORT_LIMIT, ReusedRun, _CodeReuse, _Reuse
 
 
 def _record_code_exceptions(
     serial_list: SerialList, report: CodeListReport, reuse: _CodeReuse
 ) -> None:
     K = SerialException.Kind
-    rows: list[SerialException] = []
+    rows: list[dict[str, Any]] = []
 
     def add(kind: str, summary: str, **fields: Any) -> None:
-        rows.append(
-            SerialException(
-                serial_list=serial_list,
-                batch=serial_list.batch,
-                kind=kind,
-                summary=summary,
-                **fields,
-            )
-        )
+        rows.append({"kind": kind, "summary": summary, **fields})
 
     for unknown in report.unknown:
         add(
@@ -82,25 +75,20 @@ def _record_code_exceptions(
             f"PO {group.order_label} ({state})",
             count=len(group.codes),
             detail={"first": sorted(group.codes)[:20], "state": state},
-            other_batch=group.batch,
+            other_batch_id=group.batch.pk,
         )
-    SerialException.objects.bulk_create(rows, batch_size=2000)
+    _write(serial_list, rows)
 
 
 def _record_exceptions(
     serial_list: SerialList, rule: engine.NumberingRule, report: SerialListReport, reuse: _Reuse
 ) -> None:
     """Every anomaly becomes an exception; long tails are grouped so nothing is dropped."""
-    batch = serial_list.batch
     K = SerialException.Kind
-    rows: list[SerialException] = []
+    rows: list[dict[str, Any]] = []
 
     def add(kind: str, summary: str, **fields: Any) -> None:
-        rows.append(
-            SerialException(
-                serial_list=serial_list, batch=batch, kind=kind, summary=summary, **fields
-            )
-        )
+        rows.append({"kind": kind, "summary": summary, **fields})
 
     for gap in report.missing_ranges:
         span = rule.format(gap.lo) + ("" if gap.lo == gap.hi else f" – {rule.format(gap.hi)}")
@@ -120,7 +108,7 @@ def _record_exceptions(
     if report.duplicate_count > len(report.duplicates):
         rest = report.duplicate_count - len(report.duplicates)
         add(K.DUPLICATE, f"{rest:,} more duplicated serials not listed", count=rest)
-    for run in reuse.runs:
+    for run in reuse.runs[:REPORT_LIMIT]:
         state = "accepted" if run.accepted else "pending"
         add(
             K.REUSED,
@@ -131,7 +119,33 @@ def _record_exceptions(
             hi=run.hi,
             count=run.size,
             detail={"order": run.order, "batch": run.batch, "state": state},
-            other_batch=run.other_batch,
+            other_batch_id=run.other_batch.pk,
+        )
+    # Past the limit, one exception per other batch and state holds the rest of its runs: a
+    # list that interleaves with another batch's serial by serial is 500,000 runs, not 500,000
+    # things to answer one by one. Nothing is dropped: the count is every serial.
+    beyond: dict[tuple[int, bool], list[ReusedRun]] = {}
+    for run in reuse.runs[REPORT_LIMIT:]:
+        beyond.setdefault((run.other_batch.pk, run.accepted), []).append(run)
+    for (other_batch_id, accepted), runs in beyond.items():
+        state = "accepted" if accepted else "pending"
+        head = runs[0]
+        size = sum(run.size for run in runs)
+        add(
+            K.REUSED,
+            f"{size:,} more serials in {len(runs):,} ranges from {rule.format(head.lo)} to "
+            f"{rule.format(runs[-1].hi)} also used by batch {head.batch} of PO {head.order} "
+            f"({state})",
+            lo=head.lo,
+            hi=runs[-1].hi,
+            count=size,
+            detail={
+                "order": head.order,
+                "batch": head.batch,
+                "state": state,
+                "ranges": len(runs),
+            },
+            other_batch_id=other_batch_id,
         )
     if report.malformed_count:
         first = [
@@ -156,7 +170,39 @@ def _record_exceptions(
             count=report.out_of_range_count,
             detail={"first": [row.to_json() for row in report.out_of_range[:20]]},
         )
-    SerialException.objects.bulk_create(rows, batch_size=2000)
+    _write(serial_list, rows)
+
+
+EXCEPTION_FIELDS = (
+    "serial_list_id",
+    "batch_id",
+    "kind",
+    "summary",
+    "lo",
+    "hi",
+    "serial",
+    "count",
+    "detail",
+    "other_batch_id",
+    "status",
+)
+
+
+def _write(serial_list: SerialList, rows: list[dict[str, Any]]) -> None:
+    """One COPY for a list's exceptions (portal.bulk), every field as the model's default
+    where a row does not say."""
+    defaults: dict[str, Any] = {"lo": None, "hi": None, "serial": "", "count": 1, "detail": {}}
+    fixed = {
+        "serial_list_id": serial_list.pk,
+        "batch_id": serial_list.batch_id,
+        "other_batch_id": None,
+        "status": SerialException.Status.OPEN.value,
+    }
+    bulk_insert(
+        SerialException,
+        EXCEPTION_FIELDS,
+        (tuple({**fixed, **defaults, **row}[field] for field in EXCEPTION_FIELDS) for row in rows),
+    )
 
 
 @transaction.atomic

@@ -5,16 +5,12 @@ scope."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from django.db import connection
 
 from orders.models import Batch
+from portal.bulk import bulk_insert
 from serials import columns, engine
 from serials.models import SerialCode, SerialList, SerialPlacement, SerialRun, registry_scope
 from serials.reports import ReusedSerial
@@ -104,18 +100,14 @@ def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> Non
     batch = serial_list.batch
     SerialRun.objects.filter(batch=batch, accepted=False).delete()
     scope = registry_scope(batch.order)
-    SerialRun.objects.bulk_create(
+    bulk_insert(
+        SerialRun,
+        ("scope", "lo", "hi", "batch_id", "serial_list_id", "accepted"),
         (
-            SerialRun(scope=scope, lo=a, hi=b, batch=batch, serial_list=serial_list)
+            (scope, a, b, batch.pk, serial_list.pk, False)
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
         ),
-        batch_size=5000,
     )
-
-
-# Rows per COPY statement: bounds the memory of the text buffer for a 10-million-row list.
-PLACEMENT_COPY_ROWS = 200_000
-PLACEMENT_ANALYZE_ROWS = 50_000
 
 
 def _record_placements(serial_list: SerialList, placements: columns.ListColumns | None) -> None:
@@ -130,75 +122,25 @@ def _record_placements(serial_list: SerialList, placements: columns.ListColumns 
     cartons = placements.cartons or [""] * n
     customers = placements.customers or [""] * n
     shipped = placements.shipped or [None] * n
-    rows = zip(placements.lines, placements.serials, cartons, customers, shipped, strict=True)
-    if connection.vendor == "postgresql":
-        _copy_placements(serial_list.pk, batch.pk, scope, rows)
-        return
-    SerialPlacement.objects.bulk_create(
+    bulk_insert(
+        SerialPlacement,
         (
-            SerialPlacement(
-                serial_list=serial_list,
-                batch=batch,
-                scope=scope,
-                serial=serial,
-                line=line,
-                carton=carton,
-                customer_reference=customer,
-                shipped_on=shipped_on,
-            )
-            for line, serial, carton, customer, shipped_on in rows
+            "serial_list_id",
+            "batch_id",
+            "scope",
+            "line",
+            "serial",
+            "carton",
+            "customer_reference",
+            "shipped_on",
         ),
-        batch_size=5000,
+        (
+            (serial_list.pk, batch.pk, scope, line, serial, carton, customer, shipped_on)
+            for line, serial, carton, customer, shipped_on in zip(
+                placements.lines, placements.serials, cartons, customers, shipped, strict=True
+            )
+        ),
     )
-
-
-def _copy_placements(
-    serial_list_id: int, batch_id: int, scope: str, rows: Iterable[tuple[Any, ...]]
-) -> None:
-    """PostgreSQL COPY: about ten times faster than INSERTs for a list of a million rows."""
-    table = SerialPlacement._meta.db_table
-    # CSV format: an unquoted empty field is NULL (no shipment date); FORCE_NOT_NULL keeps
-    # empty cartons and customers as empty text, as the model's blank=True fields expect.
-    sql = (
-        f"COPY {table} (serial_list_id, batch_id, scope, line, serial, carton, "
-        "customer_reference, shipped_on) FROM STDIN WITH (FORMAT csv, "
-        "FORCE_NOT_NULL (scope, serial, carton, customer_reference))"
-    )
-    prefix = (serial_list_id, batch_id, scope)
-    total = 0
-    with connection.cursor() as cursor:
-        raw_cursor = cursor.cursor  # psycopg2's own cursor: Django's wrapper has no COPY
-        pending = True
-        iterator = iter(rows)
-        while pending:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            written = 0
-            for line, serial, carton, customer, shipped_on in iterator:
-                writer.writerow(
-                    (
-                        *prefix,
-                        line,
-                        serial,
-                        carton,
-                        customer,
-                        shipped_on.isoformat() if shipped_on else None,
-                    )
-                )
-                written += 1
-                if written == PLACEMENT_COPY_ROWS:
-                    break
-            else:
-                pending = False
-            if written:
-                buffer.seek(0)
-                raw_cursor.copy_expert(sql, buffer)
-                total += written
-        if total >= PLACEMENT_ANALYZE_ROWS:
-            # Fresh statistics now, not whenever autovacuum comes by: with stale ones the
-            # planner reads a whole scope's placements for a lookup of a few serials. ANALYZE
-            # counts this transaction's own rows and blocks neither readers nor writers.
-            cursor.execute(f"ANALYZE {table}")
 
 
 def _speaks_for_batch(serial_list: SerialList) -> bool:
@@ -272,7 +214,8 @@ def _record_codes(serial_list: SerialList, codes: list[str]) -> None:
     batch = serial_list.batch
     SerialCode.objects.filter(batch=batch, accepted=False).delete()
     scope = registry_scope(batch.order)
-    SerialCode.objects.bulk_create(
-        (SerialCode(scope=scope, code=c, batch=batch, serial_list=serial_list) for c in codes),
-        batch_size=5000,
+    bulk_insert(
+        SerialCode,
+        ("scope", "code", "batch_id", "serial_list_id", "accepted"),
+        ((scope, code, batch.pk, serial_list.pk, False) for code in codes),
     )
