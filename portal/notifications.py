@@ -200,21 +200,27 @@ def notifications_send(
         for recipient in _audience(rule, event):
             if recipient.pk in already:
                 continue
-            send_mail(
-                subject,
-                _body(rule, event, recipient, bulk_count),
-                settings.DEFAULT_FROM_EMAIL,
-                [recipient.email],
-            )
+            # The row first, then the email, in one transaction: a parallel run of the same job
+            # (a message delivered twice) waits on the unique (event, recipient) row and then
+            # finds it taken, so it sends nothing; a failed send rolls the row back and the next
+            # run tries again. The audit event comes last, so the chain's lock is never held
+            # while a mail server answers. Only a worker killed between the send and the commit
+            # can send twice.
             try:
                 with transaction.atomic():
                     notification = Notification.objects.create(
                         event=event, recipient=recipient, email=recipient.email, subject=subject
                     )
+                    send_mail(
+                        subject,
+                        _body(rule, event, recipient, bulk_count),
+                        settings.DEFAULT_FROM_EMAIL,
+                        [recipient.email],
+                    )
                     if record is not None:
                         record(notification)
                     sent.append(notification)
             except IntegrityError:
-                pass  # a parallel run of the same job sent it too; at-least-once, recorded once
+                pass  # a parallel run of the same job took this one
             already.add(recipient.pk)
     return sent

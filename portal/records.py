@@ -69,15 +69,16 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
+# One encoder for every line: json.dumps with these options would build a new one per row,
+# a third of the cost of sealing a million placements. The bytes are the same.
+_CANONICAL = json.JSONEncoder(
+    default=_json_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+)
+
+
 def content_line(values: Iterable[object]) -> bytes:
     """One row (its id first, then the sealed fields in order) as canonical JSON."""
-    return json.dumps(
-        list(values),
-        default=_json_default,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    ).encode()
+    return _CANONICAL.encode(list(values)).encode()
 
 
 def content_sha256(values: Iterable[object]) -> str:

@@ -40,9 +40,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from serials.engine import reader
 from serials.engine.api import _file_error, _load  # the engine's file errors, not a copy
-from serials.engine.cells import FormatProblem, csv_problem
+from serials.engine.cells import (
+    COMMA,
+    CR,
+    NL,
+    QUOTE,
+    FormatProblem,
+    _column_bounds,
+    csv_problem,
+    strip_cells,
+)
 
 CARTON_HEADERS = frozenset(
     {
@@ -296,6 +307,9 @@ def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
     layout = _layout(first.cells, kind, first.line)
     if layout is None:
         return None
+    fast = _read_text_vectorised(text.raw, first.after, text.end, first.next_line, layout, kind)
+    if fast is not None:
+        return fast
     collector = _Collector(layout, kind)
     body = bytes(text.raw[first.after : text.end]).decode("utf-8")
     rows = csv.reader(io.StringIO(body, newline=""))
@@ -308,6 +322,154 @@ def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
     except csv.Error as exc:
         raise FormatProblem(csv_problem(exc), line=first.next_line + consumed) from None
     return collector.out
+
+
+def _read_text_vectorised(
+    raw: np.ndarray, a: int, b: int, first_line: int, layout: _Layout, kind: str
+) -> ListColumns | None:
+    """The rows after the header, read with array operations like the engine's serials, when
+    the text is plain: ASCII, LF line ends, no NUL, and quotes (if any) only around whole cells
+    that hold no comma, line end or quote. Then splitting at commas and line ends is exactly
+    what the csv module does. None, for the row-by-row reader, whenever the text is not plain
+    or a row breaks a rule (that reader names the line and what is wrong)."""
+    if a >= b:
+        return ListColumns(
+            cartons=[] if layout.carton is not None else None,
+            customers=[] if layout.customer is not None else None,
+            shipped=[] if layout.shipped is not None else None,
+        )
+    region = raw[a:b]
+    if int(region.max()) >= 0x80 or np.count_nonzero((region == 0) | (region == CR)):
+        return None
+    newlines = np.flatnonzero(region == NL)
+    newlines += a
+    commas = np.flatnonzero(region == COMMA)
+    commas += a
+    quotes = np.flatnonzero(region == QUOTE)
+    quotes += a
+    if len(quotes) and not _simply_quoted(raw, a, b, quotes, commas, newlines):
+        return None
+    starts = np.empty(len(newlines) + 1, dtype=np.int64)
+    starts[0] = a
+    starts[1:] = newlines + 1
+    ends = np.empty_like(starts)
+    ends[:-1] = newlines
+    ends[-1] = b
+    if starts[-1] >= b:
+        starts, ends = starts[:-1], ends[:-1]
+    lines = np.arange(first_line, first_line + len(starts), dtype=np.int64)
+
+    def cells(column: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if column is None:
+            return ends.copy(), ends.copy()
+        cell_starts, cell_ends = _column_bounds(
+            starts, ends, commas if len(commas) else None, column
+        )
+        if len(quotes):
+            quoted = (cell_ends - cell_starts >= 2) & (raw[cell_starts] == QUOTE)
+            cell_starts[quoted] += 1
+            cell_ends[quoted] -= 1
+        strip_cells(raw, cell_starts, cell_ends)
+        return cell_starts, cell_ends
+
+    s_start, s_end = cells(layout.serial)
+    s_len = s_end - s_start
+    keep = (s_len > 0) & (s_len <= SERIAL_MAX)
+    c_start, c_end = cells(layout.carton)
+    c_len = c_end - c_start
+    u_start, u_end = cells(layout.customer)
+    u_len = u_end - u_start
+    d_start, d_end = cells(layout.shipped)
+    d_len = d_end - d_start
+    if layout.carton is not None:
+        if kind == "production":
+            keep &= c_len > 0  # not packed yet: nothing to place
+        elif np.any(keep & (c_len == 0)):
+            return None  # "no carton for serial …": the row-by-row reader says where
+    if np.any(keep & ((c_len > CARTON_MAX) | (u_len > CUSTOMER_MAX))):
+        return None
+    if layout.customer is not None and np.any(keep & (u_len == 0)):
+        return None
+    rows = np.flatnonzero(keep)
+    data = bytes(raw[a:b])
+    upper = data.upper()  # ASCII only: serials are upper-cased, cartons and customers kept
+    out = ListColumns(
+        lines=lines[rows].tolist(), serials=_texts(upper, s_start[rows] - a, s_end[rows] - a)
+    )
+    if layout.carton is not None:
+        out.cartons = _texts(data, c_start[rows] - a, c_end[rows] - a)
+    if layout.customer is not None:
+        out.customers = _texts(data, u_start[rows] - a, u_end[rows] - a)
+    if layout.shipped is not None:
+        shipped = _iso_dates(data, d_start[rows] - a, d_len[rows], required=kind == "distribution")
+        if shipped is None:
+            return None
+        out.shipped = shipped
+    return out
+
+
+def _simply_quoted(
+    raw: np.ndarray, a: int, b: int, quotes: np.ndarray, commas: np.ndarray, newlines: np.ndarray
+) -> bool:
+    """Quotes come in pairs, each opening at a cell's start and closing at its end, with no
+    comma, line end or other quote between them."""
+    if len(quotes) % 2:
+        return False
+    opens, closes = quotes[0::2], quotes[1::2]
+    before = raw[opens - 1]
+    after = raw[closes + 1]
+    opening = (opens == a) | (before == COMMA) | (before == NL)
+    closing = (closes == b - 1) | (after == COMMA) | (after == NL)
+    if not (opening.all() and closing.all()):
+        return False
+    for marks in (commas, newlines):
+        if len(marks) and np.any(np.searchsorted(marks, opens) != np.searchsorted(marks, closes)):
+            return False
+    return True
+
+
+def _texts(data: bytes, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """ASCII cells as strings; cells of one width (serials, cartons usually are) are gathered
+    into a matrix and converted in one step."""
+    if len(starts) == 0:
+        return []
+    widths = ends - starts
+    width = int(widths[0])
+    if 0 < width <= 64 and np.all(widths == width):
+        matrix = np.frombuffer(data, dtype=np.uint8)[starts[:, None] + np.arange(width)]
+        return matrix.view(f"S{width}").ravel().astype(f"U{width}").tolist()
+    return [data[i:j].decode("ascii") for i, j in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+_DATE_SHAPE = np.frombuffer(b"dddd-dd-dd", dtype=np.uint8)
+
+
+def _iso_dates(
+    data: bytes, starts: np.ndarray, lengths: np.ndarray, *, required: bool
+) -> list[dt.date | None] | None:
+    """Cells of the form YYYY-MM-DD as dates (an empty one None when not required); None
+    for anything else, which the row-by-row reader explains."""
+    empty = lengths == 0
+    if (required and empty.any()) or np.any(~empty & (lengths != 10)):
+        return None
+    filled = np.flatnonzero(~empty)
+    if len(filled) == 0:
+        return [None] * len(lengths)
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    window = buffer[starts[filled][:, None] + np.arange(10)]
+    digits = (window >= 48) & (window <= 57)
+    shape_ok = np.where(ord("d") == _DATE_SHAPE, digits, window == ord("-"))
+    if not shape_ok.all():
+        return None
+    texts = window.view("S10").ravel()
+    try:
+        days = texts.astype("datetime64[D]")
+    except ValueError:
+        return None  # a day that does not exist (2026-02-30)
+    parsed: list[dt.date | None] = [None] * len(lengths)
+    for i, day in zip(filled.tolist(), days.tolist(), strict=True):
+        parsed[i] = day
+    return parsed
 
 
 def _read_xlsx(path: str | os.PathLike[str], kind: str) -> ListColumns | None:

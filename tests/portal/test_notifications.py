@@ -241,3 +241,45 @@ def test_a_newline_in_a_subject_does_not_break_the_email(cast: Cast) -> None:
     [sent] = _send_for("evidence_request.sent")
     assert "\n" not in sent.subject and "Carton photos Bcc" in sent.subject
     assert mail.outbox[0].to == ["supplier_a@example.com"]
+
+
+def test_a_notification_job_delivered_three_times_at_once_emails_each_person_once(
+    transactional_db: None, cast: Cast
+) -> None:
+    """Three workers run the same job at the same moment (a message delivered three times):
+    each waits on the (event, recipient) row the first one holds, then finds it taken. Found by
+    benchmarks/faults_bench.py: before, the email went out before the row, three times."""
+    import threading
+
+    from django.db import connection
+
+    from portal.audit import notification_recorded
+
+    evidence_services.evidence_upload(
+        batch=cast.batches["own"],
+        user=cast.users["supplier_a"],
+        kind="photo",
+        uploaded_file=jpeg("label.jpg"),
+    )
+    event = AuditEvent.objects.filter(action="evidence.uploaded").latest("id")
+    start = threading.Barrier(3)
+    problems: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait(timeout=HANG_GUARD_SECONDS)
+            notifications_send(event_id=event.pk, record=notification_recorded)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            problems.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=HANG_GUARD_SECONDS)
+    assert not problems, problems
+    assert [message.to for message in mail.outbox] == [["buyer@example.com"]]
+    assert Notification.objects.filter(event=event).count() == 1
+    assert AuditEvent.objects.filter(action="notification.sent").count() == 1
