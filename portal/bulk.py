@@ -63,7 +63,8 @@ def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
                 buffer = io.StringIO()
                 csv.writer(buffer, lineterminator="\n").writerows(chunk)
                 buffer.seek(0)
-                raw_cursor.copy_expert(sql, buffer)
+                with connection.wrap_database_errors:  # psycopg2's errors as Django's
+                    raw_cursor.copy_expert(sql, buffer)
                 total += len(chunk)
             if len(chunk) < COPY_ROWS:
                 break

@@ -90,3 +90,42 @@ def is_append_only(triggers: Sequence[pgtrigger.Trigger]) -> bool:
     return any(name.endswith(APPEND_ONLY) for name in names) and any(
         name.endswith(NO_TRUNCATE) for name in names
     )
+
+
+class ParentOnInsert(pgtrigger.Trigger):
+    """The check a foreign key makes, once per INSERT statement instead of once per row.
+
+    Registry rows and placements are written a million at a time (COPY); a foreign key checks
+    each row against its parent, and those checks were the largest part of writing a big list's
+    result. Such a key is declared ``db_constraint=False`` and this trigger runs after the
+    statement over the rows it inserted (``REFERENCING NEW TABLE``): every row must name an
+    existing parent through ``via``, with the same value in each column of ``same`` (a placement
+    names its list's own batch, which the foreign key on the batch never checked). Parents are
+    append-only with DELETE refused, and the columns never change after insert, so the check at
+    insert is the whole check. A violation raises ``foreign_key_violation`` (an IntegrityError).
+    """
+
+    when = pgtrigger.After
+    operation = pgtrigger.Insert
+    level = pgtrigger.Statement
+    referencing = pgtrigger.Referencing(new="new_rows")
+
+    def __init__(self, *, name: str, via: str, same: Sequence[str] = ()) -> None:
+        self.via = via
+        self.same = tuple(same)
+        super().__init__(name=name)
+
+    def get_func(self, model: object) -> str:
+        meta = model._meta  # type: ignore[attr-defined]
+        key = meta.get_field(self.via)
+        parent = key.related_model._meta
+        joined = [f"parent.{parent.pk.column} = new_row.{key.column}"] + [
+            f"parent.{parent.get_field(name).column} = new_row.{meta.get_field(name).column}"
+            for name in self.same
+        ]
+        return (
+            f"IF EXISTS (SELECT 1 FROM new_rows new_row LEFT JOIN {parent.db_table} parent ON "  # noqa: S608 - names from the models, never a value
+            f"{' AND '.join(joined)} WHERE parent.{parent.pk.column} IS NULL) THEN "
+            f"RAISE EXCEPTION 'a row of % names no {parent.verbose_name} it belongs to', "
+            "TG_TABLE_NAME USING ERRCODE = 'foreign_key_violation'; END IF; RETURN NULL;"
+        )
