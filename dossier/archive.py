@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
@@ -32,6 +33,13 @@ class Writer:
     archive: zipfile.ZipFile
     entries: list[Entry] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
+    # Called with each entry once it is written (a worker's progress and heartbeat).
+    on_entry: Callable[[Entry], None] | None = None
+
+    def _added(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        if self.on_entry is not None:
+            self.on_entry(entry)
 
     def _unique(self, path: str) -> str:
         stem, dot, ext = path.rpartition(".")
@@ -45,7 +53,7 @@ class Writer:
     def add_bytes(self, path: str, data: bytes, source: str) -> None:
         path = self._unique(path)
         self.archive.writestr(path, data)
-        self.entries.append(Entry(path, hashlib.sha256(data).hexdigest(), len(data), source))
+        self._added(Entry(path, hashlib.sha256(data).hexdigest(), len(data), source))
 
     def add_stored(
         self,
@@ -63,16 +71,14 @@ class Writer:
         try:
             stored = default_storage.open(storage_name, "rb")
         except (FileNotFoundError, OSError):
-            self.entries.append(
-                Entry(path, "", 0, f"{source} — MISSING from storage", recorded_sha256)
-            )
+            self._added(Entry(path, "", 0, f"{source} — MISSING from storage", recorded_sha256))
             return
         with stored, self.archive.open(info, "w", force_zip64=True) as target:
             while chunk := stored.read(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
                 target.write(chunk)
-        self.entries.append(Entry(path, digest.hexdigest(), size, source, recorded_sha256))
+        self._added(Entry(path, digest.hexdigest(), size, source, recorded_sha256))
 
 
 def safe_name(name: str) -> str:

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -249,10 +249,48 @@ def _add_inspections(writer: Writer, order: PurchaseOrder) -> None:
             )
 
 
-def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[Entry]:
-    """Write the order's dossier as a ZIP into ``target``; return what it holds."""
+# What the dossier holds besides the order's rows: the PDF, the timeline, the chain segment and
+# checkpoints list, the last verification, and manifest.json, README.txt and SHA256SUMS.
+_FIXED_ENTRIES = 8
+
+Progress = Callable[[int, int], None]
+
+
+def dossier_entries_expected(order: PurchaseOrder) -> int:
+    """About how many files the order's dossier holds (a progress bar's scale: the chain's
+    checkpoints and tokens are not counted, so the count written may pass it)."""
+    serial_lists = SerialList.objects.filter(batch__order=order)
+    plans = InspectionPlan.objects.filter(batch__order=order)
+    return (
+        _FIXED_ENTRIES
+        + serial_lists.count()
+        + 2 * serial_lists.filter(report__isnull=False).count()
+        + EvidenceItem.objects.filter(batch__order=order).count()
+        + EvidenceRequest.objects.filter(batch__order=order).count()
+        + 3 * plans.count()
+        + UnitResult.objects.filter(unit__plan__in=plans).exclude(photo="").count()
+        + Payment.objects.filter(gate__order=order).count()
+    )
+
+
+def dossier_write(
+    *, order: PurchaseOrder, target: IO[bytes], progress: Progress | None = None
+) -> list[Entry]:
+    """Write the order's dossier as a ZIP into ``target``; return what it holds.
+
+    ``progress(written, expected)`` is called after each file is written (and once at the end
+    with both equal): ``expected`` is ``dossier_entries_expected``, raised when passed."""
+    expected = dossier_entries_expected(order) if progress is not None else 0
+
+    def entry_written(_entry: Entry) -> None:
+        nonlocal expected
+        if progress is not None:
+            written = len(writer.entries)
+            expected = max(expected, written + 3)  # manifest, README and SHA256SUMS still to come
+            progress(written, expected)
+
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        writer = Writer(archive)
+        writer = Writer(archive, on_entry=entry_written)
         writer.add_bytes(
             "approval-record.pdf", approval_record_pdf(order), "approvals, gates and payments"
         )
@@ -342,6 +380,8 @@ def dossier_write(*, order: PurchaseOrder, target: IO[bytes]) -> list[Entry]:
             (hashlib.sha256(readme_bytes).hexdigest(), "README.txt"),
         ]
         archive.writestr("SHA256SUMS", "".join(f"{sha}  {path}\n" for sha, path in sums))
+    if progress is not None:
+        progress(expected, expected)
     return writer.entries
 
 

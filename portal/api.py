@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -23,6 +24,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, PasswordsLocked):
         # As a locked sign-in answers (portal.views.login_locked_out).
         return Response({"detail": str(exc)}, status=429)
+    if isinstance(exc, SuspiciousOperation):
+        # A body Django refuses to read (too many fields, too large): a 400 in JSON like any
+        # other, not Django's HTML error page.
+        return Response({"detail": str(exc)}, status=400)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = serializers.ValidationError(detail)

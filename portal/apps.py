@@ -6,10 +6,12 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal: organisations, people and audit log"
 
     def ready(self) -> None:
+        from portal.api_bodies import read_text_strictly
         from portal.integrity import records_register
         from portal.models import Notification
         from portal.records import Seal, columns
 
+        read_text_strictly()
         records_register(
             "portal",
             "notifications against their events",

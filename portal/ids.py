@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # Every model's id is a BigAutoField (settings.DEFAULT_AUTO_FIELD): PostgreSQL's bigint.
@@ -50,6 +51,7 @@ class IdFormField(forms.IntegerField):
         return number
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     # types-django-filter pins NumberFilter.field_class to DecimalField; django-filter takes any
     # form field class there, and NumberFilter's max-value validator suits an IntegerField too.

@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "serials.tasks.requeue_stuck_serial_lists",
         "schedule": 300.0,
     },
+    # Dossier builds queued too long or whose worker died (dossier.services).
+    "requeue-stuck-dossier-exports": {
+        "task": "dossier.tasks.requeue_stuck_dossier_exports",
+        "schedule": 300.0,
+    },
     # Seals the audit chain's head outside the database (portal.anchors).
     "integrity-checkpoint": {"task": "portal.tasks.integrity_checkpoint", "schedule": 600.0},
     # The whole verification (portal.integrity), nightly at 02:30 UTC; each run is logged.
@@ -350,6 +355,9 @@ SERIAL_LIST_LEASE_SECONDS = env.int("SERIAL_LIST_LEASE_SECONDS", default=120)
 # A list whose check was started this many times, each time by a worker that died before the end,
 # is failed with the reason instead of being sent again (a poison job).
 SERIAL_LIST_MAX_ATTEMPTS = env.int("SERIAL_LIST_MAX_ATTEMPTS", default=3)
+# Dossier builds (dossier.services): the same rules as serial lists' jobs.
+DOSSIER_EXPORT_LEASE_SECONDS = env.int("DOSSIER_EXPORT_LEASE_SECONDS", default=300)
+DOSSIER_EXPORT_MAX_ATTEMPTS = env.int("DOSSIER_EXPORT_MAX_ATTEMPTS", default=3)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

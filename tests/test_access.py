@@ -30,6 +30,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "order-edit": ("order", MANAGERS, 403),
     "order-timeline": ("order", BUYER_SIDE, 404),  # internal to the buyer: suppliers get 404
     "order-dossier": ("order", BUYER_SIDE, 404),
+    "order-dossier-progress": ("order", BUYER_SIDE, 404),
     "batch-create": ("order", MANAGERS, 403),
     "batch-detail": ("batch", set(ROLES), 403),
     "batch-edit": ("batch", BATCH_EDITORS, 403),
@@ -76,6 +77,8 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "gate-release-passkey": ("gate", {"finance", "admin"}),
     "inspection-blocked-step": ("inspection", INSPECTION_RECORDERS),
     "inspection-carton-scans": ("inspection", INSPECTION_RECORDERS),
+    # Builds the dossier (a worker): internal to the buyer, so everyone else gets 404.
+    "order-dossier-export": ("order", BUYER_SIDE),
 }
 # Actions whose page shows its form again, with what is missing, when posted empty.
 ACTION_FORMS = {
@@ -85,6 +88,7 @@ ACTION_FORMS = {
     "gate-release-passkey": 400,
 }
 HIDDEN_ACTIONS = {
+    "order-dossier-export": set(ROLES) - BUYER_SIDE,
     "inspection-blocked-step": SUPPLIERS,
     "inspection-carton-scans": SUPPLIERS,
     "api-batch-inspections": SUPPLIERS,
@@ -170,6 +174,9 @@ PLAIN_URLS = {
     "serial-lookup-bulk",
     "api-serial-lookup",
     "api-serial-lookup-bulk",
+    # A built dossier's download (an order's id and an export's): per role, own and foreign, in
+    # tests/dossier/test_dossier_export.py.
+    "order-dossier-download",
 }
 
 

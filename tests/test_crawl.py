@@ -60,6 +60,7 @@ MIN_PAGES = {
     "service": 140,
     "admin": 500,
 }
+DOSSIER_ROLES = {"buyer", "finance", "service", "admin"}
 SKIPPED_PATHS = {"/logout/", "/admin/logout/"}
 # A route's first segment (after "api/") names the object its <pk> is.
 ROUTE_MODELS = {
@@ -333,8 +334,20 @@ def demo(
         transaction.atomic(),
     ):
         call_command("seed_demo", stdout=StringIO())
+        _dossier_built()
         yield
         transaction.set_rollback(True)
+
+
+def _dossier_built() -> None:
+    """A finished dossier export of the demo order, so the crawl follows its download too."""
+    from dossier import services
+
+    order = PurchaseOrder.objects.get(number="2026-0141")
+    export, _ = services.dossier_export_request(
+        order=order, user=User.objects.get(username="buyer")
+    )
+    services.dossier_export_build(export_id=export.pk)
 
 
 @pytest.fixture(autouse=True)
@@ -358,4 +371,7 @@ def test_it_crawls_the_demo_as_each_role(
     assert result.pages >= MIN_PAGES[role]
     # Pages only some roles are shown, reached by following what the portal shows them.
     assert ("/integrity/" in result.paths) == (role == "admin")
+    # The dossier's page and a built dossier's download: the buyer's staff only.
+    dossier_downloads = [p for p in result.paths if "/dossier/exports/" in p]
+    assert bool(dossier_downloads) == (role in DOSSIER_ROLES)
     assert result.pages < MAX_PAGES_PER_ROLE, "the bounds no longer stop the crawl"

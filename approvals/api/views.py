@@ -11,7 +11,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -23,6 +28,9 @@ from approvals import services as approvals
 from approvals.models import Approval, ApprovalPin, Gate, Payment
 from orders.models import Batch
 from orders.selectors import orders_visible_to
+from portal.api_query import refuse_empty
+from portal.api_schema import CONFLICT
+from portal.ids import MAX_ID, parse_id
 from portal.models import User
 from portal.roles import (
     can_manage_orders,
@@ -149,14 +157,27 @@ def _order_and_batch(request: Request, data: dict[str, Any]) -> tuple[Any, Batch
     return order, batch
 
 
+BY_ORDER_AND_BATCH = [
+    OpenApiParameter(
+        name, {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description=description
+    )
+    for name, description in (
+        ("order", "Only those on this order (an id)."),
+        ("batch", "Only those on this batch (an id)."),
+    )
+]
+
+
 def _by_order_and_batch(rows: QuerySet, request: Request) -> QuerySet:
-    """?order= and ?batch= filters; an id that cannot be one matches nothing."""
+    """?order= and ?batch= filters; a value that is not an id is a 400 naming it."""
+    refuse_empty(request, ["order", "batch"])
     for name in ("order", "batch"):
-        value = request.query_params.get(name, "")
-        if value.isascii() and value.isdigit() and len(value) < 19:
-            rows = rows.filter(**{f"{name}_id": int(value)})
-        elif value:
-            return rows.none()
+        if name not in request.query_params:
+            continue
+        number = parse_id(request.query_params[name])
+        if number is None:
+            raise serializers.ValidationError({name: ["Enter an id: a whole number from 1."]})
+        rows = rows.filter(**{f"{name}_id": number})
     return rows
 
 
@@ -181,10 +202,15 @@ class ApprovalList(generics.ListAPIView):
         )
         return _by_order_and_batch(approvals_qs, self.request)
 
+    @extend_schema(parameters=BY_ORDER_AND_BATCH)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
     @extend_schema(
         request=ApprovalSignSerializer,
         responses={
             201: ApprovalSerializer,
+            409: CONFLICT,
             429: OpenApiResponse(
                 description="Too many wrong passwords in a row (signing in or signing): paused."
             ),
@@ -287,10 +313,25 @@ class GateList(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Gate]:
         return _by_order_and_batch(gates_visible_to(self.request.user), self.request)
 
+    @extend_schema(
+        parameters=[
+            *BY_ORDER_AND_BATCH,
+            OpenApiParameter(
+                "state", enum=Gate.State.values, description="Only gates in this state."
+            ),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """States are computed together (a fixed number of queries), for the page shown."""
-        gates = list(self.get_queryset())
-        wanted = request.query_params.get("state", "")
+        refuse_empty(request, ["state"])
+        wanted = request.query_params.get("state")
+        if wanted is not None and wanted not in Gate.State.values:
+            known = ", ".join(Gate.State.values)
+            raise serializers.ValidationError({"state": [f"“{wanted}” is not a state ({known})."]})
+        gates = list(self.filter_queryset(self.get_queryset()))
         if wanted:
             states = approvals.gate_states(gates)
             gates = [gate for gate in gates if states[gate.pk].state == wanted]
@@ -338,7 +379,7 @@ class GateRelease(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=GateReleaseSerializer, responses={200: GateSerializer})
+    @extend_schema(request=GateReleaseSerializer, responses={200: GateSerializer, 409: CONFLICT})
     def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         gate = get_object_or_404(gates_visible_to(request.user), pk=pk)
         if not can_move_money(request.user):
@@ -409,6 +450,7 @@ class GatePayments(generics.ListAPIView):
             return Payment.objects.none()
         return self.get_gate().payments.order_by("id")
 
+    @extend_schema(request=PaymentSerializer, responses={201: PaymentSerializer})
     def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
         gate = self.get_gate()
         if not can_move_money(request.user):

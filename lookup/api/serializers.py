@@ -49,7 +49,8 @@ class LookupResultSerializer(serializers.Serializer):
 
 class LookupBulkRequestSerializer(serializers.Serializer):
     serials = serializers.ListField(
-        child=serializers.CharField(max_length=TEXT_MAX, trim_whitespace=False),
+        # A blank entry is looked up too (an unreadable label): answers line up with the list.
+        child=serializers.CharField(max_length=TEXT_MAX, trim_whitespace=False, allow_blank=True),
         min_length=1,
         max_length=BULK_LIMIT,
         help_text=f"Up to {BULK_LIMIT:,} serials, GS1 element strings or Digital Link URLs.",

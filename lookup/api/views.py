@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -20,6 +21,7 @@ from lookup.api.serializers import LookupBulkRequestSerializer, LookupResultSeri
 from lookup.inputs import TEXT_MAX, lookup_texts_check
 from lookup.results import BULK_CSV_HEADER, bulk_csv_rows
 from lookup.selectors import membership_prefetch, serial_lookup, serials_lookup_bulk
+from portal.api_query import refuse_empty
 from portal.exports import csv_response
 from portal.roles import is_buyer_side
 
@@ -98,6 +100,7 @@ class SerialLookupBulk(APIView):
     (``?format=csv`` or ``Accept: text/csv``) with one row per serial."""
 
     permission_classes = [IsAuthenticated, IsBuyerSide]
+    parser_classes = [JSONParser]  # a list of serials: a form would send only its last one
     renderer_classes = [JSONRenderer, CSVRenderer]
 
     @extend_schema(
@@ -108,6 +111,7 @@ class SerialLookupBulk(APIView):
         },
     )
     def post(self, request: Request) -> Response | HttpResponse:
+        refuse_empty(request, ["format"])  # ?format= alone would quietly answer JSON
         serials_given = request.data.get("serials") if isinstance(request.data, dict) else None
         if serials_given is None:
             raise serializers.ValidationError({"serials": ['Send {"serials": [...]}.']})

@@ -131,26 +131,21 @@ def test_it_names_unknown_and_ambiguous_orders(cast: Cast, tmp_path: Path) -> No
     assert manifest["buyer"] == "Buyer Co"
 
 
-def test_the_buyer_downloads_it_and_the_download_is_logged(cast_with_lists: Cast) -> None:
+def test_the_order_page_links_the_buyer_s_staff_to_the_dossier(cast_with_lists: Cast) -> None:
+    """Built by a worker and downloaded from its own page: tests/dossier/test_dossier_export.py."""
     order = cast_with_lists.orders["own"]
-    response = cast_with_lists.client("finance").get(reverse("order-dossier", args=[order.pk]))
-    assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="dossier-PO-OWN.zip"'
-    body = b"".join(response.streaming_content)
-    archive = zipfile.ZipFile(io.BytesIO(body))
-    manifest = json.loads(archive.read("manifest.json"))
-    assert {e["what"].split(" ")[0] for e in manifest["files"]} >= {"approvals,", "Photo"}
-    event = AuditEvent.objects.filter(action="order.dossier_downloaded").get()
-    assert event.actor == cast_with_lists.users["finance"] and event.order == order
-    # The ZIP's hash is in the chain: what its own SHA256SUMS cannot vouch for.
-    assert event.payload["sha256"] == hashlib.sha256(body).hexdigest()
+    url = reverse("order-dossier", args=[order.pk])
+    for role, shown in (("finance", True), ("buyer", True), ("supplier_a", False)):
+        page = cast_with_lists.client(role).get(reverse("order-detail", args=[order.pk]))
+        assert (url in page.content.decode()) == shown, role
 
 
-def test_the_supplier_cannot_download_it(cast_with_lists: Cast) -> None:
+def test_the_supplier_cannot_reach_it(cast_with_lists: Cast) -> None:
     order = cast_with_lists.orders["own"]
-    response = cast_with_lists.client("supplier_a").get(reverse("order-dossier", args=[order.pk]))
-    assert response.status_code == 404
-    assert not AuditEvent.objects.filter(action="order.dossier_downloaded").exists()
+    client = cast_with_lists.client("supplier_a")
+    assert client.get(reverse("order-dossier", args=[order.pk])).status_code == 404
+    assert client.post(reverse("order-dossier-export", args=[order.pk])).status_code == 404
+    assert not AuditEvent.objects.filter(action__startswith="order.dossier_").exists()
 
 
 def test_making_a_pdf_leaves_pillow_strict_about_truncated_images() -> None:
