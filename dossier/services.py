@@ -26,15 +26,14 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from dossier.build import dossier_filename, dossier_write
 from dossier.models import DossierExport
 from orders.models import PurchaseOrder
 from portal.audit import audit_log
-from portal.jobs import task_send, task_send_on_commit
+from portal.jobs import job_claim, task_send, task_send_on_commit
 from portal.models import User
 
 logger = logging.getLogger(__name__)
@@ -89,27 +88,8 @@ def dossier_export_request(*, order: PurchaseOrder, user: User) -> tuple[Dossier
 
 
 def _claim(export_id: int) -> uuid.UUID | None:
-    """Take the job if it is queued, or running with a heartbeat older than the lease (its
-    worker died). Returns the claim token, or None if someone else has it or it is finished."""
-    token = uuid.uuid4()
-    now = timezone.now()
-    stale = now - timedelta(seconds=lease_seconds())
-    claimed = (
-        DossierExport.objects.filter(pk=export_id)
-        .filter(
-            Q(status=DossierExport.Status.QUEUED)
-            | Q(status=DossierExport.Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .update(
-            status=DossierExport.Status.RUNNING,
-            claim_token=token,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            started_at=Coalesce("started_at", now),
-            progress=0,
-        )
-    )
-    return token if claimed else None
+    """The serial lists' claim (portal.jobs.job_claim), with the dossier's lease."""
+    return job_claim(DossierExport, export_id, lease_seconds=lease_seconds())
 
 
 class ClaimLost(Exception):

@@ -10,7 +10,14 @@ process, which ``send_task`` would not.
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+from typing import Any
+
 from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from portal.celery import app
 
@@ -28,3 +35,28 @@ def task_send_on_commit(name: str, *args: int) -> None:
     """Send the registered task ``name`` once the current transaction commits, so the worker
     never reads a row that is not there yet, or one that was rolled back."""
     transaction.on_commit(lambda: task_send(name, *args))
+
+
+def job_claim(model: type[Any], pk: int, *, lease_seconds: int) -> uuid.UUID | None:
+    """Take a worker's job row (a serial list, a dossier build) if it is queued, or running
+    with a heartbeat older than the lease (its worker died), in one conditional UPDATE: of two
+    workers given the same job, one wins. Returns the claim token that the result must still
+    hold, or None if someone else has the job or it is finished. The model has ``status``
+    (``queued``/``running``), ``claim_token``, ``heartbeat_at``, ``attempts``, ``started_at``
+    and ``progress``."""
+    token = uuid.uuid4()
+    now = timezone.now()
+    stale = now - timedelta(seconds=lease_seconds)
+    claimed = (
+        model._default_manager.filter(pk=pk)
+        .filter(Q(status="queued") | Q(status="running", heartbeat_at__lt=stale))
+        .update(
+            status="running",
+            claim_token=token,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce("started_at", now),
+            progress=0,
+        )
+    )
+    return token if claimed else None

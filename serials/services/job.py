@@ -14,13 +14,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.services import batch_lock
 from portal.audit import audit_log
-from portal.jobs import task_send
+from portal.jobs import job_claim, task_send
 from serials import columns, engine
 from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import SerialList
@@ -39,26 +38,8 @@ from serials.services.registry import (
 
 def _claim(serial_list_id: int) -> uuid.UUID | None:
     """Take the job if it is queued, or running with a heartbeat older than the lease (its
-    worker died). Returns the claim token, or None if someone else has it or it is finished."""
-    token = uuid.uuid4()
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.SERIAL_LIST_LEASE_SECONDS)
-    claimed = (
-        SerialList.objects.filter(pk=serial_list_id)
-        .filter(
-            Q(status=SerialList.Status.QUEUED)
-            | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .update(
-            status=SerialList.Status.RUNNING,
-            claim_token=token,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            started_at=Coalesce("started_at", now),
-            progress=0,
-        )
-    )
-    return token if claimed else None
+    worker died): portal.jobs.job_claim."""
+    return job_claim(SerialList, serial_list_id, lease_seconds=settings.SERIAL_LIST_LEASE_SECONDS)
 
 
 @dataclass

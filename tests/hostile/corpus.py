@@ -527,7 +527,7 @@ PACKAGE = "http://schemas.openxmlformats.org/package/2006"
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
-def _workbook_parts(
+def workbook_parts(
     rows: str, *, shared: str = "", dimension: str = "", main_type: str = ".sheet.main+xml"
 ) -> dict[str, bytes]:
     xml = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -575,21 +575,21 @@ def _rows(count: int) -> str:
 
 def _workbook(rows: str = "", **extra: object) -> Callable[[], bytes]:
     def make() -> bytes:
-        parts = _workbook_parts(rows or _rows(3), **extra)  # type: ignore[arg-type]
+        parts = workbook_parts(rows or _rows(3), **extra)  # type: ignore[arg-type]
         return _zip(parts)
 
     return make
 
 
 def _workbook_with(added: dict[str, bytes], **extra: object) -> Callable[[], bytes]:
-    return lambda: _zip({**_workbook_parts(_rows(3), **extra), **added})  # type: ignore[arg-type]
+    return lambda: _zip({**workbook_parts(_rows(3), **extra), **added})  # type: ignore[arg-type]
 
 
 def _zip_bomb_workbook() -> bytes:
     """A sheet that inflates past the 1 GiB budget, its declared size a lie of 1 KB."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in _workbook_parts(_rows(3)).items():
+        for name, data in workbook_parts(_rows(3)).items():
             archive.writestr(name, data)
         info = zipfile.ZipInfo("xl/worksheets/sheet2.xml")
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -603,13 +603,13 @@ def _zip_bomb_workbook() -> bytes:
 
 def _many_entries() -> bytes:
     return _zip(
-        {**_workbook_parts(_rows(3)), **{f"xl/media/e{i}.xml": b"" for i in range(10_001)}},
+        {**workbook_parts(_rows(3)), **{f"xl/media/e{i}.xml": b"" for i in range(10_001)}},
         zipfile.ZIP_STORED,
     )
 
 
 def _encrypted_entry_zip() -> bytes:
-    data = bytearray(_zip(_workbook_parts(_rows(3)), zipfile.ZIP_STORED))
+    data = bytearray(_zip(workbook_parts(_rows(3)), zipfile.ZIP_STORED))
     # Set the "encrypted" flag on every local and central header.
     for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
         start = 0

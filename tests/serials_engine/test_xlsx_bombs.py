@@ -14,52 +14,18 @@ import pytest
 
 from serials.engine.api import read_serial_cells
 from serials.engine.errors import SerialFileError
+from tests.hostile.corpus import workbook_parts
 from untrusted import xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PACKAGE = "http://schemas.openxmlformats.org/package/2006"
-SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
 def workbook(path: Path, rows: str, *, shared: str = "", dimension: str = "") -> Path:
-    """A minimal XLSX: one sheet whose <sheetData> is ``rows``, with shared strings."""
-    parts = {
-        "[Content_Types].xml": (
-            f'<Types xmlns="{PACKAGE}/content-types">'
-            '<Default Extension="rels" ContentType="application/'
-            'vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_TYPE}.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            f'ContentType="{SHEET_TYPE}.worksheet+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" '
-            f'ContentType="{SHEET_TYPE}.sharedStrings+xml"/></Types>'
-        ),
-        "_rels/.rels": (
-            f'<Relationships xmlns="{PACKAGE}/relationships"><Relationship Id="rId1" '
-            f'Type="{RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIPS}"><sheets>'
-            '<sheet name="Serials" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{PACKAGE}/relationships">'
-            f'<Relationship Id="rId1" Type="{RELATIONSHIPS}/worksheet" '
-            'Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{RELATIONSHIPS}/sharedStrings" '
-            'Target="sharedStrings.xml"/></Relationships>'
-        ),
-        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{shared}</sst>',
-        "xl/worksheets/sheet1.xml": (
-            f'<worksheet xmlns="{MAIN}">{dimension}<sheetData>{rows}</sheetData></worksheet>'
-        ),
-    }
+    """A minimal XLSX: one sheet whose <sheetData> is ``rows``, with shared strings (the
+    hostile corpus's builder)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + text)
+        for name, data in workbook_parts(rows, shared=shared, dimension=dimension).items():
+            archive.writestr(name, data)
     return path
 
 
