@@ -324,18 +324,25 @@ class LookupQuery:
         ]
         params: list[Any] = []
         if scope.engine_rule is not None and first:
-            # On PostgreSQL the runs are found through their counters as a range (a GiST index,
-            # serials migration 0004): the btree can bound only ``lo``, and a scope of 100
-            # million serials has tens of thousands of runs below any one of them.
-            overlaps = (
-                "int8range(lo, hi, '[]') && int8range(%s, %s, '[]')"
+            # Accepted runs (nearly all of a big registry) are found through their counters as
+            # a range, on PostgreSQL by the GiST index of the constraint that keeps them from
+            # overlapping (serials 0001): the btree on (scope, lo, hi) bounds only ``lo``, and
+            # a scope of 100 million serials has tens of thousands of runs below any one.
+            # Pending runs (lists not yet accepted) are few; the btree finds them.
+            accepted = (
+                "accepted AND int8range(lo, hi, '[]') && int8range(%s, %s, '[]')"
                 if connection.vendor == "postgresql"
-                else "hi >= %s AND lo <= %s"
+                else "accepted AND hi >= %s AND lo <= %s"
             )
             parts.append(
-                f"""SELECT 'r', serial_list_id, lo, hi, CASE WHEN accepted THEN 1 ELSE 0 END,
-                          NULL, NULL, NULL, NULL, NULL
-                   FROM serials_serialrun WHERE scope = %s AND {overlaps}"""  # noqa: S608
+                f"""SELECT 'r', serial_list_id, lo, hi, 1, NULL, NULL, NULL, NULL, NULL
+                   FROM serials_serialrun WHERE scope = %s AND {accepted}"""  # noqa: S608
+            )
+            params += [scope.key, int(min(scope.counters)), int(max(scope.counters))]
+            parts.append(
+                """SELECT 'r', serial_list_id, lo, hi, 0, NULL, NULL, NULL, NULL, NULL
+                   FROM serials_serialrun
+                   WHERE scope = %s AND NOT accepted AND hi >= %s AND lo <= %s"""
             )
             params += [scope.key, int(min(scope.counters)), int(max(scope.counters))]
         if scope.engine_rule is None:

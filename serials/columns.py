@@ -52,6 +52,7 @@ from serials.engine.cells import (
     FormatProblem,
     _column_bounds,
     csv_problem,
+    simply_quoted,
     strip_cells,
 )
 
@@ -347,7 +348,7 @@ def _read_text_vectorised(
     commas += a
     quotes = np.flatnonzero(region == QUOTE)
     quotes += a
-    if len(quotes) and not _simply_quoted(raw, a, b, quotes, commas, newlines):
+    if len(quotes) and not simply_quoted(raw, a, b, quotes):
         return None
     starts = np.empty(len(newlines) + 1, dtype=np.int64)
     starts[0] = a
@@ -406,26 +407,6 @@ def _read_text_vectorised(
             return None
         out.shipped = shipped
     return out
-
-
-def _simply_quoted(
-    raw: np.ndarray, a: int, b: int, quotes: np.ndarray, commas: np.ndarray, newlines: np.ndarray
-) -> bool:
-    """Quotes come in pairs, each opening at a cell's start and closing at its end, with no
-    comma, line end or other quote between them."""
-    if len(quotes) % 2:
-        return False
-    opens, closes = quotes[0::2], quotes[1::2]
-    before = raw[opens - 1]
-    after = raw[closes + 1]
-    opening = (opens == a) | (before == COMMA) | (before == NL)
-    closing = (closes == b - 1) | (after == COMMA) | (after == NL)
-    if not (opening.all() and closing.all()):
-        return False
-    for marks in (commas, newlines):
-        if len(marks) and np.any(np.searchsorted(marks, opens) != np.searchsorted(marks, closes)):
-            return False
-    return True
 
 
 def _texts(data: bytes, starts: np.ndarray, ends: np.ndarray) -> list[str]:

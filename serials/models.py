@@ -312,7 +312,14 @@ class SerialRun(models.Model):
             ),
             ParentOnInsert(name="run_parents", via="serial_list", same=["batch"]),
         ]
-        indexes = [models.Index(fields=["scope", "lo", "hi"])]
+        # A lookup finds accepted runs by the GiST index of the constraint that keeps them
+        # apart (migration 0001) and pending ones by this partial index, which holds only them.
+        indexes = [
+            models.Index(fields=["scope", "lo", "hi"]),
+            models.Index(
+                fields=["scope", "lo", "hi"], condition=Q(accepted=False), name="serialrun_pending"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(hi__gte=models.F("lo")), name="run_lo_le_hi")
         ]

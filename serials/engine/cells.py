@@ -285,10 +285,15 @@ def _scan_general(
     raw: np.ndarray, a: int, b: int, col: int, line_base: int, rule: NumberingRule
 ) -> Segment:
     region = raw[a:b]
-    if np.count_nonzero(region == QUOTE) or _has_lone_cr(region):
+    if _has_lone_cr(region):
         return _scan_csv(raw, a, b, col, line_base, rule)
     newlines = np.flatnonzero(region == NL)
     newlines += a
+    quotes = np.flatnonzero(region == QUOTE)
+    if len(quotes):
+        quotes += a
+        if not simply_quoted(raw, a, b, quotes):
+            return _scan_csv(raw, a, b, col, line_base, rule)
     starts = np.empty(len(newlines) + 1, dtype=np.int64)
     starts[0] = a
     starts[1:] = newlines + 1
@@ -311,6 +316,10 @@ def _scan_general(
         commas = np.flatnonzero(region == COMMA)
         commas += a
     cell_starts, cell_ends = _column_bounds(starts, ends, commas, col)
+    if len(quotes):  # each quoted cell is quoted whole: its text is between the quotes
+        quoted = (cell_ends - cell_starts >= 2) & (raw[cell_starts] == QUOTE)
+        cell_starts[quoted] += 1
+        cell_ends[quoted] -= 1
     nonascii = None
     if len(region) and int(region.max()) >= 0x80:
         high = np.flatnonzero(region >= 0x80)
@@ -318,6 +327,33 @@ def _scan_general(
         nonascii = np.searchsorted(high, cell_ends) > np.searchsorted(high, cell_starts)
     _, seg = classify_rows(raw, lines, cell_starts, cell_ends, nonascii, rule)
     return seg
+
+
+def simply_quoted(raw: np.ndarray, a: int, b: int, quotes: np.ndarray) -> bool:
+    """Whether every quote of ``raw[a:b]`` (LF line ends) comes in a pair that opens at a
+    cell's start and closes at its end with no comma, line end or other quote between: then
+    splitting at commas and line ends and dropping the quotes is exactly what the csv module
+    reads, and the careful row-by-row path is not needed."""
+    if len(quotes) % 2:
+        return False
+    opens, closes = quotes[0::2], quotes[1::2]
+    before = raw[opens - 1]
+    after = raw[closes + 1]
+    opening = (opens == a) | (before == COMMA) | (before == NL)
+    closing = (closes == b - 1) | (after == COMMA) | (after == NL)
+    if not (opening.all() and closing.all()):
+        return False
+    # The first comma or line end after each opening quote must come after its closing one.
+    region = raw[a:b]
+    separators = np.flatnonzero((region == COMMA) | (region == NL))
+    if len(separators) == 0:
+        return True
+    separators += a
+    following = np.searchsorted(separators, opens)
+    inside = following < len(separators)
+    return not np.any(
+        separators[np.minimum(following, len(separators) - 1)][inside] < closes[inside]
+    )
 
 
 def _column_bounds(
