@@ -206,11 +206,15 @@ def notifications_send(
             # run tries again. The audit event comes last, so the chain's lock is never held
             # while a mail server answers. Only a worker killed between the send and the commit
             # can send twice.
-            try:
-                with transaction.atomic():
-                    notification = Notification.objects.create(
-                        event=event, recipient=recipient, email=recipient.email, subject=subject
-                    )
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():  # only the row's own conflict is expected here
+                        notification = Notification.objects.create(
+                            event=event, recipient=recipient, email=recipient.email, subject=subject
+                        )
+                except IntegrityError:
+                    notification = None  # a parallel run of the same job took this one
+                if notification is not None:
                     send_mail(
                         subject,
                         _body(rule, event, recipient, bulk_count),
@@ -220,7 +224,5 @@ def notifications_send(
                     if record is not None:
                         record(notification)
                     sent.append(notification)
-            except IntegrityError:
-                pass  # a parallel run of the same job took this one
             already.add(recipient.pk)
     return sent

@@ -416,6 +416,8 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Serial Evidence Portal <portal@localhost>"
 )
+# A mail server that does not answer must not hold a notification's transaction for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Where links in emails point; the portal cannot know its public address by itself.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000").rstrip("/")
 

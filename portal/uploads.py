@@ -142,8 +142,10 @@ def _check_pdf(uploaded: Any) -> None:
     uploaded.seek(0)
     data = uploaded.read()
     uploaded.seek(0)
-    end = data.rfind(b"%%EOF")
-    trailing = data[end + 5 :] if end >= 0 else b""
+    # After the last cross-reference pointer only the end-of-file marker may follow. (The last
+    # "%%EOF" alone would not do: a ZIP may end with one in its comment.)
+    end = data.rfind(b"startxref")
+    trailing = data[end:] if end >= 0 else b""
     for signature, what in HIDDEN_FILES:
         if signature != b"%%EOF" and signature in trailing:
             raise Refused(f"{what} is hidden after the end of the PDF; upload the PDF alone")

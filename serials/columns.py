@@ -308,7 +308,11 @@ def _read_text(loaded: reader.Loaded, kind: str) -> ListColumns | None:
     layout = _layout(first.cells, kind, first.line)
     if layout is None:
         return None
-    fast = _read_text_vectorised(text.raw, first.after, text.end, first.next_line, layout, kind)
+    fast = (
+        _read_text_vectorised(text.raw, first.after, text.end, first.next_line, layout, kind)
+        if text.has_pad  # a memory-mapped file has no zero bytes around it to read past
+        else None
+    )
     if fast is not None:
         return fast
     collector = _Collector(layout, kind)
@@ -449,6 +453,8 @@ def _iso_dates(
         return None  # a day that does not exist (2026-02-30)
     parsed: list[dt.date | None] = [None] * len(lengths)
     for i, day in zip(filled.tolist(), days.tolist(), strict=True):
+        if not isinstance(day, dt.date):
+            return None  # a year Python has no date for (0000): the row-by-row reader says so
         parsed[i] = day
     return parsed
 

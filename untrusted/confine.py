@@ -14,6 +14,7 @@ line uses it too.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import faulthandler
 import os
 import pickle
@@ -50,18 +51,15 @@ def _address_space() -> int:
 def run_confined(func: Callable[..., T], *args: Any, memory_bytes: int, seconds: float) -> T:
     """``func(*args)`` computed in a child allowed ``memory_bytes`` more address space and
     ``seconds`` of wall time. An exception the function raises is raised again here (it must
-    pickle); a broken limit or a dead child raises :class:`Confined`."""
+    pickle); a broken limit, a result larger than a quarter of the budget, or a dead child
+    raises :class:`Confined`."""
+    max_result = max(memory_bytes // 4, 1 << 20)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
         status = 0
         try:
-            os.close(read_end)
-            faulthandler.disable()  # a child that dies is reported by the parent, in words
-            limit = _address_space() + memory_bytes
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            cpu = int(seconds) + 1
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            _child_setup(write_end, memory_bytes, seconds)
             try:
                 payload = pickle.dumps((True, func(*args)), protocol=pickle.HIGHEST_PROTOCOL)
             except MemoryError:
@@ -72,6 +70,8 @@ def run_confined(func: Callable[..., T], *args: Any, memory_bytes: int, seconds:
                     payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
                 except Exception:  # an exception that does not pickle
                     payload = pickle.dumps((False, RuntimeError(traceback.format_exc(limit=3))))
+            if len(payload) > max_result:
+                status, payload = 3, b""
             view = memoryview(payload)
             while view:
                 written = os.write(write_end, view[:_PAGE])
@@ -103,17 +103,59 @@ def run_confined(func: Callable[..., T], *args: Any, memory_bytes: int, seconds:
         if not finished:
             _kill(pid)
         status = _reaped(pid)
-    if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) == 3 or not pieces:
-        signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status)
-        if signalled == signal.SIGXCPU:
-            raise Confined(f"reading it took longer than {seconds:g} s", "time")
+    signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status)
+    if signalled in (signal.SIGXCPU, signal.SIGALRM):
+        raise Confined(f"reading it took longer than {seconds:g} s", "time")
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 2:
+        raise Confined("the reader failed before it could start", "reader")
+    if signalled or os.WEXITSTATUS(status) == 3 or not pieces:
         raise Confined(
             f"reading it needs more than {memory_bytes / (1 << 20):,.0f} MiB of memory", "memory"
         )
-    ok, value = pickle.loads(b"".join(pieces))  # noqa: S301 - our own child's bytes
+    try:
+        ok, value = pickle.loads(b"".join(pieces))  # noqa: S301 - our own child's bytes
+    except (pickle.UnpicklingError, EOFError, ValueError):  # cut short: the child was killed
+        raise Confined("the reader stopped before it finished", "reader") from None
     if not ok:
         raise value
     return value
+
+
+def _child_setup(write_end: int, memory_bytes: int, seconds: float) -> None:
+    """In the forked child: keep only the result's pipe open (another thread's confined call
+    must see its own pipe end, not wait for this child), die with the parent, take default
+    signal handlers (a Ctrl-C is not a result), write no core file, and take the limits."""
+    os.closerange(3, write_end)
+    os.closerange(write_end + 1, _max_fd())
+    faulthandler.disable()  # a child that dies is reported by the parent, in words
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    _die_with_parent()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _limit(resource.RLIMIT_AS, _address_space() + memory_bytes)
+    _limit(resource.RLIMIT_CPU, int(seconds) + 1)
+    signal.alarm(int(seconds) + 2)  # blocked, not computing: the wall clock ends it too
+
+
+def _limit(kind: int, wanted: int) -> None:
+    """Lower ``kind`` to ``wanted``, never above a hard limit the process already has."""
+    _, hard = resource.getrlimit(kind)
+    value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    resource.setrlimit(kind, (value, value))
+
+
+def _max_fd() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (ValueError, OSError):  # pragma: no cover - Linux has it
+        return 65536
+
+
+def _die_with_parent() -> None:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL): a parent killed mid-read takes its child with it."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
 
 
 def _reaped(pid: int) -> int:

@@ -37,6 +37,7 @@ _ACTIONS = {
     "/RichMediaExecute": "an action that runs embedded media",
 }
 _INFLATE_PIECE = 1 << 20
+_INFLATING = {"/FlateDecode", "/Fl", "/LZWDecode", "/LZW", "/RunLengthDecode", "/RL"}
 
 
 def check(source: bytes | IO[bytes]) -> int:
@@ -78,6 +79,10 @@ def _checked(data: bytes) -> int:
         if pages == 0:
             raise Refused("the PDF has no pages")
         _check_catalog(pdf.Root)
+        # The trailer is no indirect object, and a catalog may be written directly inside it:
+        # everything nested there directly is checked like any object.
+        for inner in _with_direct_parts(pdf.trailer):
+            _check_object(inner)
         inflated = 0
         for obj in pdf.objects:
             for inner in _with_direct_parts(obj):
@@ -142,11 +147,28 @@ def _check_object(obj: pikepdf.Object) -> None:
         kind = str(obj.get("/S"))
         if kind in _ACTIONS:
             raise Refused(f"the PDF carries {_ACTIONS[kind]}")
+        if kind == "/URI" and str(obj.get("/URI", "")).strip().lower().startswith(
+            ("javascript:", "vbscript:", "data:", "file:")
+        ):
+            raise Refused("the PDF carries a link that runs a script or opens a local file")
+        if kind == "/GoToR" and _remote(obj.get("/F")):
+            raise Refused("the PDF carries a link that opens a file from the internet")
+    if "/OnInstantiate" in keys or "/3DD" in keys or str(obj.get("/Subtype", "")) == "/3D":
+        raise Refused("the PDF carries 3D content, which can run JavaScript")
     kind = str(obj.get("/Type", "")) if "/Type" in keys else ""
     if kind == "/EmbeddedFile" or "/EF" in keys:
         raise Refused("the PDF carries files inside it (attachments); upload them separately")
     if "/RichMediaContent" in keys or str(obj.get("/Subtype", "")) == "/RichMedia":
         raise Refused("the PDF carries embedded media that can run code")
+
+
+def _remote(target: object) -> bool:
+    """A file specification that names a URL (``/FS /URL``) or a web address."""
+    if isinstance(target, pikepdf.Dictionary):
+        if str(target.get("/FS", "")) == "/URL":
+            return True
+        target = target.get("/F", "")
+    return str(target).strip().lower().startswith(("http:", "https:", "ftp:", "//", "\\\\"))
 
 
 def _inflated_size(stream: pikepdf.Stream, budget: int) -> int:
@@ -160,8 +182,15 @@ def _inflated_size(stream: pikepdf.Stream, budget: int) -> int:
     else:
         names = [str(filters)]
     raw = stream.read_raw_bytes()
-    if not names or names[0] not in ("/FlateDecode", "/Fl"):
-        return len(raw)
+    if not names or not _INFLATING.intersection(names):
+        return len(raw)  # stored as it is (an image in DCT or JPX, say)
+    if names[0] not in ("/FlateDecode", "/Fl"):
+        # Another filter first (ASCIIHex, ASCII85, LZW…): qpdf decodes the whole chain, in
+        # this child under its memory limit, so a bomb ends the child.
+        try:
+            return len(stream.read_bytes())
+        except pikepdf.PdfError:
+            return len(raw)
     inflater = zlib.decompressobj()
     total = 0
     try:

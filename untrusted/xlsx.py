@@ -3,6 +3,7 @@ runs under; the parts that make a workbook carry code."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import zipfile
@@ -132,27 +133,46 @@ class _Span:
             )
 
 
-# Parts that hold code: VBA projects, Excel 4 macro sheets, ActiveX controls, and a content type
-# that declares the workbook macro-enabled (an .xlsm renamed .xlsx).
+# Parts that hold code: VBA projects, Excel 4 macro sheets (also the "international" kind),
+# ActiveX controls, embedded OLE objects, and a content type that declares the workbook
+# macro-enabled (an .xlsm renamed .xlsx). Package part names and MIME types are compared without
+# case, after XML character references are read (``vba&#80;roject``).
 _MACRO_PARTS = re.compile(
-    r"(^|/)(vbaProject\.bin|vbaProjectSignature\.bin)$|^xl/macrosheets/|^xl/activeX/", re.I
+    r"(^|/)(vbaProject[^/]*\.bin)$|^xl/(macrosheets|activeX|embeddings)/", re.I
 )
-_MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"ms-excel.macrosheet", b"ms-office.activeX")
+_MACRO_MARKERS = (
+    "macroenabled",
+    "vbaproject",
+    "macrosheet",  # also intlmacrosheet
+    "activex",
+    "oleobject",
+    "ms-office.vba",
+)
+_OLE = b"\xd0\xcf\x11\xe0"
 
 
 def macros(path: str | os.PathLike[str] | IO[bytes]) -> str:
-    """The first part of the workbook that carries code, or ""."""
+    """The first part of the workbook that carries code, or "" (a file is left where it was
+    found). Reads the content types and every relationship part whole: ``check`` has bounded
+    what inflating them costs."""
+    position = path.tell() if hasattr(path, "tell") else None
     try:
         with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
+            for info in archive.infolist():
+                name = info.filename
                 if _MACRO_PARTS.search(name):
                     return name
-            if "[Content_Types].xml" in archive.namelist():
-                with archive.open("[Content_Types].xml") as types:
-                    declared = types.read(1 << 20)
-                for marker in _MACRO_TYPES:
-                    if marker in declared:
-                        return f"[Content_Types].xml ({marker.decode()})"
+                lowered = name.lower()
+                if lowered == "[content_types].xml" or lowered.endswith(".rels"):
+                    with archive.open(info) as part:
+                        declared = html.unescape(part.read().decode("utf-8", "replace")).lower()
+                    for marker in _MACRO_MARKERS:
+                        if marker in declared:
+                            return f"{name} ({marker})"
+                elif info.file_size >= len(_OLE):
+                    with archive.open(info) as part:
+                        if part.read(len(_OLE)) == _OLE:
+                            return f"{name} (an OLE object)"
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -161,4 +181,7 @@ def macros(path: str | os.PathLike[str] | IO[bytes]) -> str:
         RuntimeError,
     ) as exc:
         raise Refused(f"unreadable XLSX workbook ({exc})") from None
+    finally:
+        if position is not None and not isinstance(path, str | os.PathLike):
+            path.seek(position)
     return ""

@@ -142,6 +142,58 @@ def _pdf_then(trailer: bytes) -> Callable[[], bytes]:
     return lambda: pdf_document("a cover page") + trailer
 
 
+def _raw_pdf(objects: dict[int, str], root: str = "1 0 R") -> bytes:
+    """A PDF written by hand (a classic cross-reference table with right offsets), for what a
+    library would not write: a catalog directly in the trailer, say."""
+    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    offsets = {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += f"{number} 0 obj\n{objects[number]}\nendobj\n".encode("latin-1")
+    size = max(objects) + 1
+    table = len(out)
+    out += f"xref\n0 {size}\n0000000000 65535 f \n".encode()
+    for number in range(1, size):
+        entry = f"{offsets[number]:010d} 00000 n" if number in offsets else "0000000000 65535 f"
+        out += f"{entry} \n".encode()
+    out += f"trailer\n<< /Size {size} /Root {root} >>\nstartxref\n{table}\n%%EOF\n".encode()
+    return out
+
+
+_PAGES = "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+_PAGE = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+
+
+def _direct_catalog(then: str) -> Callable[[], bytes]:
+    root = (
+        f"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /GoTo /D [3 0 R /Fit] /Next {then} >> >>"
+    )
+    return lambda: _raw_pdf({2: _PAGES, 3: _PAGE}, root=root)
+
+
+def _page_with(annotation: str, *extra: str) -> Callable[[], bytes]:
+    page = f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [{annotation}] >>"
+    objects = {1: "<< /Type /Catalog /Pages 2 0 R >>", 2: _PAGES, 3: page}
+    objects.update({4 + i: body for i, body in enumerate(extra)})
+    return lambda: _raw_pdf(objects)
+
+
+def _hex_wrapped_bomb(pdf: pikepdf.Pdf) -> None:
+    """600 MiB of zeros deflated, then written as hex: Flate is not the first filter."""
+    stream = pikepdf.Stream(pdf, _zeros_deflated(600).hex().encode())
+    stream.Filter = pikepdf.Array([pikepdf.Name.ASCIIHexDecode, pikepdf.Name.FlateDecode])
+    pdf.pages[0].Contents = pdf.make_indirect(stream)
+
+
+def _zip_ending_in_eof() -> bytes:
+    """A ZIP whose comment is "%%EOF", after a PDF: the last end-of-file marker is the ZIP's."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.exe", b"MZ" + bytes(100))
+        archive.comment = b"%%EOF"
+    return pdf_document("cover") + out.getvalue()
+
+
 PDFS = [
     Case(
         "open-js.pdf",
@@ -296,6 +348,62 @@ PDFS = [
         DOCUMENTS,
         "not accepted",
         "HTML that ends in a PDF",
+    ),
+    Case(
+        "direct-catalog-js.pdf",
+        _direct_catalog("<< /S /JavaScript /JS (app.alert\\(1\\)) >>"),
+        DOCUMENTS,
+        "JavaScript",
+        "a catalog inside the trailer, JavaScript after its opening action",
+    ),
+    Case(
+        "direct-catalog-launch.pdf",
+        _direct_catalog("<< /S /Launch /F (calc.exe) >>"),
+        DOCUMENTS,
+        "launches a program",
+        "a catalog inside the trailer, a program after its opening action",
+    ),
+    Case(
+        "3d-onInstantiate.pdf",
+        _page_with(
+            "<< /Type /Annot /Subtype /3D /Rect [0 0 200 200] /3DD 4 0 R >>",
+            "<< /Type /3D /Subtype /U3D /OnInstantiate 5 0 R /Length 4 >>"
+            "\nstream\nU3D\x00\nendstream",
+            "<< /Length 13 >>\nstream\napp.alert(1);\nendstream",
+        ),
+        DOCUMENTS,
+        "3D content",
+        "3D content that runs JavaScript",
+    ),
+    Case(
+        "uri-javascript.pdf",
+        _page_with(
+            "<< /Type /Annot /Subtype /Link /Rect [0 0 200 200] "
+            "/A << /S /URI /URI (javascript:alert\\(1\\)) >> >>"
+        ),
+        DOCUMENTS,
+        "runs a script",
+        "a javascript: link",
+    ),
+    Case(
+        "gotor-url.pdf",
+        _page_with(
+            "<< /Type /Annot /Subtype /Link /Rect [0 0 200 200] "
+            "/A << /S /GoToR /F << /FS /URL /F (http://x/evil.pdf) >> /D [0 /Fit] >> >>"
+        ),
+        DOCUMENTS,
+        "from the internet",
+        "a link to a remote PDF",
+    ),
+    Case(
+        "hex-flate-bomb.pdf", _pdf(_hex_wrapped_bomb), DOCUMENTS, "", "600 MiB behind a hex filter"
+    ),
+    Case(
+        "pdf-zip-eof.pdf",
+        _zip_ending_in_eof,
+        DOCUMENTS,
+        "ZIP archive",
+        "a ZIP ending in %%EOF behind the PDF",
     ),
     Case(
         "pdf-as-photo.jpg", pdf_document, DOCUMENTS, "its name says .jpg", "a PDF named as a photo"
@@ -739,6 +847,44 @@ XLSX_BOMBS = [
         frozenset({"evidence"}),
         "macros",
         "an ActiveX control",
+    ),
+    Case(
+        "macro-charref.xlsx",
+        lambda: _zip(
+            {
+                **workbook_parts(_rows(3), main_type=".sheet.macroEnable&#100;.main+xml"),
+                "xl/code.bin": b"x",
+            }
+        ),
+        frozenset({"evidence"}),
+        "macros",
+        "a macro-enabled type written with a character reference",
+    ),
+    Case(
+        "macro-upper.xlsx",
+        _workbook(main_type=".SHEET.MACROENABLED.MAIN+XML"),
+        frozenset({"evidence"}),
+        "macros",
+        "a macro-enabled type in capitals",
+    ),
+    Case(
+        "intl-macrosheet.xlsx",
+        _workbook(
+            main_type='.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet2.xml" '
+            'ContentType="application/vnd.ms-excel.intlmacrosheet+xml'
+        ),
+        frozenset({"evidence"}),
+        "macros",
+        "an international macro sheet",
+    ),
+    Case(
+        "ole-embedding.xlsx",
+        _workbook_with(
+            {"xl/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200)}
+        ),
+        frozenset({"evidence"}),
+        "macros",
+        "an embedded OLE object",
     ),
     Case(
         "legacy.xls",

@@ -94,3 +94,27 @@ def test_a_plain_list_takes_the_fast_path(tmp_path: Path, monkeypatch: pytest.Mo
     assert calls and calls[0] is not None
     assert placed is not None and len(placed) == 5000
     assert (placed.lines[0], placed.serials[0], placed.cartons[0]) == (2, "SN000000", "CTN-0000")  # type: ignore[index]
+
+
+def test_a_year_python_has_no_date_for_is_refused_by_its_line(tmp_path: Path) -> None:
+    """numpy reads 0000-01-01; Python has no such date: the row-by-row reader names the line."""
+    path = tmp_path / "shipped.csv"
+    path.write_text("sn,customer,ship date\nSN0001,ACME,2026-01-02\nSN0002,ACME,0000-01-01\n")
+    with pytest.raises(
+        SerialFileError, match="line 3: shipment date “0000-01-01” is not a real day"
+    ):
+        columns.read_list_columns(path, kind="distribution")
+
+
+def test_a_large_file_without_a_last_line_end_reads_to_its_last_cell(tmp_path: Path) -> None:
+    """Files of 8 MiB and more are memory-mapped, with no zero bytes around them to read past."""
+    path = tmp_path / "big.csv"
+    body = "".join(f"SN{i:07d},C{i // 50:04d}\n" for i in range(600_000))
+    path.write_text("serial,carton\n" + body + 'SN9999999,"C1"')
+    placed = columns.read_list_columns(path, kind="production")
+    assert placed is not None and len(placed) == 600_001
+    assert (placed.serials[-1], placed.cartons[-1], placed.lines[-1]) == (
+        "SN9999999",
+        "C1",
+        600_002,
+    )  # type: ignore[index]

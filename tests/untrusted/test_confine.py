@@ -69,3 +69,40 @@ def test_a_child_that_aborts_is_reported_and_reaped() -> None:
     with pytest.raises(Confined):
         run_confined(_die, memory_bytes=1 << 30, seconds=60)
     assert _children() == before  # no child left behind, not even a zombie
+
+
+def _nap(seconds: float) -> str:
+    time.sleep(seconds)
+    return "done"
+
+
+def test_confined_reads_in_threads_do_not_wait_for_each_other() -> None:
+    """A child forked by one thread must not hold another thread's pipe open (found by review:
+    a quick read in a threaded server waited for a slow one and timed out)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        slow = pool.submit(run_confined, _nap, 3, memory_bytes=1 << 30, seconds=30)
+        quick = [
+            pool.submit(run_confined, _nap, 0, memory_bytes=1 << 30, seconds=2) for _ in range(40)
+        ]
+        assert [future.result(timeout=60) for future in quick] == ["done"] * 40
+        assert slow.result(timeout=60) == "done"
+
+
+def test_a_hard_limit_the_process_already_has_is_respected() -> None:
+    """Under a hard CPU limit (systemd LimitCPU=, docker --ulimit) the child takes the lower."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys; sys.path.insert(0, sys.argv[1])\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (100, 100))\n"
+        "from untrusted.confine import run_confined\n"
+        "print(run_confined(lambda: 42, memory_bytes=1 << 30, seconds=300))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", code, root], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "42", done.stderr[-500:]
