@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 
 # Rows per COPY statement: bounds the memory of the text buffer for a 10-million-row list.
@@ -68,10 +68,17 @@ def bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
                 total += len(chunk)
             if len(chunk) < COPY_ROWS:
                 break
-        if total >= ANALYZE_ROWS:
-            # ANALYZE counts this transaction's own rows and blocks neither readers nor writers.
-            cursor.execute(f"ANALYZE {meta.db_table}")
+    if total >= ANALYZE_ROWS:
+        # Once the rows are committed: ANALYZE takes a lock that a second ANALYZE of the table
+        # waits for, and inside the job's transaction two big lists would wait for each other
+        # until the first one's commit.
+        transaction.on_commit(lambda: _analyze(meta.db_table))
     return total
+
+
+def _analyze(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
 
 
 def _with_json(row: Sequence[Any], positions: list[int]) -> list[Any]:
