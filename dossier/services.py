@@ -26,14 +26,13 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dossier.build import dossier_filename, dossier_write
 from dossier.models import DossierExport
 from orders.models import PurchaseOrder
 from portal.audit import audit_log
-from portal.jobs import job_claim, task_send, task_send_on_commit
+from portal.jobs import job_claim, job_fail, jobs_requeue_stuck, task_send_on_commit
 from portal.models import User
 
 logger = logging.getLogger(__name__)
@@ -245,15 +244,7 @@ def _finish(
 
 def _fail(export_id: int, token: uuid.UUID, message: str) -> None:
     with transaction.atomic():
-        updated = DossierExport.objects.filter(
-            pk=export_id, claim_token=token, status=DossierExport.Status.RUNNING
-        ).update(
-            status=DossierExport.Status.FAILED,
-            error=message,
-            progress=100,
-            finished_at=timezone.now(),
-        )
-        if updated:
+        if job_fail(DossierExport, export_id, token, message):
             export = DossierExport.objects.select_related("order").get(pk=export_id)
             audit_log(
                 actor=None,
@@ -265,19 +256,12 @@ def _fail(export_id: int, token: uuid.UUID, message: str) -> None:
 
 
 def dossier_exports_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:
-    """Send again the builds nobody is working on: queued for too long (a lost message) or
-    running with a dead heartbeat (a dead worker). Safe: the job itself refuses a live claim,
-    and fails a poison job instead of building it again."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=lease_seconds())
-    stuck = list(
-        DossierExport.objects.filter(
-            Q(status=DossierExport.Status.QUEUED, created_at__lt=now - queued_for)
-            | Q(status=DossierExport.Status.RUNNING, heartbeat_at__lt=stale)
-        )
-        .order_by("id")
-        .values_list("pk", flat=True)
+    """Send again the builds nobody is working on (portal.jobs.jobs_requeue_stuck); the job
+    fails a poison build instead of building it again."""
+    return jobs_requeue_stuck(
+        DossierExport,
+        TASK,
+        lease_seconds=lease_seconds(),
+        queued_since="created_at",
+        queued_for=queued_for,
     )
-    for export_id in stuck:
-        task_send("dossier.tasks.build_dossier_export", export_id)
-    return stuck

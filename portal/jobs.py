@@ -60,3 +60,33 @@ def job_claim(model: type[Any], pk: int, *, lease_seconds: int) -> uuid.UUID | N
         )
     )
     return token if claimed else None
+
+
+def job_fail(model: type[Any], pk: int, token: uuid.UUID, message: str) -> bool:
+    """Mark the job failed with ``message`` if this worker still holds its claim; whether it
+    did (the caller then writes its audit event in the same transaction)."""
+    return bool(
+        model._default_manager.filter(pk=pk, claim_token=token, status="running").update(
+            status="failed", error=message, progress=100, finished_at=timezone.now()
+        )
+    )
+
+
+def jobs_requeue_stuck(
+    model: type[Any], task: str, *, lease_seconds: int, queued_since: str, queued_for: timedelta
+) -> list[int]:
+    """Send ``task`` again for the jobs nobody is working on: queued for longer than
+    ``queued_for`` (by their ``queued_since`` field: a lost message) or running with a
+    heartbeat older than the lease (a dead worker). Safe: the job refuses a live claim."""
+    now = timezone.now()
+    stuck = list(
+        model._default_manager.filter(
+            Q(status="queued", **{f"{queued_since}__lt": now - queued_for})
+            | Q(status="running", heartbeat_at__lt=now - timedelta(seconds=lease_seconds))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in stuck:
+        task_send(task, pk)
+    return stuck

@@ -14,12 +14,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from orders.services import batch_lock
 from portal.audit import audit_log
-from portal.jobs import job_claim, task_send
+from portal.jobs import job_claim, job_fail, jobs_requeue_stuck
 from serials import columns, engine
 from serials.engine.reader import CODE_HEADER_NAMES
 from serials.models import SerialList
@@ -178,32 +177,19 @@ def _audit_figures(stored: dict[str, object]) -> dict[str, object]:
 
 
 def serial_lists_requeue_stuck(*, queued_for: timedelta = timedelta(minutes=10)) -> list[int]:
-    """Send again the jobs nobody is working on: queued for too long (a lost message) or running
-    with a dead heartbeat (a dead worker). Safe: the job itself refuses a live claim."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.SERIAL_LIST_LEASE_SECONDS)
-    stuck = list(
-        SerialList.objects.filter(
-            Q(status=SerialList.Status.QUEUED, uploaded_at__lt=now - queued_for)
-            | Q(status=SerialList.Status.RUNNING, heartbeat_at__lt=stale)
-        ).values_list("pk", flat=True)
+    """Send again the jobs nobody is working on (portal.jobs.jobs_requeue_stuck)."""
+    return jobs_requeue_stuck(
+        SerialList,
+        "serials.tasks.validate_serial_list",
+        lease_seconds=settings.SERIAL_LIST_LEASE_SECONDS,
+        queued_since="uploaded_at",
+        queued_for=queued_for,
     )
-    for serial_list_id in stuck:
-        task_send("serials.tasks.validate_serial_list", serial_list_id)
-    return stuck
 
 
 def _fail(serial_list_id: int, token: uuid.UUID, message: str) -> None:
     with transaction.atomic():
-        updated = SerialList.objects.filter(
-            pk=serial_list_id, claim_token=token, status=SerialList.Status.RUNNING
-        ).update(
-            status=SerialList.Status.FAILED,
-            error=message,
-            progress=100,
-            finished_at=timezone.now(),
-        )
-        if updated:
+        if job_fail(SerialList, serial_list_id, token, message):
             serial_list = SerialList.objects.select_related("batch__order").get(pk=serial_list_id)
             audit_log(
                 actor=None,

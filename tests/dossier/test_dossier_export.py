@@ -229,7 +229,9 @@ def test_stuck_builds_are_sent_again_and_a_poison_one_fails(
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "task_send", lambda name, *args: sent.append((name, *args)))
+    from portal import jobs
+
+    monkeypatch.setattr(jobs, "task_send", lambda name, *args: sent.append((name, *args)))
     order = cast.orders["own"]
     poison, _ = services.dossier_export_request(order=order, user=cast.users["buyer"])
     _died(poison, 3)
