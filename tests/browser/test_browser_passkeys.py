@@ -5,11 +5,12 @@ next sign-in asks for the passkey."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from django.conf import LazySettings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from accounts.passkeys import assertion_check
 from approvals.models import Approval, Signature
@@ -28,6 +29,11 @@ def _draft(page: Page) -> None:
     page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()
     page.get_by_label("Shipment release of batch OWN-B1").check()
     page.get_by_label("Your password, to sign").fill(PASSWORD)
+
+
+def _late(route: Route) -> None:
+    time.sleep(1.5)
+    route.continue_()
 
 
 def test_a_buyer_makes_a_passkey_and_signs_with_it(
@@ -67,6 +73,9 @@ def test_a_buyer_makes_a_passkey_and_signs_with_it(
     shot(page, "70-signing-needs-a-second-factor-phone")
     page.set_viewport_size({"width": 1366, "height": 900})
 
+    # On a slow line the passkey script's message catalogue arrives late; the first click must
+    # still work (it did nothing when the catalogue loaded "async" after the button's script).
+    page.route("**/webauthn/jsi18n/**", _late)
     page.get_by_role("link", name="set up a passkey or an authenticator app").click()
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text("Added ")).to_be_visible()
