@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_tables2",
     "django_htmx",
     "pgtrigger",
     "axes",
@@ -437,3 +438,7 @@ OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
 OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
 OTP_TOTP_ISSUER = OTP_WEBAUTHN_RP_NAME
 OTP_TOTP_THROTTLE_FACTOR = 1  # a wrong code waits 1 s, then 2, 4, 8 ... before the next is tried
+
+# django-tables2: sortable tables in Bootstrap 5's look, scrolling sideways on a phone.
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle mb-0"}
