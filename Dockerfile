@@ -16,6 +16,8 @@ RUN apt-get update \
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir . && useradd --create-home portal
 COPY . .
+# The translations (suppliers' languages), compiled from locale/*/LC_MESSAGES/django.po.
+RUN python scripts/compile_messages.py
 # The media, integrity and static volumes take their owner from these directories when first mounted.
 RUN mkdir -p /data/media /data/integrity /app/staticfiles \
     && chown portal /data/media /data/integrity /app/staticfiles

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test lint worker bench-lookup clean
+.PHONY: run test lint messages extract-messages worker bench-lookup clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,14 +11,23 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[test]"
 	touch $@
 
+## The translations (locale/*/LC_MESSAGES/django.po), compiled; run by `run` and `test`.
+messages: $(VENV)/.installed
+	$(PY) scripts/compile_messages.py
+
+## For translators: collect the marked strings into locale/*/django.po (needs GNU gettext).
+extract-messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l zh_Hans -l vi --no-obsolete --ignore=.venv --ignore=tests \
+		--ignore=benchmarks --ignore=test-artifacts --ignore=staticfiles
+
 ## Serve the portal on the embedded default (SQLite, eager tasks) with the demo loaded.
-run: $(VENV)/.installed
+run: $(VENV)/.installed messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## Run the tests on PostgreSQL and Redis when they answer (SQLite fallback, said loudly).
-test: $(VENV)/.installed
+test: $(VENV)/.installed messages
 	VENV=$(VENV) bash scripts/test.sh $(ARGS)
 
 ## Lint, import layers, types, system checks and migration drift: what CI runs besides the tests.

@@ -20,6 +20,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from django_otp_webauthn.models import WebAuthnCredential
@@ -28,7 +30,7 @@ from accounts.passkeys import passkeys_of, signing_answer
 from portal.audit import audit_log
 from portal.models import User
 
-NO_FACTOR = (
+NO_FACTOR = _(
     "Set up a passkey or an authenticator app on your Security page first: signing and releasing "
     "need a second factor besides your password."
 )
@@ -82,7 +84,9 @@ def factor_answer(
     if not has_second_factor(user):
         raise ValidationError({"code": NO_FACTOR})
     if len(passkey) > 20_000:
-        raise ValidationError({"passkey": "That passkey answer is far too long; try again."})
+        raise ValidationError(
+            {"passkey": gettext("That passkey answer is far too long; try again.")}
+        )
     if passkey.strip():
         answered = signing_answer(request=request, user=user, answer=passkey, purpose=purpose)
         return FactorAnswer(kind="passkey", record=answered.record, binding=answered.binding)
@@ -98,7 +102,7 @@ def totp_match(user: User, code: str) -> TOTPDevice:
     code = "".join(code.split())
     if not code:
         raise ValidationError(
-            {"code": "Confirm with your passkey, or type the 6-digit code from your app."}
+            {"code": gettext("Confirm with your passkey, or type the 6-digit code from your app.")}
         )
     throttled = 0
     for device in totp_devices_of(user):
@@ -116,10 +120,10 @@ def totp_match(user: User, code: str) -> TOTPDevice:
                 return locked
     if throttled:
         raise ValidationError(
-            {"code": "Too many wrong codes in a row: wait a few seconds, then try again."}
+            {"code": gettext("Too many wrong codes in a row: wait a few seconds, then try again.")}
         )
     raise ValidationError(
-        {"code": "That code is not your app's current one (or was used already)."}
+        {"code": gettext("That code is not your app's current one (or was used already).")}
     )
 
 
@@ -145,7 +149,11 @@ def totp_confirm(*, request: HttpRequest, user: User, name: str, code: str) -> T
     code = "".join(code.split())
     if not (code.isascii() and code.isdigit() and totp.verify(int(code), pending.tolerance)):
         raise ValidationError(
-            {"code": "That is not the code your app shows now; scan the QR code again and retry."}
+            {
+                "code": gettext(
+                    "That is not the code your app shows now; scan the QR code again and retry."
+                )
+            }
         )
     device = TOTPDevice.objects.create(
         user=user, key=pending.key, name=name, confirmed=True, last_t=totp.t(), drift=totp.drift

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -30,7 +32,7 @@ from portal.typing import AuthenticatedRequest
 class CodeForm(BootstrapFormMixin, forms.Form):
     code = forms.CharField(
         max_length=12,
-        label="6-digit code from your app",
+        label=_("6-digit code from your app"),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"}
         ),
@@ -41,8 +43,8 @@ class AppForm(CodeForm):
     name = forms.CharField(
         max_length=64,
         initial="Authenticator app",
-        label="Name",
-        help_text="Which app or phone, e.g. “Phone · Google Authenticator”.",
+        label=_("Name"),
+        help_text=_("Which app or phone, e.g. “Phone · Google Authenticator”."),
     )
     field_order = ["name", "code"]
 
@@ -84,7 +86,9 @@ def app_setup(request: AuthenticatedRequest) -> HttpResponse:
         else:
             if not factors.verified(request):
                 otp_login(request, device)
-            messages.success(request, "Authenticator app added: it can now confirm signatures.")
+            messages.success(
+                request, gettext("Authenticator app added: it can now confirm signatures.")
+            )
             return redirect("account-security")
     key = base64.b32encode(device.bin_key).decode("ascii")
     return render(
@@ -93,7 +97,7 @@ def app_setup(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "qr_svg": segno.make(device.config_url, error="m").svg_inline(
-                scale=4, title="QR code for your authenticator app"
+                scale=4, title=gettext("QR code for your authenticator app")
             ),
             "key_groups": [key[i : i + 4] for i in range(0, len(key), 4)],
         },
@@ -112,7 +116,9 @@ def factor_remove(request: AuthenticatedRequest) -> HttpResponse:
     )
     if name is None:
         raise Http404("No such second factor of yours.")
-    messages.success(request, f"“{name}” removed: it no longer signs or signs you in.")
+    messages.success(
+        request, gettext("“%(name)s” removed: it no longer signs or signs you in.") % {"name": name}
+    )
     return redirect("account-security")
 
 
@@ -166,6 +172,8 @@ def passkey_options_response(
     """The WebAuthn options for signing ``binding`` (a SHA-256): the page's script hands them to
     the passkey, and shows ``summary`` and the hash while it asks."""
     if not passkeys_of(request.user):
-        return JsonResponse({"detail": "You hold no passkey; use your app's code."}, status=400)
+        return JsonResponse(
+            {"detail": gettext("You hold no passkey; use your app's code.")}, status=400
+        )
     options = signing_options(request=request, user=request.user, binding=binding, purpose=purpose)
     return JsonResponse({"options": options, "sha256": binding, "summary": summary})

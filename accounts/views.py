@@ -14,6 +14,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,8 +30,10 @@ from portal.typing import AuthenticatedRequest
 class TokenForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(
         max_length=services.NAME_MAX,
-        label="Name",
-        help_text="The device or system that will hold it, e.g. “ERP export” or “Line 2 scanner”.",
+        label=_("Name"),
+        help_text=_(
+            "The device or system that will hold it, e.g. “ERP export” or “Line 2 scanner”."
+        ),
     )
 
 
@@ -66,7 +70,10 @@ def api_token_revoke(request: AuthenticatedRequest) -> HttpResponse:
     token = services.token_revoke(user=request.user, digest=request.POST.get("digest", ""))
     if token is None:
         raise Http404("No such token of yours.")
-    messages.success(request, f"Token “{token.name}” revoked: it no longer opens the API.")
+    messages.success(
+        request,
+        gettext("Token “%(name)s” revoked: it no longer opens the API.") % {"name": token.name},
+    )
     return redirect("account-tokens")
 
 
@@ -105,6 +112,7 @@ class PasswordChange(auth_views.PasswordChangeView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(
-            self.request, "Password changed. Every API token you had is revoked: make new ones."
+            self.request,
+            gettext("Password changed. Every API token you had is revoked: make new ones."),
         )
         return response

@@ -6,6 +6,13 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Approvals, gates and payments"
 
     def ready(self) -> None:
+        from approvals.sentences import timeline_sentences_register
+
+        timeline_sentences_register()
+        from approvals.inbox import waiting_on as inbox_source
+        from portal.dashboard import waiting_register
+
+        waiting_register(inbox_source)
         from approvals.services import approvals_on_new_version
         from portal.registries import pin_versions_subscribe
 
@@ -15,6 +22,12 @@ class ApprovalsConfig(AppConfig):
         from portal.pages import batch_panel_register
 
         batch_panel_register(batch_early_shipments_panel)
+
+        from approvals.stages import approval_headline, approval_stages
+        from portal.pages import headline_register, stage_register
+
+        stage_register(30, approval_stages)
+        headline_register(approval_headline)
 
         from approvals.records import SEALS, signatures_check
         from portal.integrity import integrity_check_register, records_register

@@ -4,36 +4,67 @@ The tables keep the names they had when these models lived in orders."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
 from portal.immutability import append_only
+
+# ISO 4217's shape: three capital letters (USD, EUR, CNY, VND). The database checks it too.
+CURRENCY_CODE = RegexValidator(
+    r"^[A-Z]{3}\Z", _("Use a three-letter ISO 4217 currency code in capitals, such as USD.")
+)
 
 
 class Gate(models.Model):
     """A payment or shipment step of an order or batch that only signed approvals open."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        BALANCE = "balance", "Balance payment"
-        EXTRA_FEE = "extra_fee", "Extra fee"
-        SHIPMENT_RELEASE = "shipment_release", "Shipment release"
+        DEPOSIT = "deposit", _("Deposit")
+        BALANCE = "balance", _("Balance payment")
+        EXTRA_FEE = "extra_fee", _("Extra fee")
+        SHIPMENT_RELEASE = "shipment_release", _("Shipment release")
 
     class State(models.TextChoices):
         """What a gate is now; derived from approvals and its release, never stored."""
 
-        BLOCKED = "blocked", "Blocked"
-        OPEN = "open", "Open"
-        RELEASED = "released", "Released"
-        RELEASED_WITH_EXCEPTION = "released_with_exception", "Released with exception"
+        BLOCKED = "blocked", _("Blocked")
+        OPEN = "open", _("Open")
+        RELEASED = "released", _("Released")
+        RELEASED_WITH_EXCEPTION = "released_with_exception", _("Released with exception")
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="gates")
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="gates"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The money that passes through the gate, set when it is created (a gate is never changed).
+    # A gate that moves goods only (a shipment release) may carry none: amount None, currency "".
+    amount = models.DecimalField(
+        _("amount due"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal("0.01"), _("The amount due must be more than zero."))
+        ],
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        blank=True,
+        default="",
+        validators=[CURRENCY_CODE],
+        help_text=_("ISO 4217 code, such as USD, EUR or CNY."),
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -41,6 +72,15 @@ class Gate(models.Model):
         db_table = "orders_gate"
         ordering = ["order", "batch", "kind"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gt=0), name="gate_amount_positive"
+            ),
+            # Money always has its currency, and a currency is there only for money.
+            models.CheckConstraint(
+                condition=(Q(amount__isnull=True) & Q(currency=""))
+                | (Q(amount__isnull=False) & Q(currency__regex=r"^[A-Z]{3}$")),
+                name="gate_currency_iso_4217",
+            ),
             models.UniqueConstraint(
                 fields=["order", "batch", "kind"], name="one_gate_per_kind_and_batch"
             ),
@@ -55,6 +95,12 @@ class Gate(models.Model):
         target = f"batch {self.batch.code}" if self.batch is not None else f"PO {self.order.number}"
         return f"{self.get_kind_display()} of {target}"
 
+    def clean(self) -> None:
+        if self.amount is not None and not self.currency:
+            raise ValidationError({"currency": _("Give the currency of the amount due.")})
+        if self.amount is None and self.currency:
+            raise ValidationError({"amount": _("Give the amount due in %s.") % self.currency})
+
 
 class Approval(models.Model):
     """The buyer's signed decision on what it reviewed, and the gates that decision opens.
@@ -64,9 +110,9 @@ class Approval(models.Model):
     anything pinned makes it stale (a separate row), which closes the gates it opened."""
 
     class Decision(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        ACCEPTED_WITH_CONDITIONS = "accepted_with_conditions", "Accepted with conditions"
-        REJECTED = "rejected", "Rejected"
+        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED_WITH_CONDITIONS = "accepted_with_conditions", _("Accepted with conditions")
+        REJECTED = "rejected", _("Rejected")
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="approvals")
     batch = models.ForeignKey(
@@ -125,11 +171,11 @@ class ApprovalPin(models.Model):
     statement version or an exception decision, with the fingerprint it had when signed."""
 
     class Kind(models.TextChoices):
-        EVIDENCE = "evidence", "Evidence version"
-        SERIAL_LIST = "serial_list", "Serial report"
-        STATEMENT = "statement", "Statement version"
-        EXCEPTION = "exception", "Exception and its decision"
-        INSPECTION = "inspection", "Inspection results"
+        EVIDENCE = "evidence", _("Evidence version")
+        SERIAL_LIST = "serial_list", _("Serial report")
+        STATEMENT = "statement", _("Statement version")
+        EXCEPTION = "exception", _("Exception and its decision")
+        INSPECTION = "inspection", _("Inspection results")
 
     approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="pins")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -212,12 +258,12 @@ class Payment(models.Model):
     why. Never edited; a payment while its gate was blocked carries a written reason."""
 
     class Kind(models.TextChoices):
-        DEPOSIT = "deposit", "Deposit"
-        BALANCE = "balance", "Balance"
-        EXTRA_FEE = "extra_fee", "Extra fee"
-        REWORK_CHARGE = "rework_charge", "Rework charge"
-        STORAGE_COST = "storage_cost", "Storage cost"
-        RUSH_PAYMENT = "rush_payment", "Rush payment"
+        DEPOSIT = "deposit", _("Deposit")
+        BALANCE = "balance", _("Balance")
+        EXTRA_FEE = "extra_fee", _("Extra fee")
+        REWORK_CHARGE = "rework_charge", _("Rework charge")
+        STORAGE_COST = "storage_cost", _("Storage cost")
+        RUSH_PAYMENT = "rush_payment", _("Rush payment")
 
     # Charges for work beyond the order: the payee must be someone the file names.
     EXTRA_KINDS = {Kind.EXTRA_FEE, Kind.REWORK_CHARGE, Kind.STORAGE_COST, Kind.RUSH_PAYMENT}
@@ -253,3 +299,8 @@ class Payment(models.Model):
     @property
     def paid_while_blocked(self) -> bool:
         return self.gate_state == "blocked"
+
+    @property
+    def paid_before_release(self) -> bool:
+        """Money moved through the gate before finance released it (blocked or only open)."""
+        return not self.gate_state.startswith("released")

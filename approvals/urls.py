@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import views
+from approvals import finance_views, views
 
 urlpatterns = [
     path("orders/<int:pk>/approvals/", views.order_approvals, name="order-approvals"),
@@ -18,11 +18,14 @@ urlpatterns = [
     ),
     path("batches/<int:pk>/gates/", views.batch_gate_create, name="batch-gate-create"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
-    path("finance/", views.finance_board, name="finance-board"),
-    path("gates/<int:pk>/release/", views.gate_release, name="gate-release"),
+    path("finance/", finance_views.finance_board, name="finance-board"),
+    path("finance/gates.csv", finance_views.finance_board_csv, name="finance-board-csv"),
+    path("gates/<int:pk>/release/", finance_views.gate_release, name="gate-release"),
     path(
-        "gates/<int:pk>/release/passkey/", views.gate_release_passkey, name="gate-release-passkey"
+        "gates/<int:pk>/release/passkey/",
+        finance_views.gate_release_passkey,
+        name="gate-release-passkey",
     ),
-    path("gates/<int:pk>/payments/", views.gate_payments, name="gate-payments"),
-    path("payments/<int:pk>/document/", views.payment_document, name="payment-document"),
+    path("gates/<int:pk>/payments/", finance_views.gate_payments, name="gate-payments"),
+    path("payments/<int:pk>/document/", finance_views.payment_document, name="payment-document"),
 ]

@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.second_factor import factor_context, passkey_options_response
 from approvals import services as approvals
-from approvals.models import Approval, Gate, Payment
+from approvals.forms import COMMON_CURRENCIES, GateForm
+from approvals.models import Approval, Gate
 from approvals.selectors import EarlyShipment, early_shipments
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batch_for, order_for, orders_visible_to
 from portal.errors import Conflict, message_of
-from portal.exports import csv_response
-from portal.forms import BootstrapFormMixin, date_input
+from portal.forms import BootstrapFormMixin
 from portal.roles import (
     can_manage_orders,
-    can_move_money,
     can_read_inspector_checks,
     is_buyer_side,
 )
@@ -134,10 +132,6 @@ class ApprovalForm(BootstrapFormMixin, forms.Form):
             )
 
 
-class GateForm(BootstrapFormMixin, forms.Form):
-    kind = forms.ChoiceField(choices=Gate.Kind.choices)
-
-
 def _approvals_page(
     request: AuthenticatedRequest, order: PurchaseOrder, batch: Batch | None
 ) -> HttpResponse:
@@ -187,7 +181,8 @@ def _approvals_page(
             "gates": _states(gates, request),
             "early_shipments": _early_shipments(request, order, gates),
             "form": form,
-            "gate_form": GateForm(),
+            "gate_form": _gate_form(request, order, batch) if can_sign else None,
+            "currencies": COMMON_CURRENCIES,
             "can_sign": can_sign,
             "factor": factor_context(request.user, options_url) if can_sign else {},
         },
@@ -274,19 +269,46 @@ def order_approvals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _approvals_page(request, order, None)
 
 
+# A gate form that did not validate, kept for the page it redirects to (post/redirect/get):
+# the page shows it again with its errors and what was typed.
+GATE_FORM_SESSION_KEY = "approvals.gate_form"
+
+
 def _gate_create(request: AuthenticatedRequest, order: PurchaseOrder, batch: Batch | None) -> None:
     if not can_manage_orders(request.user):
         raise PermissionDenied
     form = GateForm(request.POST)
-    if form.is_valid():
-        try:
-            approvals.gate_create(
-                user=request.user, order=order, batch=batch, kind=form.cleaned_data["kind"]
-            )
-        except ValidationError as error:
-            messages.error(request, f"That gate exists already. {message_of(error)}"[:300])
-        else:
-            messages.success(request, "Gate added; it stays blocked until an approval opens it.")
+    if not form.is_valid():
+        request.session[GATE_FORM_SESSION_KEY] = {
+            "scope": _gate_scope(order, batch),
+            "data": {name: request.POST.get(name, "")[:100] for name in form.fields},
+        }
+        messages.error(request, _("The gate was not added: check the form below the gates."))
+        return
+    try:
+        approvals.gate_create(user=request.user, order=order, batch=batch, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, f"That gate exists already. {message_of(error)}"[:300])
+    else:
+        messages.success(request, _("Gate added; it stays blocked until an approval opens it."))
+
+
+def _gate_scope(order: PurchaseOrder, batch: Batch | None) -> str:
+    return f"batch:{batch.pk}" if batch else f"order:{order.pk}"
+
+
+def _gate_form(
+    request: AuthenticatedRequest, order: PurchaseOrder, batch: Batch | None
+) -> GateForm:
+    """A new gate form, or the one that did not validate on this page a moment ago. A new one
+    suggests the currency the order's gates already use."""
+    kept = request.session.pop(GATE_FORM_SESSION_KEY, None)
+    if isinstance(kept, dict) and kept.get("scope") == _gate_scope(order, batch):
+        form = GateForm(kept.get("data") or {})
+        form.is_valid()
+        return form
+    currency = order.gates.exclude(currency="").values_list("currency", flat=True).first()
+    return GateForm(initial={"currency": currency} if currency else None)
 
 
 @login_required
@@ -332,240 +354,6 @@ def approval_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "can_read_inspector_checks": can_read_inspector_checks(request.user),
         },
     )
-
-
-def _board_rows(request: AuthenticatedRequest) -> list[tuple[Gate, approvals.GateState]]:
-    visible = Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
-        "order", "batch", "order__supplier"
-    )
-    gates = list(visible.prefetch_related("payments").order_by("order__number", "id"))
-    states = approvals.gate_states(gates)
-    rows = [(gate, states[gate.pk]) for gate in gates]
-    state = request.GET.get("state", "")
-    if state:
-        rows = [(gate, found) for gate, found in rows if found.state == state]
-    query = request.GET.get("q", "").strip().lower()
-    if query:
-        rows = [row for row in rows if query in f"{row[0]} {row[0].order.supplier}".lower()]
-    return rows
-
-
-@login_required
-@require_http_methods(["GET"])
-def finance_board(request: AuthenticatedRequest) -> HttpResponse:
-    """Every gate across the buyer's orders, what it waits for, and its release."""
-    if not is_buyer_side(request.user):
-        raise PermissionDenied
-    rows = _board_rows(request)
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            "gates.csv",
-            ["order", "batch", "gate", "supplier", "state", "waiting_for_or_reason"],
-            (
-                [
-                    gate.order.number,
-                    gate.batch.code if gate.batch else "",
-                    gate.get_kind_display(),
-                    gate.order.supplier,
-                    state.state,
-                    state.reason,
-                ]
-                for gate, state in rows
-            ),
-        )
-    return render(
-        request,
-        "approvals/finance_board.html",
-        {
-            "rows": rows,
-            "state_filter": request.GET.get("state", ""),
-            "query": request.GET.get("q", ""),
-            "states": Gate.State.choices,
-            "can_release": can_move_money(request.user),
-        },
-    )
-
-
-class GateReleaseForm(BootstrapFormMixin, forms.Form):
-    """Finance ticks a box naming the gate, the order and the money paid through it; a
-    blocked gate also needs the reason its release is an exception."""
-
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}),
-        label="Why release it while it is blocked?",
-        help_text="Recorded with the release as an exception; the buyer's staff read it.",
-        error_messages={"required": "The gate is blocked: write why it is released anyway."},
-    )
-    confirm = forms.BooleanField(
-        error_messages={"required": "Tick the box to confirm the release."}
-    )
-
-    def __init__(self, *args: Any, gate: Gate, blocked: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        paid = _paid(gate)
-        label = f"I confirm releasing {gate} of PO {gate.order.number}"
-        self.fields["confirm"].label = f"{label} ({paid})" if paid else label
-        if not blocked:
-            del self.fields["reason"]
-
-
-def _paid(gate: Gate) -> str:
-    """The money recorded through the gate, per currency: "12,500.00 USD paid", or ""."""
-    totals: dict[str, Decimal] = {}
-    for payment in gate.payments.all():
-        totals[payment.currency] = totals.get(payment.currency, Decimal(0)) + payment.amount
-    if not totals:
-        return ""
-    return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in totals.items()) + " paid"
-
-
-def _gate_for_release(request: AuthenticatedRequest, pk: int) -> Gate:
-    gate = get_object_or_404(
-        Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
-            "order", "batch", "order__supplier"
-        ),
-        pk=pk,
-    )
-    if not can_move_money(request.user):
-        raise PermissionDenied
-    return gate
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def gate_release(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """A confirmation page: releasing moves money or goods, so it is never one stray click."""
-    gate = _gate_for_release(request, pk)
-    state = approvals.gate_state(gate)
-    blocked = state.state == Gate.State.BLOCKED
-    data = request.POST if request.method == "POST" else None  # an empty POST is unconfirmed
-    form = GateReleaseForm(data, gate=gate, blocked=blocked)
-    if request.method == "POST" and form.is_valid():
-        try:
-            approvals.gate_release(
-                gate=gate,
-                user=request.user,
-                request=request,
-                reason=form.cleaned_data.get("reason", ""),
-                code=request.POST.get("code", ""),
-                passkey=request.POST.get("passkey", ""),
-            )
-        except (ValidationError, Conflict) as error:
-            form.add_error(None, message_of(error))
-        else:
-            messages.success(request, f"{gate} released.")
-            return redirect("finance-board")
-    return render(
-        request,
-        "approvals/gate_release.html",
-        {
-            "gate": gate,
-            "order": gate.order,
-            "state": state,
-            "blocked": blocked,
-            "form": form,
-            "factor": factor_context(request.user, reverse("gate-release-passkey", args=[gate.pk])),
-        },
-    )
-
-
-@login_required
-@require_POST
-def gate_release_passkey(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The passkey challenge for releasing this gate: the SHA-256 of the release's statement
-    (the gate, its order, its state now and the reason written), with a nonce."""
-    gate = _gate_for_release(request, pk)
-    form = GateReleaseForm(
-        request.POST, gate=gate, blocked=approvals.gate_state(gate).state == Gate.State.BLOCKED
-    )
-    if not form.is_valid():
-        return JsonResponse({"detail": "Check the form.", "form_errors": True}, status=400)
-    _, statement_hash = approvals.release_statement(
-        gate=gate, reason=form.cleaned_data.get("reason", "")
-    )
-    return passkey_options_response(
-        request,
-        binding=statement_hash,
-        purpose="release",
-        summary=f"the release of {gate} of PO {gate.order.number}",
-    )
-
-
-class PaymentForm(BootstrapFormMixin, forms.ModelForm):
-    document = forms.FileField(label="Proving document", allow_empty_file=True)
-
-    class Meta:
-        model = Payment
-        fields = ["kind", "amount", "currency", "payee", "paid_on", "reason"]
-        widgets = {
-            "paid_on": date_input(),
-            "reason": forms.Textarea(attrs={"rows": 2}),
-        }
-        labels = {"reason": "Reason (required while the gate is blocked)"}
-
-
-def _internal_gate(request: AuthenticatedRequest, pk: int) -> Gate:
-    """Payments are the buyer's internal business: anyone else gets 404, as for a foreign id."""
-    if not is_buyer_side(request.user):
-        raise Http404("No such gate.")
-    return get_object_or_404(
-        Gate.objects.filter(order__in=orders_visible_to(request.user)).select_related(
-            "order", "batch"
-        ),
-        pk=pk,
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def gate_payments(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    gate = _internal_gate(request, pk)
-    form = PaymentForm(request.POST or None, request.FILES or None)
-    can_record = can_move_money(request.user)
-    if request.method == "POST":
-        if not can_record:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                approvals.payment_record(gate=gate, user=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                form.add_error(None, message_of(error))
-            else:
-                messages.success(request, "Payment recorded.")
-                return redirect("gate-payments", pk=gate.pk)
-    return render(
-        request,
-        "approvals/gate_payments.html",
-        {
-            "gate": gate,
-            "order": gate.order,
-            "batch": gate.batch,
-            "state": approvals.gate_state(gate),
-            "early_shipments": _early_shipments(request, gate.order, [gate]),
-            "payments": gate.payments.select_related("recorded_by"),
-            "form": form,
-            "can_record": can_record,
-        },
-    )
-
-
-@login_required
-@require_http_methods(["GET"])
-def payment_document(request: AuthenticatedRequest, pk: int) -> FileResponse:
-    if not is_buyer_side(request.user):
-        raise Http404("No such payment.")
-    payment = get_object_or_404(
-        Payment.objects.filter(gate__order__in=orders_visible_to(request.user)), pk=pk
-    )
-    if not default_storage.exists(payment.document.name):
-        raise Http404("The document is not available.")
-    response = FileResponse(
-        default_storage.open(payment.document.name, "rb"),
-        as_attachment=True,
-        filename=payment.document_name,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def batch_early_shipments_panel(request: HttpRequest, batch: Batch) -> SafeString:

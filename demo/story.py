@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import io
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -24,7 +25,9 @@ from approvals import services as approvals
 from approvals.models import Gate
 from evidence import services as evidence_services
 from inspection import services as inspection_services
-from orders.models import PurchaseOrder
+from inspection.selectors import units_in_carton_order
+from orders import services as order_services
+from orders.models import Batch, PurchaseOrder
 from portal.models import User
 from portal.passwords import command_request
 from portal.pdf import html_to_pdf
@@ -123,19 +126,94 @@ def _distribution_csv(shipped_on: datetime.date) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def payment_proof(order: PurchaseOrder, amount: str) -> SimpleUploadedFile:
+def payment_proof(
+    order: PurchaseOrder, amount: str, currency: str = "USD", what: str = "deposit"
+) -> SimpleUploadedFile:
     """A remittance advice as PDF, as a bank would send it."""
     html = (
         "<h1 style='font-family:sans-serif'>Remittance advice</h1>"
-        f"<p style='font-family:sans-serif'>Payment of USD {amount} to {order.supplier} "
-        f"for PO {order.number} (deposit).</p>"
+        f"<p style='font-family:sans-serif'>Payment of {currency} {amount} to {order.supplier} "
+        f"for PO {order.number} ({what}).</p>"
     )
     return SimpleUploadedFile("remittance-advice.pdf", html_to_pdf(html))
 
 
+# The money of the demo's gates. PO 2026-0141: 12,000 chargers at USD 10.00, paid per batch of
+# 6,000: a 30% deposit, and the 70% balance against the shipping documents, due two weeks
+# after the shipment release (seed_demo creates the shipment gates with shipment_gate_money).
+BATCH_DEPOSIT = Decimal("18000.00")
+BATCH_BALANCE = Decimal("42000.00")
+
+
+def shipment_gate_money(batch: Batch) -> dict[str, Any]:
+    """The balance due through a batch's shipment release: USD 42,000.00, two weeks after the
+    batch is due to leave (B1 now, B2 on the order's required-by date)."""
+    leaves = timezone.localdate() if batch.code == "B1" else batch.order.required_by
+    return {
+        "amount": BATCH_BALANCE,
+        "currency": "USD",
+        "due_date": leaves + datetime.timedelta(days=14),
+    }
+
+
+def demo_finance(*, users: dict[str, User]) -> None:
+    """Money on the other gates, so the finance board has something to add up and to flag:
+    the re-packing fee the inspector was refused over (PO 2026-0141), a deposit in euros that
+    is overdue and was partly paid while its gate was blocked (PO 2026-0152), and the deposit
+    of the order not issued yet (PO 2026-0160). Does nothing once the first of them exists."""
+    buyer, finance = users["buyer"], users["finance"]
+    orders = {
+        order.number: order
+        for order in PurchaseOrder.objects.filter(
+            buyer=buyer.membership.organisation, number__in=["2026-0141", "2026-0152", "2026-0160"]
+        ).select_related("supplier")
+    }
+    if Gate.objects.filter(order=orders["2026-0141"], kind=Gate.Kind.EXTRA_FEE).exists():
+        return
+    today, day = timezone.localdate(), datetime.timedelta(days=1)
+    approvals.gate_create(
+        user=buyer,
+        order=orders["2026-0141"],
+        kind=Gate.Kind.EXTRA_FEE,
+        amount=Decimal("650.00"),
+        currency="USD",
+        due_date=today + 3 * day,
+    )
+    deposit = approvals.gate_create(
+        user=buyer,
+        order=orders["2026-0152"],
+        kind=Gate.Kind.DEPOSIT,
+        amount=Decimal("21600.00"),  # 30% of 3,000 drills at EUR 24.00
+        currency="EUR",
+        due_date=today - 6 * day,
+    )
+    approvals.payment_record(
+        gate=deposit,
+        user=finance,
+        kind="deposit",
+        amount=Decimal("6000.00"),
+        currency="EUR",
+        payee=orders["2026-0152"].supplier.name,
+        paid_on=today - 4 * day,
+        document=payment_proof(orders["2026-0152"], "6,000.00", "EUR", "part of the deposit"),
+        reason="Harbour Tools would not book the gearbox steel without part of the deposit; "
+        "Amelia Hart agreed by email. The rest waits for the approval of lot L01.",
+    )
+    approvals.gate_create(
+        user=buyer,
+        order=orders["2026-0160"],
+        kind=Gate.Kind.DEPOSIT,
+        amount=Decimal("12500.00"),
+        currency="USD",
+        due_date=today + 5 * day,
+    )
+
+
 def demo_inspection(*, order: PurchaseOrder, users: dict[str, User]) -> None:
-    """The inspector's visit to batch B1: a level II sample at AQL 1.0, the first dozen labels
-    read (one scratched), one carton opened and scanned, and one step the factory blocked."""
+    """The inspector's visit to batch B1: a level II sample at AQL 1.0, walked carton by carton.
+    The first fourteen units: most confirmed in their carton with one tap, one label scratched,
+    one unit found in the next carton, one not found where the list puts it, one skipped for
+    now (under a pallet); one carton opened and scanned, and one step the factory blocked."""
     batch = order.batches.get(code="B1")
     if batch.inspection_plans.exists():
         return
@@ -143,18 +221,42 @@ def demo_inspection(*, order: PurchaseOrder, users: dict[str, User]) -> None:
     plan = inspection_services.inspection_plan_create(
         batch=batch, user=inspector, level="II", aql="1.0", seed=20261124
     )
-    for number, unit in enumerate(plan.units.order_by("position")[:12]):
-        inspection_services.unit_result_record(
-            unit=unit,
-            user=inspector,
-            method="scanned",
-            label_text=f"]d201{order.gtin}21{unit.serial}",
-            carton_found=unit.carton,
-            defects="Label scratched: serial unreadable by eye, barcode still scans"
-            if number == 4
-            else "",
-        )
     opened = plan.units.order_by("position").first()
+    walked = units_in_carton_order(plan)[:14]
+    # Not found: a unit outside the carton the inspector scans in full (that scan would show it).
+    missing = next(u for u in walked[5:] if opened is None or u.carton != opened.carton)
+    for number, unit in enumerate(walked):
+        if unit == missing:
+            inspection_services.unit_result_record(
+                unit=unit,
+                user=inspector,
+                method="not_found",
+                carton_found=unit.carton,
+                defects=f"Carton {unit.carton} opened and counted: 50 units, none with this "
+                "serial; the supplier's packer could not say where it went.",
+            )
+        elif number == 9:
+            inspection_services.unit_result_record(unit=unit, user=inspector, method="skipped")
+        elif number == 11:
+            elsewhere = f"CTN-{int(unit.carton[4:]) + 1:03d}" if unit.carton else "CTN-999"
+            inspection_services.unit_result_record(
+                unit=unit,
+                user=inspector,
+                method="scanned",
+                label_text=f"]d201{order.gtin}21{unit.serial}",
+                carton_found=elsewhere,
+            )
+        else:
+            inspection_services.unit_result_record(
+                unit=unit,
+                user=inspector,
+                method="scanned",
+                label_text=f"]d201{order.gtin}21{unit.serial}",
+                carton_confirmed=True,
+                defects="Label scratched: serial unreadable by eye, barcode still scans"
+                if number == 4
+                else "",
+            )
     if opened is not None and opened.carton:
         first = (int(opened.serial[3:]) - FIRST) // 50 * 50 + FIRST
         inspection_services.carton_scans_record(
@@ -170,6 +272,92 @@ def demo_inspection(*, order: PurchaseOrder, users: dict[str, User]) -> None:
         blocked_by="Factory logistics supervisor (Mr. Chen)",
         reason="Cartons CTN-090 to CTN-120 were already palletised and shrink-wrapped for the "
         "forwarder; opening them was refused until the buyer pays the re-packing fee.",
+    )
+
+
+# Batch B2's list, uploaded and not yet explained: (counter or raw value, carton) rows with a
+# double scan, a keyed-in serial with a letter O, two scrapped runs, a reprinted label and five
+# samples the lab kept.
+B2_FIRST, B2_LAST = 106_001, 112_000
+B2_DOUBLE_SCANNED = 107_250
+B2_MISTYPED = 108_380  # keyed in as VLT00010838O
+B2_TEST_SCRAP = range(109_501, 109_513)
+B2_REPRINTED = 110_042
+B2_SAMPLES = range(111_996, 112_001)
+
+
+def _b2_serial_csv() -> bytes:
+    skipped = {B2_REPRINTED, *B2_TEST_SCRAP, *B2_SAMPLES}
+    lines = ["serial,carton"]
+    for n in range(B2_FIRST, B2_LAST + 1):
+        carton = f"CTN-{(n - B2_FIRST) // 50 + 121:03d}"
+        if n in skipped:
+            continue
+        serial = f"VLT{n:09d}"
+        lines.append(f"{serial[:-1]}O,{carton}" if n == B2_MISTYPED else f"{serial},{carton}")
+        if n == B2_DOUBLE_SCANNED:
+            lines.append(f"{serial},{carton}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def scrap_tag_photo(captured: datetime.datetime) -> SimpleUploadedFile:
+    """The burn-in station's scrap tag, photographed on the scrap bin."""
+    photo = Image.new("RGB", (900, 600), (120, 120, 128))
+    draw = ImageDraw.Draw(photo)
+    draw.rectangle((150, 90, 750, 510), fill=(250, 215, 80), outline="black", width=4)
+    draw.text((190, 130), "SCRAP — BURN-IN FAIL", fill="black", font=_font(40))
+    draw.text((190, 220), "VLT000109501 – VLT000109512", fill="black", font=_font(30))
+    draw.text((190, 280), "12 units, line 2, station BI-4", fill="black", font=_font(28))
+    draw.text((190, 340), "QC: Li Na", fill="black", font=_font(28))
+    return _jpeg(photo, "burn-in-scrap-tag.jpg", captured)
+
+
+def demo_exceptions(*, order: PurchaseOrder, users: dict[str, User]) -> None:
+    """Batch B2: its list uploaded with six exceptions; the supplier has answered two in one
+    submission (the scrap tag attached) for the buyer to decide, and four wait for an answer.
+    Does nothing if B2 already has a serial list."""
+    batch = order.batches.get(code="B2")
+    if batch.serial_lists.exists():
+        return
+    supplier = users["supplier_a"]
+    started = timezone.localdate() - datetime.timedelta(days=11)
+    batch = order_services.batch_update(
+        batch=batch,
+        user=supplier,
+        declared_first_serial=f"VLT{B2_FIRST:09d}",
+        declared_last_serial=f"VLT{B2_LAST:09d}",
+        production_started_on=started,
+    )
+    serial_list = serial_services.serial_list_upload(
+        batch=batch,
+        user=supplier,
+        uploaded_file=SimpleUploadedFile("B2-production-serials.csv", _b2_serial_csv()),
+    )
+    serial_services.serial_list_validate(serial_list_id=serial_list.pk)
+    exceptions = list(serial_list.exceptions.all())
+    answered = [
+        serial_services.AnswerRow(
+            exception.pk,
+            "double_scan",
+            "The packing scanner read this label twice; one unit carries it.",
+        )
+        for exception in exceptions
+        if exception.kind == "duplicate"
+    ] + [
+        serial_services.AnswerRow(
+            exception.pk,
+            "test_scrap",
+            "Twelve units failed burn-in at station BI-4 and were scrapped; tag attached.",
+        )
+        for exception in exceptions
+        if exception.kind == "missing" and exception.lo == B2_TEST_SCRAP[0]
+    ]
+    serial_services.exceptions_answer(
+        rows=answered,
+        user=supplier,
+        attachment=scrap_tag_photo(
+            datetime.datetime.combine(started + datetime.timedelta(days=3), datetime.time(15, 20))
+        ),
     )
 
 
@@ -249,12 +437,20 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
     evidence_services.statement_review(statement=statement, user=buyer)
 
     exceptions = list(serial_list.exceptions.all())
-    serial_services.exception_answer(
-        exceptions=exceptions,
+    # One submission, a reason and a note per row: the torn labels were destroyed with the roll,
+    # the duplicate is the packing scanner's double scan.
+    serial_services.exceptions_answer(
+        rows=[
+            serial_services.AnswerRow(
+                exception.pk,
+                "double_scan" if exception.kind == "duplicate" else "destroyed",
+                "Scanned twice at packing; one unit carries it (carton CTN-082)."
+                if exception.kind == "duplicate"
+                else "Printer jam on line 2: ten labels torn and destroyed with the roll.",
+            )
+            for exception in exceptions
+        ],
         user=supplier,
-        reason="printer_skip",
-        note="Printer jam on line 2: labels destroyed with the roll; the duplicate is a "
-        "double scan at packing.",
     )
     serial_services.exception_decide(
         exceptions=exceptions,
@@ -267,7 +463,15 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
     serial_services.batch_serials_accept(batch=batch, user=buyer)
 
     gate = Gate.objects.get(batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE)
-    deposit = approvals.gate_create(user=buyer, order=order, batch=batch, kind=Gate.Kind.DEPOSIT)
+    deposit = approvals.gate_create(
+        user=buyer,
+        order=order,
+        batch=batch,
+        kind=Gate.Kind.DEPOSIT,
+        amount=BATCH_DEPOSIT,
+        currency="USD",
+        due_date=timezone.localdate(),
+    )
     approvals.approval_sign(
         user=buyer,
         password=password,
@@ -307,11 +511,18 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         ),
     )
     serial_services.serial_list_validate(serial_list_id=distribution.pk)
+    # The deposit is released before it is paid: money through a gate not released is flagged.
+    approvals.gate_release(
+        gate=deposit,
+        user=finance,
+        request=command_request("seed_demo"),
+        factor=command_factor("seed_demo"),
+    )
     approvals.payment_record(
         gate=deposit,
         user=finance,
         kind="deposit",
-        amount=Decimal("18000.00"),
+        amount=BATCH_DEPOSIT,
         currency="USD",
         payee=str(order.supplier),
         paid_on=timezone.localdate(),

@@ -6,6 +6,9 @@ class DossierConfig(AppConfig):
     verbose_name = "Dispute dossier"
 
     def ready(self) -> None:
+        from dossier.sentences import timeline_sentences_register
+
+        timeline_sentences_register()
         from dossier.models import DossierExport
         from portal.integrity import CheckResult, integrity_check_register
         from portal.storage import stored_files_check

@@ -6,6 +6,13 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence: dated uploads per batch"
 
     def ready(self) -> None:
+        from evidence.sentences import timeline_sentences_register
+
+        timeline_sentences_register()
+        from evidence.inbox import waiting_on as inbox_source
+        from portal.dashboard import waiting_register
+
+        waiting_register(inbox_source)
         from evidence.pages import batch_evidence_context
         from evidence.pins import PIN_KINDS
         from evidence.services import evidence_verify

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from evidence.models import EvidenceKind, EvidenceRequest, Responsibility
 from portal.forms import BootstrapFormMixin, date_input
@@ -21,7 +22,7 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         if not data and self.required:
-            raise forms.ValidationError("Choose at least one file.", code="required")
+            raise forms.ValidationError(_("Choose at least one file."), code="required")
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data]
@@ -31,21 +32,24 @@ class MultipleFileField(forms.FileField):
 class EvidenceUploadForm(BootstrapFormMixin, forms.Form):
     # django-stubs takes this for BaseForm.files (the uploaded files); the form's metaclass moves
     # declared fields into base_fields, so the two never meet.
-    files = MultipleFileField(label="Files", allow_empty_file=True)  # type: ignore[assignment]
-    kind = forms.ChoiceField(choices=EvidenceKind.choices)
+    files = MultipleFileField(label=_("Files"), allow_empty_file=True)  # type: ignore[assignment]
+    kind = forms.ChoiceField(choices=EvidenceKind.choices, label=_("Kind"))
     description = forms.CharField(
-        max_length=500, required=False, help_text="What it shows, and that it names this batch."
+        max_length=500,
+        required=False,
+        label=_("Description"),
+        help_text=_("What it shows, and that it names this batch."),
     )
 
 
 class EvidenceReplaceForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(label="New version", allow_empty_file=True)
-    description = forms.CharField(max_length=500, required=False)
+    file = forms.FileField(label=_("New version"), allow_empty_file=True)
+    description = forms.CharField(max_length=500, required=False, label=_("Description"))
 
 
 class RequirementsForm(forms.Form):
     kinds = forms.MultipleChoiceField(
-        choices=EvidenceKind.choices, widget=forms.CheckboxSelectMultiple, label="Required kinds"
+        choices=EvidenceKind.choices, widget=forms.CheckboxSelectMultiple, label=_("Required kinds")
     )
 
 
@@ -57,13 +61,21 @@ class EvidenceRequestForm(BootstrapFormMixin, forms.ModelForm):
             "due_on": date_input(),
             "question": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {"subject": _("Subject"), "question": _("Question"), "due_on": _("Due on")}
 
 
 class StatementForm(BootstrapFormMixin, forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="Statement")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label=_("Statement"))
 
 
 class ResponsibilityForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Responsibility
         fields = ["role", "party_name", "party_type", "contact", "accepts_responsibility"]
+        labels = {
+            "role": _("Role"),
+            "party_name": _("Party name"),
+            "party_type": _("Party type"),
+            "contact": _("Contact"),
+            "accepts_responsibility": _("Accepts responsibility"),
+        }

@@ -7,19 +7,20 @@ from __future__ import annotations
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
 from portal.immutability import append_only
 
 
 class EvidenceKind(models.TextChoices):
-    PHOTO = "photo", "Photo"
-    PROCESS_RECORD = "process_record", "Process record"
-    LABEL_PRINT = "label_print", "Label print"
-    TEST_VALUES = "test_values", "Test values"
-    WAREHOUSE_NOTE = "warehouse_note", "Warehouse note"
-    SHIPMENT_DOCUMENT = "shipment_document", "Shipment document"
-    OTHER = "other", "Other"
+    PHOTO = "photo", _("Photo")
+    PROCESS_RECORD = "process_record", _("Process record")
+    LABEL_PRINT = "label_print", _("Label print")
+    TEST_VALUES = "test_values", _("Test values")
+    WAREHOUSE_NOTE = "warehouse_note", _("Warehouse note")
+    SHIPMENT_DOCUMENT = "shipment_document", _("Shipment document")
+    OTHER = "other", _("Other")
 
 
 class EvidenceItem(models.Model):
@@ -151,13 +152,13 @@ class StatementReview(models.Model):
 
 
 class ResponsibilityRole(models.TextChoices):
-    PRINTS_LABELS = "prints_labels", "Prints labels"
-    ASSIGNS_NUMBERS = "assigns_numbers", "Assigns serial numbers"
-    VERIFIES_SERIALS = "verifies_serials", "Verifies serials before packing"
-    PACKS = "packs", "Packs"
-    TESTS = "tests", "Tests"
-    REPAIRS = "repairs", "Repairs"
-    FORWARDS = "forwards", "Forwards"
+    PRINTS_LABELS = "prints_labels", _("Prints labels")
+    ASSIGNS_NUMBERS = "assigns_numbers", _("Assigns serial numbers")
+    VERIFIES_SERIALS = "verifies_serials", _("Verifies serials before packing")
+    PACKS = "packs", _("Packs")
+    TESTS = "tests", _("Tests")
+    REPAIRS = "repairs", _("Repairs")
+    FORWARDS = "forwards", _("Forwards")
 
 
 class Responsibility(models.Model):
@@ -165,13 +166,13 @@ class Responsibility(models.Model):
     A new row for the same role supersedes the previous one."""
 
     class PartyType(models.TextChoices):
-        SUPPLIER = "supplier", "The supplier"
-        WORKSHOP = "workshop", "Workshop"
-        SUBCONTRACTOR = "subcontractor", "Subcontractor"
-        TEST_LAB = "test_lab", "Test lab"
-        REPAIR_CENTRE = "repair_centre", "Repair centre"
-        FORWARDER = "forwarder", "Forwarder"
-        PACKAGING_SUPPLIER = "packaging_supplier", "Packaging supplier"
+        SUPPLIER = "supplier", _("The supplier")
+        WORKSHOP = "workshop", _("Workshop")
+        SUBCONTRACTOR = "subcontractor", _("Subcontractor")
+        TEST_LAB = "test_lab", _("Test lab")
+        REPAIR_CENTRE = "repair_centre", _("Repair centre")
+        FORWARDER = "forwarder", _("Forwarder")
+        PACKAGING_SUPPLIER = "packaging_supplier", _("Packaging supplier")
 
     order = models.ForeignKey(
         PurchaseOrder, on_delete=models.PROTECT, related_name="responsibilities"

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps
 
 from evidence.models import (
@@ -45,7 +46,7 @@ EXIF_DATETIME_ORIGINAL = 0x9003
 
 def _visible_batch(user: User, batch: Batch) -> None:
     if not batches_visible_to(user).filter(pk=batch.pk).exists():
-        raise PermissionDenied("This batch is not yours.")
+        raise PermissionDenied(_("This batch is not yours."))
 
 
 def _checked_upload(uploaded: UploadedFile) -> tuple[str, str]:
@@ -71,15 +72,19 @@ def evidence_upload(
 ) -> EvidenceItem:
     """Store a file for a batch by its hash; a replacement becomes the next version."""
     if not can_upload_batch_files(user):
-        raise PermissionDenied("Your role does not upload evidence.")
+        raise PermissionDenied(_("Your role does not upload evidence."))
     _visible_batch(user, batch)
     version = 1
     if replaces is not None:
         replaces = EvidenceItem.objects.select_for_update().get(pk=replaces.pk)
         if replaces.batch_id != batch.pk:
-            raise ValidationError("A replacement must name the same batch as the file it replaces.")
+            raise ValidationError(
+                _("A replacement must name the same batch as the file it replaces.")
+            )
         if not replaces.is_current:
-            raise ValidationError(f"{replaces} was already replaced; replace the newest version.")
+            raise ValidationError(
+                _("%(item)s was already replaced; replace the newest version.") % {"item": replaces}
+            )
         version = replaces.version + 1
     name, content_type = _checked_upload(uploaded_file)
     storage_name, sha, size = store_by_hash(uploaded_file, folder="evidence")
@@ -100,7 +105,7 @@ def evidence_upload(
             )
     except IntegrityError:
         raise ValidationError(
-            "Someone replaced this file a moment ago; reload and try again."
+            _("Someone replaced this file a moment ago; reload and try again.")
         ) from None
     audit_log(
         actor=user,
@@ -192,7 +197,7 @@ def requirements_set(*, batch: Batch, user: User, kinds: list[str]) -> list[str]
     """The buyer says which kinds of evidence the batch needs. Adding only: a requirement, once
     asked for, stays on the file."""
     if not can_manage_orders(user):
-        raise PermissionDenied("Only the buyer's buyers and admins set evidence requirements.")
+        raise PermissionDenied(_("Only the buyer's buyers and admins set evidence requirements."))
     _visible_batch(user, batch)
     existing = set(batch.requirements.values_list("kind", flat=True))
     added = [kind for kind in kinds if kind not in existing]
@@ -220,10 +225,10 @@ def request_create(
     *, batch: Batch, user: User, subject: str, question: str, due_on: datetime.date
 ) -> EvidenceRequest:
     if not can_manage_orders(user):
-        raise PermissionDenied("Only the buyer's buyers and admins send requests.")
+        raise PermissionDenied(_("Only the buyer's buyers and admins send requests."))
     _visible_batch(user, batch)
     if due_on < timezone.localdate():
-        raise ValidationError({"due_on": "The due date is in the past."})
+        raise ValidationError({"due_on": _("The due date is in the past.")})
     request = EvidenceRequest.objects.create(
         batch=batch,
         subject=subject.strip(),
@@ -245,10 +250,10 @@ def request_create(
 def statement_write(*, request: EvidenceRequest, user: User, text: str) -> Statement:
     """The supplier answers; a revision is the next version, never an edit."""
     if role_of(user) != Role.SUPPLIER:
-        raise PermissionDenied("Only the supplier writes statements.")
+        raise PermissionDenied(_("Only the supplier writes statements."))
     _visible_batch(user, request.batch)
     if not text.strip():
-        raise ValidationError({"text": "Write the statement."})
+        raise ValidationError({"text": _("Write the statement.")})
     EvidenceRequest.objects.select_for_update().get(pk=request.pk)
     latest = request.statements.aggregate(latest=Max("version"))["latest"] or 0
     statement = Statement.objects.create(
@@ -268,7 +273,7 @@ def statement_write(*, request: EvidenceRequest, user: User, text: str) -> State
 def statement_review(*, statement: Statement, user: User) -> StatementReview:
     """The buyer has read this version: the next one will be shown as a diff against it."""
     if not can_manage_orders(user):
-        raise PermissionDenied("Only the buyer's buyers and admins review statements.")
+        raise PermissionDenied(_("Only the buyer's buyers and admins review statements."))
     _visible_batch(user, statement.request.batch)
     review = StatementReview.objects.create(statement=statement, reviewed_by=user)
     audit_log(
@@ -297,9 +302,9 @@ def responsibility_record(
 ) -> Responsibility:
     """The supplier (or the buyer) names who does one part of the serial work."""
     if not can_edit_responsibilities(user):
-        raise PermissionDenied("Your role does not edit the responsibility map.")
+        raise PermissionDenied(_("Your role does not edit the responsibility map."))
     if not orders_visible_to(user).filter(pk=order.pk).exists():
-        raise PermissionDenied("This order is not yours.")
+        raise PermissionDenied(_("This order is not yours."))
     entry = Responsibility(
         order=order,
         role=role,

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import services
@@ -94,7 +95,7 @@ def evidence_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             refused.append(message_of(error))
     if stored:
-        messages.success(request, f"{len(stored)} file(s) stored.")
+        messages.success(request, _("%(count)s file(s) stored.") % {"count": len(stored)})
     for message in refused:
         messages.error(request, message)
     return redirect("batch-evidence", pk=batch.pk)
@@ -111,9 +112,9 @@ def evidence_requirements(request: AuthenticatedRequest, pk: int) -> HttpRespons
         added = services.requirements_set(
             batch=batch, user=request.user, kinds=form.cleaned_data["kinds"]
         )
-        messages.success(request, f"{len(added)} requirement(s) added.")
+        messages.success(request, _("%(count)s requirement(s) added.") % {"count": len(added)})
     else:
-        messages.error(request, "Choose at least one kind of evidence.")
+        messages.error(request, _("Choose at least one kind of evidence."))
     return redirect("batch-evidence", pk=batch.pk)
 
 
@@ -153,7 +154,7 @@ def evidence_replace(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = EvidenceReplaceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose the new file.")
+        messages.error(request, _("Choose the new file."))
         return redirect("evidence-detail", pk=item.pk)
     try:
         new = services.evidence_upload(
@@ -168,14 +169,16 @@ def evidence_replace(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, message_of(error))
         return redirect("evidence-detail", pk=item.pk)
     messages.success(
-        request, f"Version {new.version} stored; version {item.version} stays on file."
+        request,
+        _("Version %(new)s stored; version %(old)s stays on file.")
+        % {"new": new.version, "old": item.version},
     )
     return redirect("evidence-detail", pk=new.pk)
 
 
 def _serve(item_name: str, *, filename: str, content_type: str, inline: bool) -> FileResponse:
     if not item_name or not default_storage.exists(item_name):
-        raise Http404("The file is not available.")
+        raise Http404(_("The file is not available."))
     response = FileResponse(
         default_storage.open(item_name, "rb"),
         as_attachment=not inline,
@@ -223,7 +226,7 @@ def batch_requests(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, message_of(error))
             else:
-                messages.success(request, "Request sent to the supplier.")
+                messages.success(request, _("Request sent to the supplier."))
                 return redirect("request-detail", pk=asked.pk)
     requests = requests_visible_to(request.user).filter(batch=batch).prefetch_related("statements")
     return render(
@@ -251,7 +254,7 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             services.statement_write(
                 request=asked, user=request.user, text=form.cleaned_data["text"]
             )
-            messages.success(request, "Statement sent.")
+            messages.success(request, _("Statement sent."))
             return redirect("request-detail", pk=asked.pk)
     statements = list(asked.statements.select_related("written_by").prefetch_related("reviews"))
     reviewed = [s for s in statements if s.reviews.all()]
@@ -287,7 +290,9 @@ def statement_review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not can_manage_orders(request.user):
         raise PermissionDenied
     services.statement_review(statement=statement, user=request.user)
-    messages.success(request, f"Version {statement.version} marked as reviewed.")
+    messages.success(
+        request, _("Version %(version)s marked as reviewed.") % {"version": statement.version}
+    )
     return redirect("request-detail", pk=statement.request_id)
 
 
@@ -302,7 +307,7 @@ def order_responsibilities(request: AuthenticatedRequest, pk: int) -> HttpRespon
             raise PermissionDenied
         if form.is_valid():
             services.responsibility_record(order=order, user=request.user, **form.cleaned_data)
-            messages.success(request, "Responsibility recorded.")
+            messages.success(request, _("Responsibility recorded."))
             return redirect("order-responsibilities", pk=order.pk)
     current = services.current_responsibilities(order)
     rows = [(value, label, current.get(value)) for value, label in ResponsibilityRole.choices]
@@ -312,7 +317,7 @@ def order_responsibilities(request: AuthenticatedRequest, pk: int) -> HttpRespon
         {
             "order": order,
             "rows": rows,
-            "gaps": [label for _, label, entry in rows if entry is None],
+            "gaps": [label for _value, label, entry in rows if entry is None],
             "history": order.responsibilities.select_related("recorded_by")[:50],
             "form": form,
             "can_edit": can_edit,

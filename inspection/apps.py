@@ -6,6 +6,9 @@ class InspectionConfig(AppConfig):
     verbose_name = "Inspection sampling, label checks and carton reconciliation"
 
     def ready(self) -> None:
+        from inspection.sentences import timeline_sentences_register
+
+        timeline_sentences_register()
         from inspection.pins import PIN_KINDS
         from portal.registries import pin_kind_register
 
@@ -16,3 +19,13 @@ class InspectionConfig(AppConfig):
         from portal.integrity import records_register
 
         records_register("inspection", "inspection records against their events", SEALS)
+
+        from inspection.stages import inspection_stages
+        from portal.pages import stage_register
+
+        stage_register(50, inspection_stages)
+
+        from inspection.dashboard import waiting_on
+        from portal.dashboard import waiting_register
+
+        waiting_register(waiting_on)

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch
 from portal.immutability import append_only
@@ -93,15 +94,25 @@ class SampledUnit(models.Model):
 
 
 class UnitResult(models.Model):
-    """What the inspector found on one sampled unit. The newest result of a unit counts."""
+    """What the inspector found on one sampled unit. The newest result of a unit counts.
+
+    Most results are a label read (typed, scanned or decoded from a photo). Two are not: a unit
+    nobody could find, which is a finding (the list names a unit no one can show), and a unit
+    skipped for now, which is no finding and sends the unit to the end of the queue. Both are
+    new rows like any reading; the kind lives in ``method`` so that the columns every earlier
+    result was sealed with stay the same."""
 
     class Method(models.TextChoices):
-        TYPED = "typed", "Typed"
-        SCANNED = "scanned", "Scanned"
-        PHOTO = "photo", "Decoded from a label photo"
+        TYPED = "typed", _("Typed")
+        SCANNED = "scanned", _("Scanned")
+        PHOTO = "photo", _("Decoded from a label photo")
+        NOT_FOUND = "not_found", _("Unit not found")
+        SKIPPED = "skipped", _("Skipped for now")
 
     unit = models.ForeignKey(SampledUnit, on_delete=models.PROTECT, related_name="results")
-    method = models.CharField(max_length=10, choices=Method.choices)
+    method = models.CharField(
+        "how the label was read, or why not", max_length=10, choices=Method.choices
+    )
     label_text = models.CharField("label as read", max_length=500)
     read_serial = models.CharField(max_length=100, blank=True)
     read_gtin = models.CharField(max_length=14, blank=True)
@@ -122,7 +133,23 @@ class UnitResult(models.Model):
         triggers = append_only(prefix="unit_result_")
 
     def __str__(self) -> str:
+        if self.skipped:
+            return f"{self.unit.serial}: skipped"
         return f"{self.unit.serial}: {'defective' if self.defective else 'conforming'}"
+
+    @property
+    def skipped(self) -> bool:
+        """Skipped for now: the unit is still to be read."""
+        return self.method == self.Method.SKIPPED
+
+    @property
+    def not_found(self) -> bool:
+        return self.method == self.Method.NOT_FOUND
+
+    @property
+    def label_read(self) -> bool:
+        """A label was read (typed, scanned or from a photo), whatever it said."""
+        return self.method not in (self.Method.SKIPPED, self.Method.NOT_FOUND)
 
 
 class BlockedStep(models.Model):

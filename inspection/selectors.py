@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -67,12 +68,98 @@ def cartons_in(serial_list_id: int | None) -> dict[str, str]:
 
 
 def latest_results(plan: InspectionPlan) -> dict[int, UnitResult]:
-    """unit id → its newest result."""
+    """unit id → its newest result (a skip too: see ``UnitResult.skipped``)."""
     latest: dict[int, UnitResult] = {}
     results = UnitResult.objects.filter(unit__plan=plan).select_related("recorded_by")
     for result in results.order_by("id"):
         latest[result.unit_id] = result
     return latest
+
+
+def carton_order(unit: SampledUnit) -> tuple[object, ...]:
+    """The order an inspector walks the sample in: carton by carton (CTN-9 before CTN-10: the
+    digits compare as numbers), then by row in the list; units with no carton come last."""
+    parts = tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in _DIGITS.split(unit.carton)
+        if part
+    )
+    return (unit.carton == "", parts, unit.position)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def units_in_carton_order(plan: InspectionPlan) -> list[SampledUnit]:
+    return sorted(plan.units.all(), key=carton_order)
+
+
+def next_unit(
+    plan: InspectionPlan,
+    *,
+    after: SampledUnit | None = None,
+    results: dict[int, UnitResult] | None = None,
+    units: list[SampledUnit] | None = None,
+) -> SampledUnit | None:
+    """The unit to read next: the first unread one after ``after`` in carton order (coming
+    round to the start), then the skipped ones, which wait at the end of the queue."""
+    results = latest_results(plan) if results is None else results
+    ordered = units_in_carton_order(plan) if units is None else units
+    if after is not None:
+        here = next((i for i, unit in enumerate(ordered) if unit.pk == after.pk), -1)
+        ordered = [unit for unit in ordered[here + 1 :] + ordered[: here + 1] if unit != after]
+    unread = (unit for unit in ordered if unit.pk not in results)
+    skipped = (unit for unit in ordered if unit.pk in results and results[unit.pk].skipped)
+    return next(unread, None) or next(skipped, None)
+
+
+STATE_ORDER = {"pending": 0, "skipped": 1, "not_found": 2, "defective": 3, "conforming": 4}
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """A sampled unit with its newest result, as the unit lists show it."""
+
+    unit: SampledUnit
+    result: UnitResult | None
+
+    @property
+    def state(self) -> str:
+        """pending, skipped, not_found, defective or conforming."""
+        result = self.result
+        if result is None:
+            return "pending"
+        if result.skipped or result.not_found:
+            return result.method
+        return "defective" if result.defective else "conforming"
+
+    @property
+    def state_order(self) -> int:
+        """Pending first, then skipped, then findings, then conforming."""
+        return STATE_ORDER[self.state]
+
+    @property
+    def serial(self) -> str:
+        return self.unit.serial
+
+    @property
+    def carton(self) -> str:
+        return self.unit.carton
+
+    @property
+    def carton_key(self) -> tuple[object, ...]:
+        return carton_order(self.unit)
+
+    @property
+    def mismatches(self) -> list[Mismatch]:
+        if self.result is None or not self.result.label_read:
+            return []
+        return result_mismatches(self.result)
+
+    @property
+    def label_mismatches(self) -> list[Mismatch]:
+        """The label's own (serial, GTIN, an unreadable label), without the carton."""
+        return [mismatch for mismatch in self.mismatches if mismatch.what != "Carton"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +192,52 @@ def result_mismatches(result: UnitResult) -> list[Mismatch]:
 
 
 @dataclass(frozen=True)
+class Compared:
+    """One thing the list says and the label (or the carton) showed, side by side."""
+
+    what: str  # serial, gtin, carton
+    expected: str
+    read: str
+    ok: bool
+    note: str = ""
+
+
+def reading_compared(result: UnitResult) -> list[Compared]:
+    """Serial, GTIN and carton: what the list expected and what was read, for a label read
+    (a unit not found or skipped has nothing to compare)."""
+    if not result.label_read:
+        return []
+    unit = result.unit
+    error = label_parse(result.label_text).error
+    gtin = unit.plan.batch.order.gtin
+    rows = [
+        Compared(
+            "serial",
+            unit.serial,
+            result.label_text if error else result.read_serial,
+            not error and result.read_serial == unit.serial,
+            note=error or "",
+        )
+    ]
+    if gtin or result.read_gtin:
+        rows.append(
+            Compared(
+                "gtin",
+                gtin,
+                result.read_gtin,
+                not result.read_gtin or not gtin or result.read_gtin == gtin,
+            )
+        )
+    if unit.carton or result.carton_found:
+        rows.append(
+            Compared(
+                "carton", unit.carton, result.carton_found, result.in_right_carton is not False
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: str  # in_progress, passed, failed, blocked
     recorded: int
@@ -113,6 +246,12 @@ class Outcome:
     accept: int
     reject: int
     reason: str
+    skipped: int = 0  # units skipped for now, still to read
+    not_found: int = 0  # counted among the defective
+
+    @property
+    def to_read(self) -> int:
+        return self.sample_size - self.recorded
 
     @property
     def label(self) -> str:
@@ -130,7 +269,8 @@ def plan_outcome(plan: InspectionPlan, results: dict[int, UnitResult] | None = N
     results = latest_results(plan) if results is None else results
     defective = sum(1 for r in results.values() if r.defective)
     size = plan.units.count()
-    recorded = len(results)
+    skipped = sum(1 for r in results.values() if r.skipped)
+    recorded = len(results) - skipped  # a skipped unit is still to be read
     blocked = list(plan.blocked_steps.all())
     base = dict(
         recorded=recorded,
@@ -138,6 +278,8 @@ def plan_outcome(plan: InspectionPlan, results: dict[int, UnitResult] | None = N
         sample_size=size,
         accept=plan.accept,
         reject=plan.reject,
+        skipped=skipped,
+        not_found=sum(1 for r in results.values() if r.not_found),
     )
     if defective >= plan.reject:
         reason = f"{defective} defective of {recorded} read: the rejection number is {plan.reject}."

@@ -5,11 +5,12 @@ approval pinned makes that approval stale."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from inspection import sampling
 from inspection.labels import LabelReading, label_decode, label_parse
@@ -64,7 +65,7 @@ def _production_serials(batch: Batch) -> tuple[SerialList, list[str]]:
             f"{serial_list.get_status_display().lower()}: wait for its report."
         )
     with _local_copy(serial_list.file.name, serial_list.original_name) as path:
-        _, cells = read_serial_cells(path)
+        _header, cells = read_serial_cells(path)
     serials = list(dict.fromkeys(cells))
     if not serials:
         raise ValidationError(f"{serial_list.original_name} holds no serials to sample.")
@@ -183,6 +184,37 @@ def _reading_for(unit: SampledUnit, readings: list[LabelReading]) -> LabelReadin
     return next((r for r in readings if r.serial), readings[0] if readings else None)
 
 
+def _not_a_reading(
+    unit: SampledUnit, method: str, label_text: str, photo: UploadedFile | None, defects: str
+) -> None:
+    """A unit not found or skipped has no label: refuse a label, a photo or (for a skip) a
+    defect sent with it rather than drop it unsaid."""
+    what = _("Unit not found") if method == UnitResult.Method.NOT_FOUND else _("Skip")
+    if label_text.strip() or photo is not None:
+        raise ValidationError(
+            {
+                "label_text": _(
+                    "“%(what)s” records no label: clear the label (or the photo), or record "
+                    "the reading instead."
+                )
+                % {"what": what}
+            }
+        )
+    if method == UnitResult.Method.SKIPPED:
+        if defects.strip():
+            raise ValidationError(
+                {"defects": _("A skip records no defect: clear it, or record the reading.")}
+            )
+        if unit.results.exclude(method=UnitResult.Method.SKIPPED).exists():
+            raise ValidationError(
+                _(
+                    "%(serial)s already has a result: read it again or mark it not found "
+                    "instead of skipping it."
+                )
+                % {"serial": unit.serial}
+            )
+
+
 @transaction.atomic
 def unit_result_record(
     *,
@@ -192,14 +224,53 @@ def unit_result_record(
     label_text: str = "",
     photo: UploadedFile | None = None,
     carton_found: str = "",
+    carton_confirmed: bool = False,
     defects: str = "",
 ) -> UnitResult:
-    """Record what the inspector read on one sampled unit. A unit is defective when its label
-    does not match the list (serial, or GTIN where the label carries one), when it sits in
-    another carton than the list says, or when the inspector wrote a defect."""
+    """Record what the inspector found on one sampled unit, as a new row. A unit is defective
+    when its label does not match the list (serial, or GTIN where the label carries one), when
+    it sits in another carton than the list says, when the inspector wrote a defect, or when
+    nobody could find it. ``carton_confirmed``: the inspector confirmed the carton the list
+    names (one tap) instead of typing it. A skip is no finding: the unit stays to be read."""
     plan = _plan_to_record_on(unit.plan, user, "inspection results")
     if method not in UnitResult.Method.values:
         raise ValidationError({"method": f"“{method}” is not a way of reading a label."})
+    carton_found = carton_found.strip()
+    if carton_confirmed:
+        if not unit.carton:
+            raise ValidationError(
+                {"carton_found": _("The list names no carton for this unit: type where it was.")}
+            )
+        if carton_found and carton_found.casefold() != unit.carton.casefold():
+            raise ValidationError(
+                {
+                    "carton_found": _(
+                        "You typed carton %(typed)s but confirmed %(listed)s: record with the "
+                        "carton typed, or put %(listed)s back."
+                    )
+                    % {"typed": carton_found, "listed": unit.carton}
+                }
+            )
+        carton_found = unit.carton
+    if len(carton_found) > 64:
+        raise ValidationError({"carton_found": _("A carton name has at most 64 characters.")})
+    if method in (UnitResult.Method.NOT_FOUND, UnitResult.Method.SKIPPED):
+        _not_a_reading(unit, method, label_text, photo, defects)
+        return _result_save(
+            plan,
+            user,
+            unit=unit,
+            method=method,
+            label_text="",
+            read_serial="",
+            read_gtin="",
+            matches=False,
+            # Where the inspector looked for it, but never "in the right carton": it was not.
+            carton_found="" if method == UnitResult.Method.SKIPPED else carton_found,
+            in_right_carton=None,
+            defects=defects.strip(),
+            defective=method == UnitResult.Method.NOT_FOUND,
+        )
     photo_name, photo_sha = "", ""
     if photo is not None:
         assert photo.size is not None  # an uploaded file always knows its size
@@ -215,7 +286,7 @@ def unit_result_record(
                 {"photo": f"{photo.name}: no barcode could be read. Type the label instead."}
             )
         photo.seek(0)
-        photo_name, photo_sha, _ = store_by_hash(photo, folder="label-photos")
+        photo_name, photo_sha, _stored = store_by_hash(photo, folder="label-photos")
         method = UnitResult.Method.PHOTO
     else:
         if not label_text.strip():
@@ -224,12 +295,13 @@ def unit_result_record(
     gtin = plan.batch.order.gtin
     gtin_ok = not reading.gtin or not gtin or reading.gtin == gtin
     matches = reading.error is None and reading.serial == unit.serial and gtin_ok
-    carton_found = carton_found.strip()[:64]
     in_right_carton = None
     if carton_found and unit.carton:
         in_right_carton = carton_found.casefold() == unit.carton.casefold()
     defects = defects.strip()
-    result = UnitResult.objects.create(
+    return _result_save(
+        plan,
+        user,
         unit=unit,
         method=method,
         label_text=(reading.text or label_text)[:500],
@@ -242,20 +314,23 @@ def unit_result_record(
         defective=not matches or in_right_carton is False or bool(defects),
         photo=photo_name,
         photo_sha256=photo_sha,
-        recorded_by=user,
     )
+
+
+def _result_save(plan: InspectionPlan, user: User, **values: Any) -> UnitResult:
+    result = UnitResult.objects.create(recorded_by=user, **values)
     _findings_recorded(
         plan,
         user,
         "inspection.unit_recorded",
         {
-            "serial": unit.serial,
+            "serial": result.unit.serial,
             "read": result.read_serial,
-            "method": method,
-            "matches": matches,
-            "carton_found": carton_found,
-            "in_right_carton": in_right_carton,
-            "defects": defects,
+            "method": result.method,
+            "matches": result.matches,
+            "carton_found": result.carton_found,
+            "in_right_carton": result.in_right_carton,
+            "defects": result.defects,
             "defective": result.defective,
         },
     )

@@ -3,93 +3,40 @@ carton scans and blocked steps. Suppliers never see a sample (404, as for a fore
 
 from __future__ import annotations
 
-from django import forms
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig  # type: ignore[import-untyped]
 
-from inspection import sampling, services
-from inspection.models import BlockedStep, InspectionPlan, SampledUnit, UnitResult
+from inspection import services
+from inspection.filters import STATE_LABELS, SampledUnitFilter
+from inspection.forms import ACTIONS, BlockedStepForm, CartonScanForm, PlanForm, ResultForm
+from inspection.models import InspectionPlan, SampledUnit, UnitResult
 from inspection.selectors import (
+    UnitRow,
     carton_reconciliation,
     inspection_batch_for,
     latest_results,
+    next_unit,
     plan_for,
     plan_outcome,
+    reading_compared,
     result_mismatches,
     unit_for,
+    units_in_carton_order,
 )
+from inspection.tables import SampledUnitTable
 from portal.errors import message_of
-from portal.forms import BootstrapFormMixin
+from portal.exports import csv_response
 from portal.roles import can_plan_inspections, can_record_inspection_results
 from portal.typing import AuthenticatedRequest
-
-
-class PlanForm(BootstrapFormMixin, forms.Form):
-    level = forms.ChoiceField(
-        choices=InspectionPlan.Level.choices, initial="II", label="Inspection level"
-    )
-    aql = forms.ChoiceField(
-        choices=[(value, value) for value in sampling.AQL_VALUES],
-        initial="1.0",
-        label="AQL (acceptance quality limit, % defective)",
-    )
-    lot_size = forms.IntegerField(
-        min_value=2,
-        max_value=10**9,
-        required=False,
-        label="Lot size",
-        help_text="Leave empty to use the number of serials in the latest production list.",
-    )
-    note = forms.CharField(max_length=300, required=False)
-
-
-class ResultForm(BootstrapFormMixin, forms.Form):
-    method = forms.ChoiceField(
-        choices=[("scanned", "Scanned"), ("typed", "Typed")],
-        initial="scanned",
-        widget=forms.RadioSelect,
-        label="How the label was read",
-    )
-    label_text = forms.CharField(
-        max_length=500,
-        required=False,
-        label="Label as read",
-        help_text="Type it, or scan it into this box: plain serial, GS1 code or Digital Link.",
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
-    )
-    photo = forms.ImageField(
-        required=False,
-        label="…or a photo of the label",
-        help_text="The barcode on the photo is decoded (DataMatrix, QR, Code 128, EAN).",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
-    )
-    carton_found = forms.CharField(max_length=64, required=False, label="Carton it was found in")
-    defects = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Defects (leave empty if none)",
-    )
-
-
-class BlockedStepForm(BootstrapFormMixin, forms.ModelForm):
-    class Meta:
-        model = BlockedStep
-        fields = ["step", "blocked_by", "reason"]
-        widgets = {"reason": forms.Textarea(attrs={"rows": 2})}
-
-
-class CartonScanForm(BootstrapFormMixin, forms.Form):
-    carton = forms.CharField(max_length=64, label="Carton opened")
-    labels = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5, "autocomplete": "off"}),
-        label="Labels found in it, one per line (scan one after another)",
-    )
 
 
 @login_required
@@ -127,38 +74,20 @@ def batch_inspections(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-UNIT_FILTERS = {
-    "": "All",
-    "pending": "Not read yet",
-    "defective": "Defective",
-    "conforming": "Conforming",
-}
+UNITS_PER_PAGE = 50
 
 
-def _plan_context(request: AuthenticatedRequest, plan: InspectionPlan) -> dict:
+def _plan_context(request: AuthenticatedRequest, plan: InspectionPlan) -> dict[str, Any]:
     results = latest_results(plan)
-    units = list(plan.units.all())
-    rows = [(unit, results.get(unit.pk)) for unit in units]
-    next_unit = next((unit for unit in units if unit.pk not in results), None)
-    shown = request.GET.get("show", "")
-    if shown == "pending":
-        rows = [(unit, result) for unit, result in rows if result is None]
-    elif shown == "defective":
-        rows = [(unit, result) for unit, result in rows if result and result.defective]
-    elif shown == "conforming":
-        rows = [(unit, result) for unit, result in rows if result and not result.defective]
+    units = units_in_carton_order(plan)
     return {
         "plan": plan,
         "batch": plan.batch,
         "order": plan.batch.order,
-        "rows": rows,
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        "filters": UNIT_FILTERS,
-        "shown": shown if shown in UNIT_FILTERS else "",
+        "rows": [UnitRow(unit, results.get(unit.pk)) for unit in units],
         "outcome": plan_outcome(plan, results),
-        "next_unit": next_unit,
+        "next_unit": next_unit(plan, results=results, units=units),
         "blocked_steps": plan.blocked_steps.select_related("recorded_by"),
-        "reconciliation": carton_reconciliation(plan),
         "has_carton_list": plan.carton_list_id is not None,
         "can_record": can_record_inspection_results(request.user),
         "crumb": f"Inspection #{plan.pk}",
@@ -168,11 +97,69 @@ def _plan_context(request: AuthenticatedRequest, plan: InspectionPlan) -> dict:
 @login_required
 @require_http_methods(["GET"])
 def inspection_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The plan, its units (filtered, sorted, paged; or every unit as CSV), blocked steps and
+    the carton reconciliation."""
     plan = plan_for(request.user, pk)
     context = _plan_context(request, plan)
-    context["blocked_form"] = BlockedStepForm()
-    context["scan_form"] = CartonScanForm()
+    unit_filter = SampledUnitFilter(request.GET, queryset=plan.units.all(), request=request)
+    shown = set(unit_filter.qs.values_list("pk", flat=True))
+    rows = [row for row in context["rows"] if row.unit.pk in shown]
+    if request.GET.get("format") == "csv":
+        return _units_csv(plan, rows)
+    table = SampledUnitTable(rows)
+    RequestConfig(request, paginate={"per_page": UNITS_PER_PAGE}).configure(table)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["format"] = "csv"
+    context |= {
+        "filter": unit_filter,
+        "table": table,
+        "csv_query": query.urlencode(),
+        "reconciliation": carton_reconciliation(plan),
+        "blocked_form": BlockedStepForm(),
+        "scan_form": CartonScanForm(),
+    }
     return render(request, "inspection/inspection_detail.html", context)
+
+
+def _units_csv(plan: InspectionPlan, rows: list[UnitRow]) -> HttpResponse:
+    gtin = plan.batch.order.gtin
+    return csv_response(
+        f"inspection-{plan.pk}-units.csv",
+        [
+            _("Serial"),
+            _("Row in the list"),
+            _("Carton (list)"),
+            _("Result"),
+            _("How"),
+            _("Label as read"),
+            _("Serial read"),
+            _("GTIN expected"),
+            _("GTIN read"),
+            _("Carton found"),
+            _("Defects or note"),
+            _("Recorded by"),
+            _("Recorded at (UTC)"),
+        ],
+        (
+            [
+                row.serial,
+                row.unit.position,
+                row.carton,
+                STATE_LABELS[row.state],
+                row.result.get_method_display() if row.result else "",
+                row.result.label_text if row.result else "",
+                row.result.read_serial if row.result else "",
+                gtin,
+                row.result.read_gtin if row.result else "",
+                row.result.carton_found if row.result else "",
+                row.result.defects if row.result else "",
+                row.result.recorded_by.printed_name if row.result else "",
+                f"{row.result.recorded_at:%Y-%m-%d %H:%M}" if row.result else "",
+            ]
+            for row in rows
+        ),
+    )
 
 
 @login_required
@@ -185,14 +172,21 @@ def inspection_checklist(request: AuthenticatedRequest, pk: int) -> HttpResponse
 @login_required
 @require_http_methods(["GET", "POST"])
 def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The phone page of one sampled unit: read the label, confirm the carton with one tap (or
+    type the one it was in), or record it not found, or skip it for now; then the next unit."""
     unit = unit_for(request.user, pk)
     plan = unit.plan
-    form = ResultForm(request.POST or None, request.FILES or None)
+    form = ResultForm(
+        request.POST or None, request.FILES or None, initial={"carton_found": unit.carton}
+    )
     if request.method == "POST":
         if not can_record_inspection_results(request.user):
             raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
+        action = ACTIONS.get(request.POST.get("action") or "record")
+        if action is None:
+            form.add_error(None, _("That button records nothing: choose one of the buttons."))
+        elif form.is_valid():
+            data = form.cleaned_data | action
             photo = data.pop("photo")
             try:
                 result = services.unit_result_record(
@@ -203,7 +197,10 @@ def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             else:
                 return _after_result(request, unit, result)
     history = list(unit.results.select_related("recorded_by").order_by("-id"))
-    following = _next_unread(unit)
+    newest = history[0] if history else None
+    results = latest_results(plan)
+    following = next_unit(plan, after=unit, results=results)
+    outcome = plan_outcome(plan, results)
     return render(
         request,
         "inspection/sampled_unit.html",
@@ -214,33 +211,40 @@ def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "order": plan.batch.order,
             "form": form,
             "history": history,
-            "mismatches": result_mismatches(history[0]) if history else [],
+            "newest": newest,
+            "mismatches": result_mismatches(newest) if newest and newest.label_read else [],
+            "compared": reading_compared(newest) if newest else [],
             "next_url": reverse("sampled-unit", args=[following.pk])
             if following
             else reverse("inspection-detail", args=[plan.pk]),
-            "done": plan.units.filter(results__isnull=False).distinct().count(),
+            "outcome": outcome,
             "can_record": can_record_inspection_results(request.user),
             "crumb": unit.serial,
         },
     )
 
 
-def _next_unread(unit: SampledUnit) -> SampledUnit | None:
-    return unit.plan.units.filter(results__isnull=True).exclude(pk=unit.pk).first()
-
-
 def _after_result(
     request: AuthenticatedRequest, unit: SampledUnit, result: UnitResult
 ) -> HttpResponse:
     """A label that departs from the list keeps the inspector on the unit, shown what was
-    expected and what was read, to confirm or read again; anything else moves on."""
-    if result_mismatches(result):
+    expected and what was read, to confirm or read again; anything else moves straight on to
+    the next unit to read (a skipped one comes back at the end)."""
+    if result.label_read and result_mismatches(result):
         return redirect("sampled-unit", pk=unit.pk)
-    if result.defective:
+    serial = {"serial": unit.serial}
+    if result.skipped:
+        messages.info(request, _("%(serial)s skipped: it comes back at the end.") % serial)
+    elif result.not_found:
+        messages.warning(
+            request,
+            _("%(serial)s recorded as not found: a finding, counted as defective.") % serial,
+        )
+    elif result.defective:
         messages.warning(request, f"{unit.serial} recorded. Defective: {result.defects}")
     else:
         messages.success(request, f"{unit.serial} recorded.")
-    following = _next_unread(unit)
+    following = next_unit(unit.plan, after=unit)
     if following is not None:
         return redirect("sampled-unit", pk=following.pk)
     return redirect("inspection-detail", pk=unit.plan_id)

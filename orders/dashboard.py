@@ -100,14 +100,6 @@ def waiting_on(user: User | AnonymousUser) -> list[WaitingItem]:
                     reverse("order-detail", args=[order.pk]),
                 )
             )
-    if role == Role.INSPECTOR:
-        for order in orders.filter(status__in=OPEN_STATUSES):
-            items.append(
-                WaitingItem(
-                    f"PO {order.number} is assigned to you",
-                    f"{order.product_name} from {order.supplier}; required by "
-                    f"{order.required_by:%d %b %Y}.",
-                    reverse("order-detail", args=[order.pk]),
-                )
-            )
+    # The inspector's work (an inspection to read, a batch to sample) is listed by the
+    # inspection app itself, linking straight into it (inspection.dashboard).
     return items

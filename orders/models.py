@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -16,25 +18,31 @@ def validate_gtin(value: str) -> None:
     """A GTIN-8, -12, -13 or -14 with a correct GS1 check digit."""
     if len(value) not in (8, 12, 13, 14):
         raise ValidationError(
-            f"“{value}” has {len(value)} digits; a GTIN has 8, 12, 13 or 14.", code="gtin_length"
+            gettext("“%(value)s” has %(digits)s digits; a GTIN has 8, 12, 13 or 14.")
+            % {"value": value, "digits": len(value)},
+            code="gtin_length",
         )
     try:
         ean.validate(value)
     except StdnumError as error:
-        raise ValidationError(f"“{value}” is not a valid GTIN: {error}.", code="gtin") from None
+        raise ValidationError(
+            gettext("“%(value)s” is not a valid GTIN: %(error)s.")
+            % {"value": value, "error": error},
+            code="gtin",
+        ) from None
 
 
 class PurchaseOrder(models.Model):
     """An order the buyer placed with one supplier for one product."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ISSUED = "issued", "Issued to supplier"
-        IN_PRODUCTION = "in_production", "In production"
-        READY_TO_SHIP = "ready_to_ship", "Ready to ship"
-        SHIPPED = "shipped", "Shipped"
-        CLOSED = "closed", "Closed"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        ISSUED = "issued", _("Issued to supplier")
+        IN_PRODUCTION = "in_production", _("In production")
+        READY_TO_SHIP = "ready_to_ship", _("Ready to ship")
+        SHIPPED = "shipped", _("Shipped")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     buyer = models.ForeignKey(
         Organisation,
@@ -53,21 +61,22 @@ class PurchaseOrder(models.Model):
         blank=True,
         related_name="orders_inspected",
         limit_choices_to={"kind__in": [Organisation.Kind.INSPECTION_FIRM, Organisation.Kind.BUYER]},
-        help_text="Who inspects this order; their inspectors see it, nobody else's do.",
+        help_text=_("Who inspects this order; their inspectors see it, nobody else's do."),
     )
-    number = models.CharField("PO number", max_length=50)
+    number = models.CharField(_("PO number"), max_length=50)
     product_name = models.CharField(max_length=200)
     gtin = models.CharField(
-        "GTIN",
+        _("GTIN"),
         max_length=14,
         blank=True,
         validators=[validate_gtin],
-        help_text="8, 12, 13 or 14 digits with the GS1 check digit.",
+        help_text=_("8, 12, 13 or 14 digits with the GS1 check digit."),
     )
-    sku = models.CharField("SKU", max_length=64, blank=True)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     customer_promise = models.TextField(
-        blank=True, help_text="What the buyer has promised its own customers about these units."
+        blank=True,
+        help_text=_("What the buyer has promised its own customers about these units."),
     )
     order_date = models.DateField()
     required_by = models.DateField()
@@ -101,19 +110,19 @@ class PurchaseOrder(models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if not self.gtin and not self.sku:
-            errors["gtin"] = "Give the product's GTIN or its SKU."
+            errors["gtin"] = gettext("Give the product's GTIN or its SKU.")
         if self.order_date and self.required_by and self.required_by < self.order_date:
-            errors["required_by"] = "The required-by date is before the order date."
+            errors["required_by"] = gettext("The required-by date is before the order date.")
         if self.buyer_id and self.buyer.kind != Organisation.Kind.BUYER:
-            errors["buyer"] = f"{self.buyer} is not a buyer."
+            errors["buyer"] = gettext("%(name)s is not a buyer.") % {"name": self.buyer}
         if self.supplier_id and self.supplier.kind != Organisation.Kind.SUPPLIER:
-            errors["supplier"] = f"{self.supplier} is not a supplier."
+            errors["supplier"] = gettext("%(name)s is not a supplier.") % {"name": self.supplier}
         if self.pk and self.quantity:
             planned = self.batches.aggregate(total=Sum("planned_quantity"))["total"] or 0
             if planned > self.quantity:
-                errors["quantity"] = (
-                    f"The batches already plan {planned} units; the quantity cannot be lower."
-                )
+                errors["quantity"] = gettext(
+                    "The batches already plan %(planned)s units; the quantity cannot be lower."
+                ) % {"planned": planned}
         if errors:
             raise ValidationError(errors)
 
@@ -122,19 +131,19 @@ class Batch(models.Model):
     """A production lot inside an order: what serial lists, evidence and approvals attach to."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PRODUCTION = "in_production", "In production"
-        PRODUCED = "produced", "Produced"
-        SHIPPED = "shipped", "Shipped"
+        PLANNED = "planned", _("Planned")
+        IN_PRODUCTION = "in_production", _("In production")
+        PRODUCED = "produced", _("Produced")
+        SHIPPED = "shipped", _("Shipped")
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="batches")
     code = models.CharField(max_length=50)
     planned_quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     declared_first_serial = models.CharField(
-        max_length=64, blank=True, help_text="The first serial the supplier says it used."
+        max_length=64, blank=True, help_text=_("The first serial the supplier says it used.")
     )
     declared_last_serial = models.CharField(
-        max_length=64, blank=True, help_text="The last serial the supplier says it used."
+        max_length=64, blank=True, help_text=_("The last serial the supplier says it used.")
     )
     production_started_on = models.DateField(null=True, blank=True)
     production_finished_on = models.DateField(null=True, blank=True)
@@ -172,21 +181,25 @@ class Batch(models.Model):
         """What the supplier still has to tell about this batch."""
         missing = []
         if not self.declared_range:
-            missing.append("declared serial range")
+            missing.append(gettext("declared serial range"))
         if not self.production_started_on:
-            missing.append("production start date")
+            missing.append(gettext("production start date"))
         return missing
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if bool(self.declared_first_serial) != bool(self.declared_last_serial):
-            errors["declared_last_serial"] = "Give both the first and the last serial, or neither."
+            errors["declared_last_serial"] = gettext(
+                "Give both the first and the last serial, or neither."
+            )
         if (
             self.production_started_on
             and self.production_finished_on
             and self.production_finished_on < self.production_started_on
         ):
-            errors["production_finished_on"] = "Production cannot finish before it started."
+            errors["production_finished_on"] = gettext(
+                "Production cannot finish before it started."
+            )
         if self.order_id and self.planned_quantity:
             others = (
                 self.order.batches.exclude(pk=self.pk).aggregate(total=Sum("planned_quantity"))[
@@ -195,9 +208,13 @@ class Batch(models.Model):
                 or 0
             )
             if others + self.planned_quantity > self.order.quantity:
-                errors["planned_quantity"] = (
-                    f"The order is for {self.order.quantity} units and its other batches already "
-                    f"plan {others}; this batch can plan at most {self.order.quantity - others}."
-                )
+                errors["planned_quantity"] = gettext(
+                    "The order is for %(quantity)s units and its other batches already plan "
+                    "%(others)s; this batch can plan at most %(left)s."
+                ) % {
+                    "quantity": self.order.quantity,
+                    "others": others,
+                    "left": self.order.quantity - others,
+                }
         if errors:
             raise ValidationError(errors)

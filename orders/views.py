@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,18 +11,22 @@ from django.core.paginator import Paginator
 from django.forms import ModelForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from orders import services
-from orders.filters import OrderFilter
+from orders.filters import OrderFilter, TimelineFilter
 from orders.forms import OrderForm, batch_form_class
 from orders.models import Batch
 from orders.selectors import batch_for, order_for, orders_with_batch_counts
-from portal.pages import batch_panels, page_context
+from portal.pages import batch_headline, batch_panels, batch_stages, page_context
 from portal.roles import can_manage_orders, can_see_inspections, is_buyer_side
+from portal.timeline import TimelineEntry, timeline_entry, timeline_runs
 from portal.typing import AuthenticatedRequest
 
 GET_POST = ["GET", "POST"]
+TIMELINE_PAGE_SIZE = 50
 
 
 def _form_error(form: ModelForm, error: ValidationError | PermissionDenied) -> None:
@@ -60,7 +66,7 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"PO {order.number} created.")
+            messages.success(request, gettext("PO %(number)s created.") % {"number": order.number})
             return redirect("order-detail", pk=order.pk)
     return render(request, "orders/order_form.html", {"form": form, "order": None})
 
@@ -69,13 +75,16 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
-    batches = order.batches.all()
+    batches = list(order.batches.all())
     return render(
         request,
         "orders/order_detail.html",
         {
             "order": order,
             "batches": batches,
+            # Each batch with the steps of its story (list → exceptions → approval → gates →
+            # inspection), from the apps that own them.
+            "batch_rows": [(batch, batch_stages(request.user, batch)) for batch in batches],
             "planned_total": sum(batch.planned_quantity for batch in batches),
             "inspection_firms": order.inspection_firms.all(),
             "can_manage": can_manage_orders(request.user),
@@ -100,7 +109,7 @@ def order_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"PO {order.number} saved.")
+            messages.success(request, gettext("PO %(number)s saved.") % {"number": order.number})
             return redirect("order-detail", pk=order.pk)
     return render(request, "orders/order_form.html", {"form": form, "order": order})
 
@@ -111,9 +120,29 @@ def order_timeline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = order_for(request.user, pk)
     if not is_buyer_side(request.user):
         raise Http404("The timeline is internal to the buyer.")
-    events = order.audit_events.select_related("actor").order_by("-id")
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "orders/order_timeline.html", {"order": order, "page": page})
+    timeline_filter = TimelineFilter(
+        request.GET, queryset=order.audit_events.select_related("actor"), order=order
+    )
+    page = Paginator(timeline_filter.qs.order_by("-id"), TIMELINE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    days: dict[datetime.date, list[TimelineEntry]] = {}
+    for event in page.object_list:
+        day = timezone.localdate(event.created_at)
+        days.setdefault(day, []).append(timeline_entry(event, day))
+    runs_by_day = [(day, timeline_runs(entries)) for day, entries in days.items()]
+    return render(
+        request,
+        "orders/order_timeline.html",
+        {
+            "order": order,
+            "filter": timeline_filter,
+            "page": page,
+            "page_range": list(page.paginator.get_elided_page_range(page.number, on_ends=1)),
+            "days": runs_by_day,
+            "filtered": any(request.GET.get(name) for name in timeline_filter.filters),
+        },
+    )
 
 
 @login_required
@@ -130,7 +159,7 @@ def batch_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"Batch {batch.code} planned.")
+            messages.success(request, gettext("Batch %(code)s planned.") % {"code": batch.code})
             return redirect("batch-detail", pk=batch.pk)
     return render(request, "orders/batch_form.html", {"form": form, "order": order, "batch": None})
 
@@ -149,6 +178,8 @@ def batch_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "can_see_inspections": can_see_inspections(request.user),
             **page_context("batch", request.user, batch),
             "batch_panels": batch_panels(request, batch),
+            "stages": batch_stages(request.user, batch),
+            "headline": batch_headline(request.user, batch),
         },
     )
 
@@ -167,7 +198,7 @@ def batch_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"Batch {batch.code} saved.")
+            messages.success(request, gettext("Batch %(code)s saved.") % {"code": batch.code})
             return redirect("batch-detail", pk=batch.pk)
     return render(
         request, "orders/batch_form.html", {"form": form, "order": batch.order, "batch": batch}

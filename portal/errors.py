@@ -1,4 +1,5 @@
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 
 
 class Conflict(Exception):
@@ -9,4 +10,4 @@ def message_of(error: ValidationError | PermissionDenied | Conflict) -> str:
     """One line for a page's message area, from any refusal a service raises."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    return str(error) or "Your role cannot do this."
+    return str(error) or gettext("Your role cannot do this.")

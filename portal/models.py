@@ -11,12 +11,21 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from portal.immutability import append_only
 
 
 class User(AbstractUser):
-    """A person who signs in. What they may see follows from their one membership."""
+    """A person who signs in. What they may see follows from their one membership.
+
+    ``language`` and ``time_zone`` are the person's own choice, remembered across devices:
+    pages, emails and times are in them (blank: the browser's language, and UTC)."""
+
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
 
     @property
     def printed_name(self) -> str:
@@ -27,9 +36,9 @@ class Organisation(models.Model):
     """A company taking part in orders: the buyer, a supplier or an inspection firm."""
 
     class Kind(models.TextChoices):
-        BUYER = "buyer", "Buyer"
-        SUPPLIER = "supplier", "Supplier"
-        INSPECTION_FIRM = "inspection_firm", "Inspection firm"
+        BUYER = "buyer", _("Buyer")
+        SUPPLIER = "supplier", _("Supplier")
+        INSPECTION_FIRM = "inspection_firm", _("Inspection firm")
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -45,12 +54,12 @@ class Organisation(models.Model):
 
 
 class Role(models.TextChoices):
-    SUPPLIER = "supplier", "Supplier"
-    BUYER = "buyer", "Buyer"
-    INSPECTOR = "inspector", "Inspector"
-    FINANCE = "finance", "Finance"
-    CUSTOMER_SERVICE = "customer_service", "Customer service"
-    ADMIN = "admin", "Admin"
+    SUPPLIER = "supplier", _("Supplier")
+    BUYER = "buyer", _("Buyer")
+    INSPECTOR = "inspector", _("Inspector")
+    FINANCE = "finance", _("Finance")
+    CUSTOMER_SERVICE = "customer_service", _("Customer service")
+    ADMIN = "admin", _("Admin")
 
 
 # Which roles an organisation of each kind may give its people: the buyer every role but the
@@ -216,3 +225,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.email}"
+
+
+class NotificationRead(models.Model):
+    """The recipient opened a notification in the portal, or marked it read: a row of its own,
+    as the notification itself is never updated. Append-only; at most one per notification.
+    Each is sealed in the reader's ``notifications.read`` audit event (a group under the user)."""
+
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, related_name="read_mark"
+    )
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        triggers = append_only(prefix="notification_read_")
+
+    def __str__(self) -> str:
+        return f"Notification #{self.notification_id} read {self.read_at:%Y-%m-%d %H:%M}"

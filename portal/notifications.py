@@ -21,9 +21,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.jobs import task_send_on_commit
+from portal.middleware import time_zone_of
 from portal.models import AuditEvent, Membership, Notification, Role, User
+
+StrOrPromise = str | Promise
 
 # Events of one bulk action (same action, order and actor) this close together share one email.
 # Short on purpose: one request writes its events within milliseconds, and separate actions
@@ -34,7 +41,7 @@ COALESCE_WINDOW = datetime.timedelta(seconds=5)
 @dataclass(frozen=True)
 class Rule:
     audience: str  # "buyer", "supplier" or "finance"
-    subject: str  # formatted with {order} and {object}
+    subject: StrOrPromise  # formatted with {order} and {object}, in the recipient's language
     facts: tuple[str, ...] = ()  # payload keys copied into the email
     coalesce: bool = False
 
@@ -43,46 +50,46 @@ BUYER, SUPPLIER, FINANCE = "buyer", "supplier", "finance"
 DECISIONS = ("accepted", "rejected")
 
 RULES: dict[str, tuple[Rule, ...]] = {
-    "evidence.uploaded": (Rule(BUYER, "PO {order}: new evidence — {object}"),),
-    "evidence.replaced": (Rule(BUYER, "PO {order}: evidence replaced — {object}"),),
+    "evidence.uploaded": (Rule(BUYER, _("PO {order}: new evidence — {object}")),),
+    "evidence.replaced": (Rule(BUYER, _("PO {order}: evidence replaced — {object}")),),
     "serial_list.validated": (
-        Rule(BUYER, "PO {order}: serial report ready — {object}", ("rows", "unique")),
+        Rule(BUYER, _("PO {order}: serial report ready — {object}"), ("rows", "unique")),
     ),
     "serial_list.failed": (
-        Rule(BUYER, "PO {order}: a serial list could not be read — {object}", ("error",)),
-        Rule(SUPPLIER, "PO {order}: your serial list could not be read — {object}", ("error",)),
+        Rule(BUYER, _("PO {order}: a serial list could not be read — {object}"), ("error",)),
+        Rule(SUPPLIER, _("PO {order}: your serial list could not be read — {object}"), ("error",)),
     ),
-    "statement.written": (Rule(BUYER, "PO {order}: the supplier wrote a statement"),),
+    "statement.written": (Rule(BUYER, _("PO {order}: the supplier wrote a statement")),),
     "serial_exception.answered": (
-        Rule(BUYER, "PO {order}: the supplier answered serial exceptions", coalesce=True),
+        Rule(BUYER, _("PO {order}: the supplier answered serial exceptions"), coalesce=True),
     ),
-    "evidence_request.sent": (Rule(SUPPLIER, "PO {order}: the buyer asks for — {object}"),),
+    "evidence_request.sent": (Rule(SUPPLIER, _("PO {order}: the buyer asks for — {object}")),),
     "statement.reviewed": (
-        Rule(SUPPLIER, "PO {order}: the buyer reviewed your statement", ("version",)),
+        Rule(SUPPLIER, _("PO {order}: the buyer reviewed your statement"), ("version",)),
     ),
     **{
         f"serial_exception.{decision}": (
-            Rule(SUPPLIER, "PO {order}: the buyer decided serial exceptions", coalesce=True),
+            Rule(SUPPLIER, _("PO {order}: the buyer decided serial exceptions"), coalesce=True),
         )
         for decision in DECISIONS
     },
-    "batch.serials_accepted": (Rule(SUPPLIER, "PO {order}: serials accepted — {object}"),),
+    "batch.serials_accepted": (Rule(SUPPLIER, _("PO {order}: serials accepted — {object}")),),
     "approval.signed": (
-        Rule(SUPPLIER, "PO {order}: the buyer's decision — {object}", ("decision", "sentence")),
-        Rule(FINANCE, "PO {order}: approval signed — {object}", ("decision", "gates")),
+        Rule(SUPPLIER, _("PO {order}: the buyer's decision — {object}"), ("decision", "sentence")),
+        Rule(FINANCE, _("PO {order}: approval signed — {object}"), ("decision", "gates")),
     ),
     "approval.stale": (
-        Rule(BUYER, "PO {order}: your approval went stale — {object}", ("reason",)),
-        Rule(FINANCE, "PO {order}: gates closed, approval stale — {object}", ("reason",)),
+        Rule(BUYER, _("PO {order}: your approval went stale — {object}"), ("reason",)),
+        Rule(FINANCE, _("PO {order}: gates closed, approval stale — {object}"), ("reason",)),
     ),
-    "gate.created": (Rule(FINANCE, "PO {order}: new gate — {object}"),),
+    "gate.created": (Rule(FINANCE, _("PO {order}: new gate — {object}")),),
     "gate.released": (
-        Rule(FINANCE, "PO {order}: gate released — {object}", ("with_exception", "reason")),
+        Rule(FINANCE, _("PO {order}: gate released — {object}"), ("with_exception", "reason")),
     ),
     "payment.recorded": (
         Rule(
             FINANCE,
-            "PO {order}: payment recorded — {object}",
+            _("PO {order}: payment recorded — {object}"),
             ("amount", "currency", "payee", "gate_state", "payee_named_in_file"),
         ),
     ),
@@ -120,7 +127,13 @@ def _bulk_siblings(event: AuditEvent):
 
 
 def _link(event: AuditEvent) -> str:
-    """The page that shows the event's object, or the order's page."""
+    """The page that shows the event's object, or the order's page, as the email links it."""
+    return settings.PORTAL_BASE_URL + event_path(event)
+
+
+def event_path(event: AuditEvent) -> str:
+    """The path of the page that shows the event's object, or of the order's page: where the
+    email links, and where the portal's notification list opens (portal.views)."""
     model = apps.get_model(event.object_type)
     obj = model._default_manager.filter(pk=event.object_id).first()
     routes = {
@@ -135,19 +148,22 @@ def _link(event: AuditEvent) -> str:
         "approvals.Payment": lambda o: reverse("gate-payments", args=[o.gate_id]),
     }
     route = routes.get(event.object_type)
-    path = (
+    return (
         route(obj) if obj is not None and route else reverse("order-detail", args=[event.order_id])
     )
-    return settings.PORTAL_BASE_URL + path
 
 
 def _body(rule: Rule, event: AuditEvent, recipient: User, bulk_count: int) -> str:
+    """The email's text, in the recipient's language (the caller activates it)."""
     membership = recipient.membership
     what = f"{event.object_label}"
     if bulk_count > 1:
-        what = f"{event.object_label} and {bulk_count - 1} more like it"
+        what = gettext("%(object)s and %(count)d more like it") % {
+            "object": event.object_label,
+            "count": bulk_count - 1,
+        }
     lines = [
-        f"Hello {recipient.printed_name},",
+        gettext("Hello %(name)s,") % {"name": recipient.printed_name},
         "",
         f"{event.actor_label} — {event.action.replace('_', ' ').replace('.', ': ')}",
         what,
@@ -158,15 +174,31 @@ def _body(rule: Rule, event: AuditEvent, recipient: User, bulk_count: int) -> st
             value = event.payload[key]
             shown = ", ".join(map(str, value)) if isinstance(value, list) else value
             lines.append(f"{key.replace('_', ' ').capitalize()}: {shown}")
+    zone = time_zone_of(recipient) or datetime.UTC
     lines += [
         "",
-        f"Open it: {_link(event)}",
+        gettext("Open it: %(link)s") % {"link": _link(event)},
         "",
-        f"You get this email as {membership.get_role_display().lower()} at "
-        f"{membership.organisation}. Time of the change: "
-        f"{event.created_at:%d %b %Y %H:%M} UTC (audit event #{event.pk}).",
+        gettext(
+            "You get this email as %(role)s at %(organisation)s. Time of the change: "
+            "%(time)s %(zone)s (audit event #%(event)s)."
+        )
+        % {
+            "role": membership.get_role_display().lower(),
+            "organisation": membership.organisation,
+            "time": f"{timezone.localtime(event.created_at, zone):%d %b %Y %H:%M}",
+            "zone": zone,
+            "event": event.pk,
+        },
     ]
     return "\n".join(lines)
+
+
+def _subject(rule: Rule, event: AuditEvent) -> str:
+    """One line: a newline in a subject is a header injection, and Django refuses it."""
+    assert event.order is not None
+    text = str(rule.subject).format(order=event.order.number, object=event.object_label)
+    return " ".join(text.split())[:200]
 
 
 def notifications_send(
@@ -192,10 +224,6 @@ def notifications_send(
                 .filter(pk__gte=event.pk, created_at__lte=event.created_at + COALESCE_WINDOW)
                 .count()
             )
-        # One line: a newline in a subject is a header injection, and Django refuses it.
-        subject = " ".join(
-            rule.subject.format(order=event.order.number, object=event.object_label).split()
-        )[:200]
         already = set(event.notifications.values_list("recipient_id", flat=True))
         for recipient in _audience(rule, event):
             if recipient.pk in already:
@@ -206,7 +234,9 @@ def notifications_send(
             # run tries again. The audit event comes last, so the chain's lock is never held
             # while a mail server answers. Only a worker killed between the send and the commit
             # can send twice.
-            with transaction.atomic():
+            language = recipient.language or settings.LANGUAGE_CODE
+            with translation.override(language), transaction.atomic():
+                subject = _subject(rule, event)
                 try:
                     with transaction.atomic():  # only the row's own conflict is expected here
                         notification = Notification.objects.create(

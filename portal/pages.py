@@ -16,6 +16,7 @@ in ``INSTALLED_APPS``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
@@ -57,3 +58,66 @@ def batch_panel_register(panel: BatchPanel) -> None:
 def batch_panels(request: HttpRequest, batch: Any) -> list[SafeString]:
     """Every registered panel's HTML for the batch page, the empty ones left out."""
     return [html for panel in _batch_panels if (html := panel(request, batch))]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a batch's story (serial list → exceptions → approval → gates → inspection),
+    as the order page's strip and the batch page show it. ``state`` is one of STAGE_STATES."""
+
+    name: str
+    state: str
+    summary: str
+    url: str
+
+
+# done: nothing left; waiting: someone has to act; problem: it went wrong; todo: not begun.
+STAGE_STATES = ("done", "waiting", "problem", "todo")
+StageSource = Callable[[User | AnonymousUser, Any], list[Stage]]
+_stage_sources: list[tuple[int, StageSource]] = []
+
+
+def stage_register(position: int, source: StageSource) -> None:
+    """``source(viewer, batch)`` gives the stages an app owns, placed by ``position``."""
+    if all(source is not registered for _, registered in _stage_sources):
+        _stage_sources.append((position, source))
+        _stage_sources.sort(key=lambda entry: entry[0])
+
+
+def batch_stages(user: User | AnonymousUser, batch: Any) -> list[Stage]:
+    """The batch's stages the viewer may see, in the story's order."""
+    stages = [stage for _, source in _stage_sources for stage in source(user, batch)]
+    if unknown := {stage.state for stage in stages} - set(STAGE_STATES):
+        raise RuntimeError(f"Unknown stage state {', '.join(sorted(unknown))}.")
+    return stages
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What a batch page leads with: the decision in force, in its one sentence, and what it
+    rests on. ``decision`` is accepted, accepted_with_conditions or rejected."""
+
+    decision: str
+    label: str
+    sentence: str
+    signed: str
+    rests_on: list[str]
+    url: str
+    stale: str = ""
+
+
+HeadlineSource = Callable[[User | AnonymousUser, Any], "Headline | None"]
+_headline_sources: list[HeadlineSource] = []
+
+
+def headline_register(source: HeadlineSource) -> None:
+    if source not in _headline_sources:
+        _headline_sources.append(source)
+
+
+def batch_headline(user: User | AnonymousUser, batch: Any) -> Headline | None:
+    """The first registered source's headline for the batch, if any has one."""
+    for source in _headline_sources:
+        if (headline := source(user, batch)) is not None:
+            return headline
+    return None

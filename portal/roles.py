@@ -94,3 +94,9 @@ def can_read_inspector_checks(user: User | AnonymousUser) -> bool:
 def can_see_integrity(user: User | AnonymousUser) -> bool:
     """Read the integrity verification's runs and the checkpoints, and run it: the admin."""
     return role_of(user) == Role.ADMIN
+
+
+def can_manage_people(user: User | AnonymousUser) -> bool:
+    """Invite people to the buyer and to its suppliers, change their roles, deactivate them: the
+    buyer's admin, in the portal (operators keep the Django admin)."""
+    return role_of(user) == Role.ADMIN and is_buyer_side(user)

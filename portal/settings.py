@@ -88,9 +88,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the cookie or the browser; PreferencesMiddleware below puts the
+    # signed-in person's own language and time zone over it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PreferencesMiddleware",
     # request.user.is_verified(): whether this session answered its second factor (django-otp).
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
@@ -134,7 +138,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.membership",
+                "portal.context_processors.inbox",
                 "accounts.context_processors.second_factor",
+                "accounts.context_processors.people",
             ],
         },
     },
@@ -161,6 +167,15 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
+# Suppliers read the portal in their own language (each user's choice, remembered; else the
+# browser's). Serials, names and what people wrote stay as written. Catalogues: locale/*/LC_MESSAGES
+# (django.po kept in git, compiled to .mo by `make` and the Dockerfile).
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("zh-hans", "简体中文"),
+    ("vi", "Tiếng Việt"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,9 +14,11 @@ import magic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image, UnidentifiedImageError
 
 from untrusted import Refused, pdf, xlsx
+from untrusted.confine import Confined
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a name's extension may be for each type told by the bytes.
@@ -42,7 +44,8 @@ class UploadSizeCap(FileUploadHandler):
         limit = settings.UPLOAD_MAX_REQUEST_BYTES
         if content_length and content_length > limit:
             raise RequestDataTooBig(
-                f"The upload is {content_length / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB."
+                gettext("The upload is %(size)s MB; the limit is %(limit)s MB.")
+                % {"size": f"{content_length / 1e6:.0f}", "limit": f"{limit / 1e6:.0f}"}
             )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
@@ -79,11 +82,19 @@ def _check_image(uploaded: Any, name: str, content_type: str, field: str) -> Non
                 image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(
-            {field: f"{name}: the image is too large to open safely (a decompression bomb?)."}
+            {
+                field: gettext(
+                    "%(name)s: the image is too large to open safely (a decompression bomb?)."
+                )
+                % {"name": name}
+            }
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ValidationError(
-            {field: f"{name}: the image is damaged or truncated ({error})."}
+            {
+                field: gettext("%(name)s: the image is damaged or truncated (%(error)s).")
+                % {"name": name, "error": error}
+            }
         ) from None
     finally:
         uploaded.seek(0)
@@ -96,27 +107,43 @@ def upload_checked(
     ``what`` ("evidence", "a payment document") gets; ValidationError on ``field`` naming the
     file and what is wrong."""
     name = os.path.basename((uploaded.name or "upload").replace("\\", "/"))[:255] or "upload"
+    what = gettext(str(what))  # the callers' words, marked in WHAT_WORDS
     if not uploaded.size:
-        raise ValidationError({field: f"{name} is empty."})
+        raise ValidationError({field: gettext("%(name)s is empty.") % {"name": name}})
     if uploaded.size > max_bytes:
         raise ValidationError(
             {
-                field: f"{name} is {uploaded.size / 1e6:.1f} MB; {what} may be at most "
-                f"{max_bytes / 1e6:.0f} MB."
+                field: gettext("%(name)s is %(size)s MB; %(what)s may be at most %(limit)s MB.")
+                % {
+                    "name": name,
+                    "size": f"{uploaded.size / 1e6:.1f}",
+                    "what": what,
+                    "limit": f"{max_bytes / 1e6:.0f}",
+                }
             }
         )
     content_type, _ = sniffed_type(uploaded)
     if content_type not in allowed:
         raise ValidationError(
-            {field: f"{name}: files of type {content_type} are not accepted as {what}."}
+            {
+                field: gettext("%(name)s: files of type %(type)s are not accepted as %(what)s.")
+                % {"name": name, "type": content_type, "what": what}
+            }
         )
     extension = os.path.splitext(name)[1].lower()
     if extension not in EXTENSIONS.get(content_type, set()):
         raise ValidationError(
             {
-                field: f"{name}: its name says {extension or 'nothing'}, but its bytes are "
-                f"{content_type}. Upload the file its name promises, or rename it to one of "
-                f"{', '.join(sorted(EXTENSIONS.get(content_type, set())))}."
+                field: gettext(
+                    "%(name)s: its name says %(extension)s, but its bytes are %(type)s. Upload "
+                    "the file its name promises, or rename it to one of %(extensions)s."
+                )
+                % {
+                    "name": name,
+                    "extension": extension or gettext("nothing"),
+                    "type": content_type,
+                    "extensions": ", ".join(sorted(EXTENSIONS.get(content_type, set()))),
+                }
             }
         )
     if content_type in PILLOW_FORMATS:
@@ -124,7 +151,12 @@ def upload_checked(
         carried = _carried_after_image(uploaded, content_type)
         if carried:
             raise ValidationError(
-                {field: f"{name}: {carried} after the end of the image; upload the image alone."}
+                {
+                    field: gettext(
+                        "%(name)s: %(carried)s after the end of the image; upload the image alone."
+                    )
+                    % {"name": name, "carried": carried}
+                }
             )
     try:
         if content_type == "application/pdf":
@@ -132,8 +164,28 @@ def upload_checked(
         elif content_type == XLSX:
             _check_workbook(uploaded)
     except Refused as refused:
-        raise ValidationError({field: f"{name}: {refused}."}) from None
+        raise ValidationError(
+            {
+                field: gettext("%(name)s: %(refusal)s.")
+                % {"name": name, "refusal": translated(refused)}
+            }
+        ) from None
     return name, content_type
+
+
+# The words callers pass as ``what`` (in English; upload_checked translates them).
+WHAT_WORDS = (gettext_noop("evidence"), gettext_noop("a payment document"))
+
+
+def translated(refusal: Refused | Confined) -> str:
+    """A refusal from ``untrusted`` (Django-free, so English) in the reader's language: its
+    template is a marked msgid; a refusal inside it (a limit the reader broke) is translated too."""
+    params = {
+        key: translated(value) if isinstance(value, Refused | Confined) else value
+        for key, value in refusal.params.items()
+    }
+    text = gettext(refusal.template)
+    return text % params if params else text
 
 
 def _check_pdf(uploaded: Any) -> None:
@@ -148,7 +200,10 @@ def _check_pdf(uploaded: Any) -> None:
     trailing = data[end:] if end >= 0 else b""
     for signature, what in HIDDEN_FILES:
         if signature != b"%%EOF" and signature in trailing:
-            raise Refused(f"{what} is hidden after the end of the PDF; upload the PDF alone")
+            raise Refused(
+                gettext_noop("%(what)s is hidden after the end of the PDF; upload the PDF alone"),
+                {"what": gettext(what)},
+            )
     pdf.check(data)
 
 
@@ -159,8 +214,11 @@ def _check_workbook(uploaded: Any) -> None:
     carrier = xlsx.macros(uploaded)
     if carrier:
         raise Refused(
-            f"the workbook carries macros or other code ({carrier}); save it as a plain .xlsx "
-            "workbook without macros"
+            gettext_noop(
+                "the workbook carries macros or other code (%(carrier)s); save it as a plain "
+                ".xlsx workbook without macros"
+            ),
+            {"carrier": carrier},
         )
     uploaded.seek(0)
 
@@ -168,13 +226,13 @@ def _check_workbook(uploaded: Any) -> None:
 # Signatures of files that may hide after an image's end (a polyglot): ZIP (and so XLSX, JAR,
 # APK, or a program packed in one), PDF, RAR, 7z.
 HIDDEN_FILES = (
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"PK\x01\x02", "a ZIP archive"),  # its central directory, which ends the archive
-    (b"PK\x05\x06", "a ZIP archive"),
-    (b"%PDF", "a PDF document"),
-    (b"%%EOF", "a PDF document"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7z archive"),
+    (b"PK\x03\x04", gettext_noop("a ZIP archive")),
+    (b"PK\x01\x02", gettext_noop("a ZIP archive")),  # its central directory, which ends the archive
+    (b"PK\x05\x06", gettext_noop("a ZIP archive")),
+    (b"%PDF", gettext_noop("a PDF document")),
+    (b"%%EOF", gettext_noop("a PDF document")),
+    (b"Rar!", gettext_noop("a RAR archive")),
+    (b"7z\xbc\xaf", gettext_noop("a 7z archive")),
 )
 
 
@@ -188,14 +246,20 @@ def _carried_after_image(uploaded: Any, content_type: str) -> str:
     if content_type == "image/png":
         end = data.rfind(b"IEND")
         trailing = data[end + 8 :] if end >= 0 else b""  # the chunk's type, then its 4-byte CRC
-        return f"{len(trailing)} more bytes" if trailing.strip(b"\x00") else ""
+        return _more_bytes(trailing)
     if content_type == "image/webp" and data[:4] == b"RIFF":
         length = int.from_bytes(data[4:8], "little") + 8
         trailing = data[length + (length % 2) :]
-        return f"{len(trailing)} more bytes" if trailing.strip(b"\x00") else ""
+        return _more_bytes(trailing)
     end = data.rfind(b"\xff\xd9")  # JPEG: look past the last end-of-image marker
     trailing = data[end + 2 :] if end >= 0 else b""
     for signature, what in HIDDEN_FILES:
         if signature in trailing:
-            return what
+            return gettext(what)
     return ""
+
+
+def _more_bytes(trailing: bytes) -> str:
+    if not trailing.strip(b"\x00"):
+        return ""
+    return gettext("%(count)s more bytes") % {"count": len(trailing)}

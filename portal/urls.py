@@ -12,6 +12,9 @@ admin.site.site_title = "Serial Evidence Portal"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification-open"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
     path("integrity/", integrity_views.integrity_page, name="integrity"),
     path("integrity/progress/", integrity_views.integrity_progress, name="integrity-progress"),
     path(

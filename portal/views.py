@@ -1,21 +1,32 @@
-"""The dashboard and the health check."""
+"""The dashboard, the notification list and the health check."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.defaults import page_not_found
 
 from portal.celery import app as celery_app
-from portal.dashboard import dashboard_context, waiting_on
+from portal.dashboard import dashboard_context, waiting_for_request
 from portal.integrity_runs import integrity_health
+from portal.notification_reads import (
+    notification_for,
+    notifications_mark_read,
+    notifications_of,
+    unread_count,
+)
+from portal.notifications import event_path
 from portal.passwords import lockout_message
 from portal.roles import can_manage_orders
 from portal.typing import AuthenticatedRequest
@@ -30,10 +41,61 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "portal/dashboard.html",
         {
             **dashboard_context(request.user),
-            "waiting": waiting_on(request.user),
+            "waiting": waiting_for_request(request),
             "can_manage": can_manage_orders(request.user),
         },
     )
+
+
+NOTIFICATIONS_PER_PAGE = 25
+
+
+@login_required
+@require_http_methods(["GET"])
+def notifications(request: AuthenticatedRequest) -> HttpResponse:
+    """The caller's own notifications, newest first: the emails' twin, with what is unread."""
+    unread_only = request.GET.get("show") == "unread"
+    shown = notifications_of(request.user)
+    if unread_only:
+        shown = shown.filter(read_mark__isnull=True)
+    return render(
+        request,
+        "portal/notifications.html",
+        {
+            "page": Paginator(shown, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page")),
+            "unread_only": unread_only,
+            "unread": unread_count(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def notification_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Mark one of the caller's notifications read and go where its email links."""
+    notification = notification_for(request.user, pk)
+    notifications_mark_read(user=request.user, ids=[notification.pk])
+    return redirect(event_path(notification.event))
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: AuthenticatedRequest) -> HttpResponse:
+    """Mark every unread notification of the caller read (again: nothing more happens)."""
+    marked = notifications_mark_read(user=request.user)
+    if marked:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d notification marked read.",
+                "%(count)d notifications marked read.",
+                marked,
+            )
+            % {"count": marked},
+        )
+    else:
+        messages.info(request, _("Nothing was unread."))
+    return redirect("notifications")
 
 
 def _check_database() -> str:

@@ -44,4 +44,5 @@ fi
 echo "Testing on: ${DATABASE_URL:-SQLite (fallback)}, broker: ${CELERY_BROKER_URL:-eager (fallback)}" >&2
 # Two test processes by default (this machine's cores; TEST_PROCESSES=0 runs in one), each with
 # its own test database and Redis database; tests that start workers or browsers share one.
+"$PY" scripts/compile_messages.py
 exec "$VENV/bin/pytest" -n "${TEST_PROCESSES:-2}" --dist loadgroup "$@"

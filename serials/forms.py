@@ -1,17 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import cast
 
 from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
 from portal.forms import BootstrapFormMixin
-from serials.models import ExceptionDecision, NumberingRule, SerialException, SerialList
+from portal.ids import parse_ids
+from serials.exception_models import ANSWER_REASONS
+from serials.models import ExceptionDecision, NumberingRule, SerialList
+from serials.services.answers import NOTE_MAX_CHARS, AnswerRow, DecisionRow
 
 
 class SerialListUploadForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(label="Serial list (CSV or XLSX)", allow_empty_file=True)
-    kind = forms.ChoiceField(choices=SerialList.Kind.choices, initial=SerialList.Kind.PRODUCTION)
+    file = forms.FileField(label=_("Serial list (CSV or XLSX)"), allow_empty_file=True)
+    kind = forms.ChoiceField(
+        choices=SerialList.Kind.choices, initial=SerialList.Kind.PRODUCTION, label=_("Kind")
+    )
 
 
 class NumberingRuleForm(BootstrapFormMixin, forms.ModelForm):
@@ -27,15 +36,107 @@ class NumberingRuleForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class ExceptionAnswerForm(BootstrapFormMixin, forms.Form):
-    reason = forms.ChoiceField(choices=SerialException.Reason.choices)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    """The answer panel under the table: a reason and a note for the ticked rows that give none
+    of their own, and one photo or PDF attached to every answer sent."""
+
+    reason = forms.ChoiceField(
+        label=_("Reason for the ticked rows"),
+        choices=[("", _("Choose a reason…")), *ANSWER_REASONS],
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Note for the ticked rows"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX_CHARS,
+        required=False,
+    )
+    attachment = forms.FileField(
+        label=_("Photo or PDF for these answers (optional)"),
+        required=False,
+        allow_empty_file=True,
+        widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.webp,.pdf"}),
+    )
 
 
 class ExceptionDecisionForm(BootstrapFormMixin, forms.Form):
-    decision = forms.ChoiceField(choices=ExceptionDecision.Decision.choices)
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=4000, required=False
+    """The decision panel: a decision and a note for the ticked rows that give none of their
+    own."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision for the ticked rows"),
+        choices=[("", _("Choose…")), *ExceptionDecision.Decision.choices],
+        required=False,
     )
+    note = forms.CharField(
+        label=_("Note to the supplier for the ticked rows"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX_CHARS,
+        required=False,
+    )
+
+
+@dataclass
+class RowInput:
+    """What one row of the exceptions table holds in a submission: ticked or not, the choice
+    made on the row (a reason, or a decision) and its note; ``error`` is what is wrong."""
+
+    ticked: bool = False
+    choice: str = ""
+    note: str = ""
+    error: str = ""
+
+
+def row_inputs(data: QueryDict, exception_ids: Iterable[int]) -> dict[int, RowInput]:
+    """Each row's fields (``choice-<id>``, ``note-<id>``, the ticked ``exception`` boxes), read
+    only for the ids the page shows: an id posted for any other exception is never read."""
+    ticked = set(parse_ids(data.getlist("exception")))
+    return {
+        pk: RowInput(
+            ticked=pk in ticked,
+            choice=data.get(f"choice-{pk}", "").strip(),
+            note=data.get(f"note-{pk}", "").strip(),
+        )
+        for pk in exception_ids
+    }
+
+
+def chosen_rows(inputs: dict[int, RowInput]) -> list[int]:
+    """The rows a submission acts on: ticked, or given a choice or a note of their own (a row
+    filled in but not ticked is meant too: nothing typed is dropped)."""
+    return [pk for pk, row in inputs.items() if row.ticked or row.choice or row.note]
+
+
+def answer_rows(
+    inputs: dict[int, RowInput], *, reason: str, note: str
+) -> tuple[list[AnswerRow], dict[int, str]]:
+    """The answers a submission gives, the panel's reason and note filling the rows that give
+    none; and, by id, each row whose reason is missing or not one offered."""
+    offered = {value for value, _label in ANSWER_REASONS}
+    rows, problems = [], {}
+    for pk in chosen_rows(inputs):
+        row = inputs[pk]
+        chosen = row.choice or reason
+        if not chosen:
+            problems[pk] = str(_("choose a reason."))
+        elif chosen not in offered:
+            problems[pk] = str(_("“%(reason)s” is not a reason code.") % {"reason": chosen})
+        rows.append(AnswerRow(pk, chosen, row.note or note))
+    return rows, problems
+
+
+def decision_rows(
+    inputs: dict[int, RowInput], *, decision: str, note: str
+) -> tuple[list[DecisionRow], dict[int, str]]:
+    """The decisions a submission gives, the panel's decision and note filling the rows that
+    give none; and, by id, each row left without a decision."""
+    rows, problems = [], {}
+    for pk in chosen_rows(inputs):
+        row = inputs[pk]
+        chosen = row.choice or decision
+        if chosen not in ExceptionDecision.Decision.values:
+            problems[pk] = str(_("choose accept or reject."))
+        rows.append(DecisionRow(pk, chosen, row.note or note))
+    return rows, problems
 
 
 class AllocatedRangeForm(BootstrapFormMixin, forms.Form):

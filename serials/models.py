@@ -1,5 +1,6 @@
 """Numbering rules, uploaded serial lists with their validation reports, the registry of serials
-already used, and the exceptions a supplier must explain.
+already used, and the exceptions a supplier must explain (``serials.exception_models``,
+re-exported here).
 
 The engine itself (``serials.engine``) never imports Django; this module only stores what it
 finds."""
@@ -14,11 +15,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
 from portal.immutability import ParentOnInsert, append_only
 from portal.models import Organisation
 from serials import engine
+from serials.exception_models import EXCEPTION_TRANSITIONS as EXCEPTION_TRANSITIONS
+from serials.exception_models import ExceptionAnswer as ExceptionAnswer
+from serials.exception_models import ExceptionAttachment as ExceptionAttachment
+from serials.exception_models import ExceptionDecision as ExceptionDecision
+from serials.exception_models import SerialException as SerialException
 from serials.reports import CodeListReport, ListReport, SerialListReport
 
 
@@ -28,13 +35,13 @@ class NumberingRule(models.Model):
     the buyer allocates. One rule per buyer and product (GTIN or SKU)."""
 
     class Kind(models.TextChoices):
-        SEQUENTIAL = "sequential", "Sequential: prefix + counter"
-        ALLOCATED_CODES = "allocated_codes", "Allocated code list (non-sequential)"
+        SEQUENTIAL = "sequential", _("Sequential: prefix + counter")
+        ALLOCATED_CODES = "allocated_codes", _("Allocated code list (non-sequential)")
 
     class Check(models.TextChoices):
-        NONE = "none", "No check digit"
-        GS1 = "gs1", "GS1 mod-10"
-        LUHN = "luhn", "Luhn"
+        NONE = "none", _("No check digit")
+        GS1 = "gs1", _("GS1 mod-10")
+        LUHN = "luhn", _("Luhn")
 
     buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     product = models.CharField(
@@ -181,15 +188,15 @@ class SerialList(models.Model):
     overwritten: a corrected list is a new upload."""
 
     class Kind(models.TextChoices):
-        PRODUCTION = "production", "Production list"
-        CARTON = "carton", "Carton list (serial → carton)"
-        DISTRIBUTION = "distribution", "Distribution list (serial → customer)"
+        PRODUCTION = "production", _("Production list")
+        CARTON = "carton", _("Carton list (serial → carton)")
+        DISTRIBUTION = "distribution", _("Distribution list (serial → customer)")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Validating"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Validating")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="serial_lists")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PRODUCTION)
@@ -355,136 +362,6 @@ class SerialCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.code}{' accepted' if self.accepted else ''}"
-
-
-# The status an exception may take next: answered (from open, again, or after a rejection), then
-# the buyer's decision on an answer. Anything else the database refuses.
-EXCEPTION_TRANSITIONS = pgtrigger.Q(
-    new__status="answered", old__status__in=["open", "answered", "rejected"]
-) | pgtrigger.Q(new__status__in=["accepted", "rejected"], old__status="answered")
-
-
-class SerialException(models.Model):
-    """One anomaly the supplier must explain: a missing range, a duplicated serial, serials
-    reused from another batch, or malformed values."""
-
-    class Kind(models.TextChoices):
-        MISSING = "missing", "Missing range"
-        UNUSED = "unused", "Allocated but unused"
-        UNKNOWN = "unknown", "Not allocated"
-        DUPLICATE = "duplicate", "Duplicated serial"
-        REUSED = "reused", "Reused serials"
-        MALFORMED = "malformed", "Malformed values"
-        OUT_OF_RANGE = "out_of_range", "Outside the allocated range"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Waiting for the supplier"
-        ANSWERED = "answered", "Answered, waiting for the buyer"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
-
-    class Reason(models.TextChoices):
-        TEST_SCRAP = "test_scrap", "Test scrap"
-        REWORK_RELABEL = "rework_relabel", "Rework relabel"
-        PRINTER_SKIP = "printer_skip", "Printer skip"
-        PACKING_CHANGE = "packing_change", "Packing change"
-        SAMPLE_RETAINED = "sample_retained", "Sample retained"
-        DESTROYED = "destroyed", "Destroyed"
-        OTHER = "other", "Other"
-
-    serial_list = models.ForeignKey(SerialList, on_delete=models.PROTECT, related_name="exceptions")
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="serial_exceptions")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    summary = models.CharField(max_length=300)
-    lo = models.BigIntegerField(null=True, blank=True)
-    hi = models.BigIntegerField(null=True, blank=True)
-    serial = models.CharField(max_length=100, blank=True)
-    count = models.BigIntegerField(default=1)
-    detail = models.JSONField(default=dict, blank=True)
-    # For reuse: the batch that holds these serials too. Shown to the buyer only (the supplier
-    # may not learn another supplier's orders); never serialised to the API.
-    other_batch = models.ForeignKey(
-        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-
-    class Meta:
-        triggers = append_only(mutable=["status"], update_refused_when=~EXCEPTION_TRANSITIONS)
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.summary
-
-    @property
-    def count_label(self) -> str:
-        """What ``count`` counts, in the report page's words: serials (codes), or rows for
-        malformed and out-of-range values; a duplicated serial is one serial on several rows."""
-        K = SerialException.Kind
-        unit: dict[str, str] = {
-            K.MALFORMED: "row",
-            K.OUT_OF_RANGE: "row",
-            K.UNKNOWN: "code",
-            K.UNUSED: "code",
-        }
-        noun = unit.get(self.kind, "serial")
-        text = f"{self.count:,} {noun}{'' if self.count == 1 else 's'}"
-        rows = (self.detail or {}).get("rows") if self.kind == K.DUPLICATE else None
-        return f"{text} on {rows:,} rows" if rows else text
-
-    @property
-    def latest_answer(self) -> ExceptionAnswer | None:
-        answers = list(self.answers.all())  # uses prefetched rows when there are any
-        return answers[-1] if answers else None
-
-    @property
-    def latest_decision(self) -> ExceptionDecision | None:
-        decisions = list(self.decisions.all())
-        return decisions[-1] if decisions else None
-
-
-class ExceptionAnswer(models.Model):
-    """The supplier's written reason for an exception. Append-only: a new answer is a new row."""
-
-    exception = models.ForeignKey(SerialException, on_delete=models.PROTECT, related_name="answers")
-    reason = models.CharField(max_length=20, choices=SerialException.Reason.choices)
-    note = models.TextField()
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    answered_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        triggers = append_only()
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_reason_display()}: {self.note[:60]}"
-
-
-class ExceptionDecision(models.Model):
-    """The buyer's acceptance or rejection of an answered exception. Append-only."""
-
-    class Decision(models.TextChoices):
-        ACCEPTED = "accepted", "Accept"
-        REJECTED = "rejected", "Reject"
-
-    exception = models.ForeignKey(
-        SerialException, on_delete=models.PROTECT, related_name="decisions"
-    )
-    answer = models.ForeignKey(ExceptionAnswer, on_delete=models.PROTECT, related_name="+")
-    decision = models.CharField(max_length=10, choices=Decision.choices)
-    note = models.TextField(blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        triggers = append_only()
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_decision_display()} by {self.decided_by}"
 
 
 class SerialPlacement(models.Model):

@@ -13,6 +13,7 @@ from serials.models import (
     AllocatedCodeList,
     AllocatedRange,
     ExceptionAnswer,
+    ExceptionAttachment,
     ExceptionDecision,
     SerialCode,
     SerialException,
@@ -62,6 +63,12 @@ SEALS = (
     Seal(SerialPlacement, columns(SerialPlacement), FINISHED, "serial_list"),
     Seal(ExceptionAnswer, columns(ExceptionAnswer), ("serial_exception.answered",), "exception"),
     Seal(
+        ExceptionAttachment,
+        columns(ExceptionAttachment),
+        ("serial_exception.answered",),
+        "answer__exception",
+    ),
+    Seal(
         ExceptionDecision,
         columns(ExceptionDecision),
         ("serial_exception.accepted", "serial_exception.rejected"),
@@ -71,11 +78,14 @@ SEALS = (
 
 
 def serial_files_check() -> CheckResult:
-    """Re-hash every stored serial list and allocated-code list against its row."""
+    """Re-hash every stored serial list, allocated-code list and answer's attachment against
+    its row."""
     from portal.storage import stored_files_check
 
     lists = stored_files_check("serial-files", SerialList.objects.all())
     codes = stored_files_check("serial-files", AllocatedCodeList.objects.all())
-    lists.checked += codes.checked
-    lists.findings.extend(codes.findings)
+    attachments = stored_files_check("serial-files", ExceptionAttachment.objects.all())
+    for part in (codes, attachments):
+        lists.checked += part.checked
+        lists.findings.extend(part.findings)
     return lists

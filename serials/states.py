@@ -4,21 +4,22 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class BatchSerialStatus(models.TextChoices):
     """Where a batch's serials stand, from its latest production list (``batch_serial_status``);
     ``tone`` is the colour the pages give it."""
 
-    NONE = "none", "No serial list yet"
-    VALIDATING = "validating", "Validating"
-    FAILED = "failed", "Last upload failed"
-    CLEAN = "clean", "Clean"
-    EXCEPTIONS_OPEN = "exceptions_open", "Exceptions open"
-    EXCEPTIONS_ANSWERED = "exceptions_answered", "Exceptions answered"
-    EXCEPTIONS_ACCEPTED = "exceptions_accepted", "Exceptions accepted"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
+    NONE = "none", _("No serial list yet")
+    VALIDATING = "validating", _("Validating")
+    FAILED = "failed", _("Last upload failed")
+    CLEAN = "clean", _("Clean")
+    EXCEPTIONS_OPEN = "exceptions_open", _("Exceptions open")
+    EXCEPTIONS_ANSWERED = "exceptions_answered", _("Exceptions answered")
+    EXCEPTIONS_ACCEPTED = "exceptions_accepted", _("Exceptions accepted")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
 
     @property
     def tone(self) -> str:

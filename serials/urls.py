@@ -1,6 +1,6 @@
 from django.urls import path
 
-from serials import views
+from serials import exception_views, views
 
 urlpatterns = [
     path(
@@ -8,7 +8,17 @@ urlpatterns = [
         views.serial_list_upload,
         name="serial-list-upload",
     ),
-    path("batches/<int:pk>/exceptions/", views.batch_exceptions, name="batch-exceptions"),
+    path("batches/<int:pk>/exceptions/", exception_views.batch_exceptions, name="batch-exceptions"),
+    path(
+        "batches/<int:pk>/exceptions.csv",
+        exception_views.batch_exceptions_csv,
+        name="batch-exceptions-csv",
+    ),
+    path(
+        "exception-attachments/<int:pk>/",
+        exception_views.exception_attachment,
+        name="exception-attachment",
+    ),
     path(
         "batches/<int:pk>/serials/accept/",
         views.batch_serials_accept,

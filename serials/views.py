@@ -16,17 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders.selectors import batch_for, order_for
 from portal.errors import message_of
 from portal.exports import csv_response
-from portal.ids import parse_ids
-from portal.models import Role
-from portal.roles import can_manage_orders, is_buyer_side, role_of
+from portal.roles import can_manage_orders, is_buyer_side
 from portal.typing import AuthenticatedRequest
 from serials import engine, services
-from serials.filters import ExceptionFilter
+from serials.focus import TAB_OF_KIND, exception_of, file_lines, rows_around
 from serials.forms import (
     AllocatedCodeListForm,
     AllocatedRangeForm,
-    ExceptionAnswerForm,
-    ExceptionDecisionForm,
     NumberingRuleForm,
     SerialListUploadForm,
 )
@@ -35,7 +31,6 @@ from serials.reports import CodeListReport, SerialListReport
 from serials.selectors import (
     ANOMALY_HEADER,
     anomaly_rows,
-    exceptions_visible_to,
     rules_visible_to,
     serial_list_for,
 )
@@ -158,12 +153,20 @@ def serial_list_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = serial_list.validation_report
     tables = CODE_TABLES if serial_list.uses_codes else TABLES
     show = request.GET.get("show", "")
+    # ?exception=<id> (the exceptions page's "Show its lines"): its tab, the rows around its
+    # own, and the lines of the uploaded file around it.
+    focus = exception_of(serial_list, request.GET.get("exception"))
+    if focus is not None:
+        show = TAB_OF_KIND[focus.kind]
     if show not in tables:
         show = next(iter(tables))
     query = request.GET.get("q", "").strip().upper()
     rows = _table_rows(serial_list, show)
     if query:
         rows = [row for row in rows if query in str(row).upper()]
+    focus_found = False
+    if focus is not None and not query:
+        rows, focus_found = rows_around(focus, rows, serial_list)
     marks, ticks = ([], []) if serial_list.uses_codes else strip_marks(serial_list)
     return render(
         request,
@@ -180,6 +183,9 @@ def serial_list_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "query": request.GET.get("q", ""),
             "page": Paginator(rows, 100).get_page(request.GET.get("page")),
             "exception_counts": _exception_counts(serial_list),
+            "focus": focus,
+            "focus_found": focus_found,
+            "file_lines": file_lines(serial_list, focus) if focus is not None else [],
         },
     )
 
@@ -210,66 +216,6 @@ def serial_list_anomalies_csv(request: AuthenticatedRequest, pk: int) -> HttpRes
         f"serial-list-{serial_list.pk}-anomalies.csv",
         ANOMALY_HEADER,
         anomaly_rows(serial_list.validation_report),
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def batch_exceptions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The exceptions of a batch: the supplier answers, the buyer decides, several at once."""
-    batch = batch_for(request.user, pk)
-    role = role_of(request.user)
-    exceptions = (
-        exceptions_visible_to(request.user)
-        .filter(pk__in=services.current_exceptions(batch).values("pk"))
-        .select_related("other_batch__order")
-        .prefetch_related("answers", "decisions")
-    )
-    answer_form = ExceptionAnswerForm(request.POST if "answer" in request.POST else None)
-    decision_form = ExceptionDecisionForm(request.POST if "decide" in request.POST else None)
-    if request.method == "POST":
-        ids = parse_ids(request.POST.getlist("exception"))
-        chosen = list(exceptions.filter(pk__in=ids))
-        try:
-            if "answer" in request.POST and answer_form.is_valid():
-                services.exception_answer(
-                    exceptions=chosen, user=request.user, **answer_form.cleaned_data
-                )
-                messages.success(request, f"{len(chosen)} exception(s) answered.")
-                return redirect("batch-exceptions", pk=batch.pk)
-            if "decide" in request.POST and decision_form.is_valid():
-                services.exception_decide(
-                    exceptions=chosen, user=request.user, **decision_form.cleaned_data
-                )
-                messages.success(request, f"{len(chosen)} exception(s) decided.")
-                return redirect("batch-exceptions", pk=batch.pk)
-        except (ValidationError, PermissionDenied) as error:
-            if isinstance(error, PermissionDenied):
-                raise
-            messages.error(request, message_of(error))
-    exception_filter = ExceptionFilter(request.GET, queryset=exceptions)
-    shown = exception_filter.qs
-    status_filter = exception_filter.form.cleaned_data.get("status") or ""
-    kind_filter = exception_filter.form.cleaned_data.get("kind") or ""
-    serial_status = services.batch_serial_status(batch)
-    return render(
-        request,
-        "serials/batch_exceptions.html",
-        {
-            "batch": batch,
-            "order": batch.order,
-            "page": Paginator(shown, 100).get_page(request.GET.get("page")),
-            "answer_form": answer_form,
-            "decision_form": decision_form,
-            "can_answer": role == Role.SUPPLIER,
-            "can_decide": can_manage_orders(request.user),
-            "serial_status": serial_status,
-            "can_accept": can_manage_orders(request.user) and serial_status.can_be_accepted,
-            "statuses": SerialException.Status.choices,
-            "kinds": SerialException.Kind.choices,
-            "status_filter": status_filter,
-            "kind_filter": kind_filter,
-        },
     )
 
 

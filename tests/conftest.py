@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.http import HttpRequest
 from django.test import Client, RequestFactory
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -52,6 +54,15 @@ def _own_broker_per_test_process() -> None:
 
 
 _own_broker_per_test_process()
+
+
+@pytest.fixture(autouse=True)
+def _english_and_utc_between_tests() -> Iterator[None]:
+    """A request in Chinese (Django's LocaleMiddleware leaves its language on the thread) must
+    not make the next test's messages Chinese."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 def _flush_between_tests_past_the_truncate_triggers() -> None:

@@ -35,6 +35,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "batch-detail": ("batch", set(ROLES), 403),
     "batch-edit": ("batch", BATCH_EDITORS, 403),
     "batch-exceptions": ("batch", set(ROLES), 403),
+    "batch-exceptions-csv": ("batch", set(ROLES), 403),
     "serial-list-detail": ("serial_list", set(ROLES), 403),
     "serial-list-progress": ("serial_list", set(ROLES), 403),
     "serial-list-anomalies-csv": ("serial_list", set(ROLES), 403),
@@ -154,6 +155,10 @@ PLAIN_URLS = {
     "account-app-setup",
     "account-factor-remove",
     "account-verify",
+    # Each person's own language and time zone, and the footer's switch (signed in or out):
+    # per role in tests/accounts/test_preferences.py.
+    "account-preferences",
+    "account-language",
     *WEBAUTHN_URLS,
     "api-schema",
     "api-docs",
@@ -163,8 +168,14 @@ PLAIN_URLS = {
     "api-exception-answers",
     "api-exception-decisions",
     "finance-board",
+    "finance-board-csv",  # with the board, in test_only_the_buyer_s_staff_see_the_finance_board
     "api-approval-list",
     "api-gate-list",
+    # Each person's own notifications (another's id answers 404): per role in
+    # tests/portal/test_inbox.py.
+    "notifications",
+    "notification-open",
+    "notifications-read-all",
     # The admins' integrity page and its polled progress: per role in
     # tests/portal/test_integrity_page.py.
     "integrity",
@@ -177,6 +188,20 @@ PLAIN_URLS = {
     # A built dossier's download (an order's id and an export's): per role, own and foreign, in
     # tests/dossier/test_dossier_export.py.
     "order-dossier-download",
+    # The buyer's admin's People pages (a person's id, within the buyer and its suppliers or
+    # not) and an invitation's set-password link: per role, own and foreign, in
+    # tests/accounts/test_people.py.
+    "people",
+    "people-invite",
+    "person-detail",
+    "person-role",
+    "person-deactivate",
+    "person-reactivate",
+    "person-invitation-resend",
+    "account-set-password",
+    # An answer's attachment: per role, own and foreign, in
+    # tests/serials/test_exceptions_one_step.py.
+    "exception-attachment",
 }
 
 
@@ -495,8 +520,14 @@ def test_only_the_buyer_s_staff_see_the_finance_board(cast_with_lists: Cast, rol
         page = response.content.decode()
         for key in ORDER_KEYS:
             assert (cast.orders[key].number in page) == (key in VISIBLE[role]), (role, key)
-        csv = cast.client(role).get(reverse("finance-board"), {"format": "csv"}).content.decode()
-        assert ("PO-FOREIGN" in csv) == ("foreign" in VISIBLE[role])
+    exported = cast.client(role).get(reverse("finance-board-csv"))
+    assert exported.status_code == response.status_code
+    if exported.status_code == 200:
+        csv = exported.content.decode()
+        for key in ORDER_KEYS:
+            assert (cast.orders[key].number in csv) == (key in VISIBLE[role]), (role, key)
+    anonymous = cast.client(None).get(reverse("finance-board-csv"))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.parametrize("role", ["supplier_a", "inspector"])

@@ -75,9 +75,24 @@ ROUTE_MODELS = {
     "statements": "evidence.Statement",
     "inspections": "inspection.InspectionPlan",
     "sampled-units": "inspection.SampledUnit",
+    "people": "portal.User",
+    "notifications": "portal.Notification",
+    "exception-attachments": "serials.ExceptionAttachment",
 }
 # How a row reaches its order, tried in turn.
-PARENTS = ("order", "batch", "gate", "plan", "unit", "request", "statement", "serial_list")
+PARENTS = (
+    "order",
+    "batch",
+    "gate",
+    "plan",
+    "unit",
+    "request",
+    "statement",
+    "serial_list",
+    "event",
+    "answer",  # an answer's attachment → its answer → its exception → its batch
+    "exception",
+)
 PO_NUMBER = re.compile(r"\b\d{4}-\d{4}\b")
 
 

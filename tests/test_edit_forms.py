@@ -23,7 +23,7 @@ from django.forms.widgets import DateTimeBaseInput
 from django.urls import Resolver404, resolve, reverse
 
 from orders import services
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Membership
 from tests.conftest import Cast
 from tests.test_access import OBJECT_PAGES, PLAIN_URLS, WEBAUTHN_URLS, _objects
 
@@ -196,6 +196,16 @@ def batch_requirements(record: Model) -> dict[str, Any]:
     return {"kinds": sorted(record.requirements.values_list("kind", flat=True))}
 
 
+def staff_person(cast: Cast) -> Model:
+    return cast.users["service"]
+
+
+def person_with_role(record: Model) -> dict[str, Any]:
+    """The person's columns and their membership's (the role the form edits)."""
+    membership = Membership.objects.get(user_id=record.pk)
+    return {**record_fields(record), "membership": record_fields(membership)}
+
+
 @dataclass(frozen=True)
 class EditCase:
     """One edit form: where it is, who uses it, the record it edits and how to read it."""
@@ -224,6 +234,7 @@ EDIT_CASES = [
         page="batch-evidence",
         read=batch_requirements,
     ),
+    EditCase("person-role", "admin", staff_person, page="person-detail", read=person_with_role),
     EditCase("admin:orders_purchaseorder_change", "admin", order_with_every_field),
     EditCase("admin:orders_batch_change", "admin", batch_with_production_details),
 ]
@@ -258,12 +269,22 @@ NOT_EDITING = {
     "inspection-carton-scans",
     "sampled-unit",  # records a result
     "integrity",  # "Verify now": runs the verification, edits nothing
+    "notifications-read-all",  # marks read: a new row per notification, never an edit
     "account-tokens",  # makes a new API token
     "account-token-revoke",  # deletes one
     "account-password",  # sets a new password (Django's form, which asks for the old one)
     "account-app-setup",  # confirms a new authenticator app
     "account-factor-remove",  # deletes one of one's second factors
     "account-verify",  # answers the second factor at sign-in
+    "people-invite",  # makes a new person
+    "person-deactivate",  # asks to confirm, then deactivates
+    "person-reactivate",
+    "person-invitation-resend",  # emails a new link
+    "account-set-password",  # sets an invited person's first password
+    "account-language",  # the footer's switch: one choice, no record shown to round-trip
+    # The person's own language and time zone: its round trip (no id in the URL) is in
+    # tests/accounts/test_preferences.py.
+    "account-preferences",
 }
 
 
@@ -302,13 +323,21 @@ def test_it_renders_dates_as_the_date_picker_reads_them(cast: Cast) -> None:
 
 
 def _project_forms() -> list[type[forms.BaseForm]]:
+    import approvals.forms
     import approvals.views
     import evidence.forms
     import inspection.views
     import orders.forms
     import serials.forms
 
-    modules = [approvals.views, evidence.forms, inspection.views, orders.forms, serials.forms]
+    modules = [
+        approvals.forms,
+        approvals.views,
+        evidence.forms,
+        inspection.views,
+        orders.forms,
+        serials.forms,
+    ]
     found = [
         value
         for module in modules

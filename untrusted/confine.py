@@ -23,8 +23,10 @@ import select
 import signal
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+from . import gettext_noop
 
 T = TypeVar("T")
 
@@ -32,11 +34,24 @@ _PAGE = 1 << 16
 
 
 class Confined(Exception):
-    """The child broke a limit (``limit`` is "memory" or "time") or died."""
+    """The child broke a limit (``limit`` is "memory" or "time") or died. Like
+    :class:`untrusted.Refused`, ``template`` and ``params`` let a page translate the message."""
 
-    def __init__(self, message: str, limit: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self, template: str, limit: str, params: Mapping[str, object] | None = None
+    ) -> None:
+        self.template = template
+        self.params = dict(params or {})
+        super().__init__(self.template % self.params if self.params else template)
         self.limit = limit
+
+
+def _too_long(seconds: float) -> Confined:
+    return Confined(
+        gettext_noop("reading it took longer than %(seconds)s s"),
+        "time",
+        {"seconds": f"{seconds:g}"},
+    )
 
 
 def _address_space() -> int:
@@ -89,7 +104,7 @@ def run_confined(func: Callable[..., T], *args: Any, memory_bytes: int, seconds:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise Confined(f"reading it took longer than {seconds:g} s", "time")
+                raise _too_long(seconds)
             ready, _, _ = select.select([read_end], [], [], left)
             if not ready:
                 continue
@@ -105,17 +120,19 @@ def run_confined(func: Callable[..., T], *args: Any, memory_bytes: int, seconds:
         status = _reaped(pid)
     signalled = os.WIFSIGNALED(status) and os.WTERMSIG(status)
     if signalled in (signal.SIGXCPU, signal.SIGALRM):
-        raise Confined(f"reading it took longer than {seconds:g} s", "time")
+        raise _too_long(seconds)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 2:
-        raise Confined("the reader failed before it could start", "reader")
+        raise Confined(gettext_noop("the reader failed before it could start"), "reader")
     if signalled or os.WEXITSTATUS(status) == 3 or not pieces:
         raise Confined(
-            f"reading it needs more than {memory_bytes / (1 << 20):,.0f} MiB of memory", "memory"
+            gettext_noop("reading it needs more than %(memory)s MiB of memory"),
+            "memory",
+            {"memory": f"{memory_bytes / (1 << 20):,.0f}"},
         )
     try:
         ok, value = pickle.loads(b"".join(pieces))  # noqa: S301 - our own child's bytes
     except (pickle.UnpicklingError, EOFError, ValueError):  # cut short: the child was killed
-        raise Confined("the reader stopped before it finished", "reader") from None
+        raise Confined(gettext_noop("the reader stopped before it finished"), "reader") from None
     if not ok:
         raise value
     return value

@@ -17,7 +17,7 @@ from typing import IO
 
 import pikepdf
 
-from . import Refused
+from . import Refused, gettext_noop
 from .confine import Confined, run_confined
 
 PDF_MAX_PAGES = int(os.environ.get("PDF_MAX_PAGES", 2_000))
@@ -29,12 +29,12 @@ PDF_CHECK_MAX_SECONDS = float(os.environ.get("PDF_CHECK_MAX_SECONDS", 60))
 # Actions (/S) that run code, start a program, reach out or pull data in. Links (/URI, /GoTo)
 # are what documents normally carry and are kept.
 _ACTIONS = {
-    "/JavaScript": "JavaScript",
-    "/Launch": "an action that launches a program",
-    "/ImportData": "an action that imports data",
-    "/SubmitForm": "a form that sends data",
-    "/GoToE": "a link into an embedded file",
-    "/RichMediaExecute": "an action that runs embedded media",
+    "/JavaScript": gettext_noop("the PDF carries JavaScript"),
+    "/Launch": gettext_noop("the PDF carries an action that launches a program"),
+    "/ImportData": gettext_noop("the PDF carries an action that imports data"),
+    "/SubmitForm": gettext_noop("the PDF carries a form that sends data"),
+    "/GoToE": gettext_noop("the PDF carries a link into an embedded file"),
+    "/RichMediaExecute": gettext_noop("the PDF carries an action that runs embedded media"),
 }
 _INFLATE_PIECE = 1 << 20
 _INFLATING = {"/FlateDecode", "/Fl", "/LZWDecode", "/LZW", "/RunLengthDecode", "/RL"}
@@ -49,7 +49,9 @@ def check(source: bytes | IO[bytes]) -> int:
             _checked, data, memory_bytes=PDF_CHECK_MAX_MEMORY, seconds=PDF_CHECK_MAX_SECONDS
         )
     except Confined as exc:
-        raise Refused(f"the PDF is too heavy to open safely ({exc})") from None
+        raise Refused(
+            gettext_noop("the PDF is too heavy to open safely (%(reason)s)"), {"reason": exc}
+        ) from None
 
 
 def _read_all(stream: IO[bytes]) -> bytes:
@@ -63,21 +65,31 @@ def _checked(data: bytes) -> int:
     try:
         pdf = pikepdf.open(io.BytesIO(data))
     except pikepdf.PasswordError:
-        raise Refused("the PDF is protected by a password; upload it without one") from None
+        raise Refused(
+            gettext_noop("the PDF is protected by a password; upload it without one")
+        ) from None
     except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = re.sub(r"^stream <[^>]*>: ", "", reason)[:160]  # the in-memory stream's repr
-        raise Refused(f"the PDF is damaged and cannot be opened ({reason})") from None
+        raise Refused(
+            gettext_noop("the PDF is damaged and cannot be opened (%(reason)s)"), {"reason": reason}
+        ) from None
     with pdf:
         if pdf.is_encrypted:
-            raise Refused("the PDF is encrypted; upload it without encryption")
+            raise Refused(gettext_noop("the PDF is encrypted; upload it without encryption"))
         if len(pdf.objects) > PDF_MAX_OBJECTS:
-            raise Refused(f"the PDF holds {len(pdf.objects):,} objects (limit {PDF_MAX_OBJECTS:,})")
+            raise Refused(
+                gettext_noop("the PDF holds %(objects)s objects (limit %(limit)s)"),
+                {"objects": f"{len(pdf.objects):,}", "limit": f"{PDF_MAX_OBJECTS:,}"},
+            )
         pages = len(pdf.pages)
         if pages > PDF_MAX_PAGES:
-            raise Refused(f"the PDF has {pages:,} pages (limit {PDF_MAX_PAGES:,})")
+            raise Refused(
+                gettext_noop("the PDF has %(pages)s pages (limit %(limit)s)"),
+                {"pages": f"{pages:,}", "limit": f"{PDF_MAX_PAGES:,}"},
+            )
         if pages == 0:
-            raise Refused("the PDF has no pages")
+            raise Refused(gettext_noop("the PDF has no pages"))
         _check_catalog(pdf.Root)
         # The trailer is no indirect object, and a catalog may be written directly inside it:
         # everything nested there directly is checked like any object.
@@ -91,8 +103,11 @@ def _checked(data: bytes) -> int:
                 inflated += _inflated_size(obj, PDF_MAX_INFLATED - inflated)
                 if inflated > PDF_MAX_INFLATED:
                     raise Refused(
-                        f"the PDF's contents inflate to more than {PDF_MAX_INFLATED >> 20:,} MiB "
-                        "(a compression bomb?)"
+                        gettext_noop(
+                            "the PDF's contents inflate to more than %(limit)s MiB "
+                            "(a compression bomb?)"
+                        ),
+                        {"limit": f"{PDF_MAX_INFLATED >> 20:,}"},
                     )
         return pages
 
@@ -125,41 +140,54 @@ def _check_catalog(root: pikepdf.Object) -> None:
         action = root.OpenAction
         kind = str(action.get("/S", "")) if hasattr(action, "get") else ""
         if kind not in ("", "/GoTo"):  # opening at a page is ordinary
-            raise Refused(f"the PDF runs an action when it is opened ({kind.lstrip('/')})")
+            raise Refused(
+                gettext_noop("the PDF runs an action when it is opened (%(action)s)"),
+                {"action": kind.lstrip("/")},
+            )
     if "/AA" in keys:
-        raise Refused("the PDF runs actions on document events")
+        raise Refused(gettext_noop("the PDF runs actions on document events"))
     names = root.get("/Names") if "/Names" in keys else None
     if names is not None:
         if "/JavaScript" in names:
-            raise Refused("the PDF carries JavaScript")
+            raise Refused(gettext_noop("the PDF carries JavaScript"))
         if "/EmbeddedFiles" in names:
-            raise Refused("the PDF carries files inside it (attachments); upload them separately")
+            raise Refused(
+                gettext_noop(
+                    "the PDF carries files inside it (attachments); upload them separately"
+                )
+            )
     form = root.get("/AcroForm") if "/AcroForm" in keys else None
     if form is not None and "/XFA" in form:
-        raise Refused("the PDF carries an XFA form, which can run scripts")
+        raise Refused(gettext_noop("the PDF carries an XFA form, which can run scripts"))
 
 
 def _check_object(obj: pikepdf.Object) -> None:
     keys = set(obj.keys())
     if "/JS" in keys or "/JavaScript" in keys:
-        raise Refused("the PDF carries JavaScript")
+        raise Refused(gettext_noop("the PDF carries JavaScript"))
     if "/S" in keys:
         kind = str(obj.get("/S"))
         if kind in _ACTIONS:
-            raise Refused(f"the PDF carries {_ACTIONS[kind]}")
+            raise Refused(_ACTIONS[kind])
         if kind == "/URI" and str(obj.get("/URI", "")).strip().lower().startswith(
             ("javascript:", "vbscript:", "data:", "file:")
         ):
-            raise Refused("the PDF carries a link that runs a script or opens a local file")
+            raise Refused(
+                gettext_noop("the PDF carries a link that runs a script or opens a local file")
+            )
         if kind == "/GoToR" and _remote(obj.get("/F")):
-            raise Refused("the PDF carries a link that opens a file from the internet")
+            raise Refused(
+                gettext_noop("the PDF carries a link that opens a file from the internet")
+            )
     if "/OnInstantiate" in keys or "/3DD" in keys or str(obj.get("/Subtype", "")) == "/3D":
-        raise Refused("the PDF carries 3D content, which can run JavaScript")
+        raise Refused(gettext_noop("the PDF carries 3D content, which can run JavaScript"))
     kind = str(obj.get("/Type", "")) if "/Type" in keys else ""
     if kind == "/EmbeddedFile" or "/EF" in keys:
-        raise Refused("the PDF carries files inside it (attachments); upload them separately")
+        raise Refused(
+            gettext_noop("the PDF carries files inside it (attachments); upload them separately")
+        )
     if "/RichMediaContent" in keys or str(obj.get("/Subtype", "")) == "/RichMedia":
-        raise Refused("the PDF carries embedded media that can run code")
+        raise Refused(gettext_noop("the PDF carries embedded media that can run code"))
 
 
 def _remote(target: object) -> bool:

@@ -9,7 +9,7 @@ import re
 import zipfile
 from typing import IO
 
-from . import Refused
+from . import Refused, gettext_noop
 
 # Bounds for XLSX archives, checked before the workbook is read: a reader allocates for the area
 # a sheet spans (its declared dimension, or its farthest cell), so one cell at XFD1048576 would
@@ -43,17 +43,24 @@ def check(path: str | os.PathLike[str] | IO[bytes]) -> None:
             entries = archive.infolist()
             if len(entries) > XLSX_MAX_ENTRIES:
                 raise Refused(
-                    f"unsupported file: a ZIP archive with {len(entries):,} entries "
-                    f"(limit {XLSX_MAX_ENTRIES:,})"
+                    gettext_noop(
+                        "unsupported file: a ZIP archive with %(entries)s entries (limit %(limit)s)"
+                    ),
+                    {"entries": f"{len(entries):,}", "limit": f"{XLSX_MAX_ENTRIES:,}"},
                 )
             names = {info.filename for info in entries}
             if "xl/workbook.xml" not in names:
-                raise Refused("unsupported file: a ZIP archive that is not an XLSX workbook")
+                raise Refused(
+                    gettext_noop("unsupported file: a ZIP archive that is not an XLSX workbook")
+                )
             declared = sum(info.file_size for info in entries)
             if declared > XLSX_MAX_UNCOMPRESSED:
                 raise Refused(
-                    f"unsupported file: the workbook inflates to {declared} bytes "
-                    f"(limit {XLSX_MAX_UNCOMPRESSED})"
+                    gettext_noop(
+                        "unsupported file: the workbook inflates to %(size)s bytes "
+                        "(limit %(limit)s)"
+                    ),
+                    {"size": declared, "limit": XLSX_MAX_UNCOMPRESSED},
                 )
             # Declared sizes can lie: inflate each entry in bounded pieces and count; the
             # sheets and shared strings are scanned on the way for their area and long texts.
@@ -69,14 +76,20 @@ def check(path: str | os.PathLike[str] | IO[bytes]) -> None:
                             break
                         budget -= len(piece)
                         if budget < 0:
-                            raise Refused("unsupported file: the workbook inflates too much")
+                            raise Refused(
+                                gettext_noop("unsupported file: the workbook inflates too much")
+                            )
                         if scanned:
                             span.scan(tail + piece, len(tail))
                             tail = piece[-_OVERLAP:]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
-        raise Refused(f"unreadable XLSX workbook ({exc})") from None
+        raise Refused(
+            gettext_noop("unreadable XLSX workbook (%(reason)s)"), {"reason": str(exc)}
+        ) from None
     except RuntimeError as exc:  # encrypted entries
-        raise Refused(f"unreadable XLSX workbook ({exc})") from None
+        raise Refused(
+            gettext_noop("unreadable XLSX workbook (%(reason)s)"), {"reason": str(exc)}
+        ) from None
     finally:
         if position is not None and not isinstance(path, str | os.PathLike):
             path.seek(position)
@@ -107,8 +120,10 @@ class _Span:
             XLSX_MAX_CELL_BYTES
         ) or _LONG_TEXT.search(data):
             raise Refused(
-                f"unsupported file: a cell in {self.name} holds more than "
-                f"{XLSX_MAX_CELL_BYTES} bytes of text"
+                gettext_noop(
+                    "unsupported file: a cell in %(part)s holds more than %(limit)s bytes of text"
+                ),
+                {"part": self.name, "limit": XLSX_MAX_CELL_BYTES},
             )
         last_tag = data.rfind(b"<")
         self.run = self.run + len(data) - carried if last_tag < 0 else len(data) - last_tag - 1
@@ -116,20 +131,39 @@ class _Span:
             return
         dimension = _DIMENSION.search(data)
         if dimension:
-            self._check(dimension.group(3), dimension.group(4), "declares")
+            self._check(
+                dimension.group(3),
+                dimension.group(4),
+                gettext_noop(
+                    "unsupported file: %(part)s declares %(cell)s, an area of %(area)s cells "
+                    "(limit %(limit)s); keep the serials in the first columns"
+                ),
+            )
         columns = set(_CELL_REF.findall(data))
         if columns:
             widest = max((letters for letters, _ in columns), key=lambda c: (len(c), c))
             lowest = max(int(row) for _, row in columns)
-            self._check(widest, str(lowest).encode(), "places a cell at")
+            self._check(
+                widest,
+                str(lowest).encode(),
+                gettext_noop(
+                    "unsupported file: %(part)s places a cell at %(cell)s, an area of %(area)s "
+                    "cells (limit %(limit)s); keep the serials in the first columns"
+                ),
+            )
 
-    def _check(self, letters: bytes, row: bytes, how: str) -> None:
+    def _check(self, letters: bytes, row: bytes, refusal: str) -> None:
         area = _column_number(letters) * int(row or b"1")
         if area > XLSX_MAX_CELLS:
             cell = (letters + row).decode("ascii")
             raise Refused(
-                f"unsupported file: {self.name} {how} {cell}, an area of {area:,} cells "
-                f"(limit {XLSX_MAX_CELLS:,}); keep the serials in the first columns"
+                refusal,
+                {
+                    "part": self.name,
+                    "cell": cell,
+                    "area": f"{area:,}",
+                    "limit": f"{XLSX_MAX_CELLS:,}",
+                },
             )
 
 
@@ -180,7 +214,9 @@ def macros(path: str | os.PathLike[str] | IO[bytes]) -> str:
         NotImplementedError,
         RuntimeError,
     ) as exc:
-        raise Refused(f"unreadable XLSX workbook ({exc})") from None
+        raise Refused(
+            gettext_noop("unreadable XLSX workbook (%(reason)s)"), {"reason": str(exc)}
+        ) from None
     finally:
         if position is not None and not isinstance(path, str | os.PathLike):
             path.seek(position)

@@ -4,6 +4,7 @@ update or delete: a signed approval is superseded by signing a new one."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -272,7 +273,19 @@ class GateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Gate
-        fields = ["id", "url", "order", "batch", "kind", "state", "reason", "approval"]
+        fields = [
+            "id",
+            "url",
+            "order",
+            "batch",
+            "kind",
+            "amount",
+            "currency",
+            "due_date",
+            "state",
+            "reason",
+            "approval",
+        ]
         read_only_fields = fields
 
     def _state(self, gate: Gate) -> approvals.GateState:
@@ -297,6 +310,11 @@ class GateCreateSerializer(serializers.Serializer):
     order = serializers.IntegerField(min_value=1)
     batch = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=Gate.Kind.choices)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
 
 
 def gates_visible_to(user: User | AnonymousUser) -> QuerySet[Gate]:
@@ -351,7 +369,15 @@ class GateList(generics.ListAPIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         order, batch = _order_and_batch(request, data)
-        gate = approvals.gate_create(user=request.user, order=order, batch=batch, kind=data["kind"])
+        gate = approvals.gate_create(
+            user=request.user,
+            order=order,
+            batch=batch,
+            kind=data["kind"],
+            amount=data.get("amount"),
+            currency=data.get("currency", ""),
+            due_date=data.get("due_date"),
+        )
         body = GateSerializer(gate, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -3,10 +3,12 @@ creating and releasing them."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -46,7 +48,7 @@ class GateState:
 
     @property
     def label(self) -> str:
-        return Gate.State(self.state).label
+        return str(Gate.State(self.state).label)
 
 
 def gate_state(gate: Gate) -> GateState:
@@ -132,25 +134,50 @@ def _unreleased_state(gate: Gate, approval: Approval | None, linked: bool) -> Ga
 
 
 @transaction.atomic
-def gate_create(*, user: User, order: PurchaseOrder, kind: str, batch: Batch | None = None) -> Gate:
+def gate_create(
+    *,
+    user: User,
+    order: PurchaseOrder,
+    kind: str,
+    batch: Batch | None = None,
+    amount: Decimal | None = None,
+    currency: str = "",
+    due_date: datetime.date | None = None,
+) -> Gate:
+    """A new gate of the order (or of one of its batches), blocked until an approval opens it,
+    with the money due through it (``amount`` in ``currency``, an ISO 4217 code) and when. A
+    gate is never changed afterwards: its money is set here or not at all."""
     if not can_manage_orders(user) or not orders_visible_to(user).filter(pk=order.pk).exists():
         raise PermissionDenied("Only the buyer's buyers and admins set up gates.")
     if batch is not None and batch.order_id != order.pk:
         raise ValidationError({"batch": "That batch belongs to another order."})
-    gate = Gate(order=order, batch=batch, kind=kind)
+    gate = Gate(
+        order=order,
+        batch=batch,
+        kind=kind,
+        amount=amount,
+        currency=(currency or "").strip().upper(),
+        due_date=due_date,
+    )
     gate.full_clean()
     try:
         with transaction.atomic():
             gate.save()
     except IntegrityError:
         raise ValidationError(f"{gate} exists already.") from None
-    audit_log(actor=user, action="gate.created", obj=gate, order=order, payload={"gate": str(gate)})
+    payload: dict[str, object] = {"gate": str(gate)}
+    if gate.amount is not None:
+        payload |= {"amount": str(gate.amount), "currency": gate.currency}
+    if gate.due_date is not None:
+        payload["due_date"] = gate.due_date.isoformat()
+    audit_log(actor=user, action="gate.created", obj=gate, order=order, payload=payload)
     return gate
 
 
 def release_statement(*, gate: Gate, reason: str) -> tuple[dict[str, object], str]:
-    """What releasing ``gate`` now says, and its SHA-256: the gate, its order, its state and the
-    reason written. A passkey confirming a release signs this hash."""
+    """What releasing ``gate`` now says, and its SHA-256: the gate, its order, its money (if it
+    carries any), its state and the reason written. A passkey confirming a release signs this
+    hash."""
     statement: dict[str, object] = {
         "gate": gate.pk,
         "label": str(gate),
@@ -158,6 +185,9 @@ def release_statement(*, gate: Gate, reason: str) -> tuple[dict[str, object], st
         "state_before": gate_state(gate).state,
         "reason": reason.strip(),
     }
+    if gate.amount is not None:  # the money the release lets move, as the page stated it
+        statement["amount_due"] = f"{gate.currency} {gate.amount}"
+        statement["due_date"] = gate.due_date.isoformat() if gate.due_date else None
     canonical = json.dumps(statement, sort_keys=True, separators=(",", ":"))
     return statement, hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -132,9 +132,21 @@ class PlanCreateSerializer(serializers.Serializer):
 
 
 class ResultCreateSerializer(serializers.Serializer):
-    # "photo" is set by sending a photo, never claimed without one.
+    # "photo" is set by sending a photo, never claimed without one. "not_found" (a finding,
+    # counted as defective) and "skipped" (the unit stays to be read) carry no label.
     method = serializers.ChoiceField(
-        choices=[("scanned", "Scanned"), ("typed", "Typed")], default="scanned"
+        choices=[
+            ("scanned", "Scanned"),
+            ("typed", "Typed"),
+            ("not_found", "Unit not found"),
+            ("skipped", "Skipped for now"),
+        ],
+        default="scanned",
+    )
+    carton_confirmed = serializers.BooleanField(
+        default=False,
+        help_text="The unit is in the carton the list names: records that carton, as the "
+        "page's “Carton matches” button does.",
     )
     label_text = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     photo = serializers.ImageField(required=False)

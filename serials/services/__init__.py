@@ -5,8 +5,9 @@
 - ``serial_lists``: a serial list's upload, queued for the worker;
 - ``job``: the worker's job (claim, heartbeat, validate, fail, requeue);
 - ``registry``: the runs, codes and placements a validated list writes, and the reuse checks;
-- ``exceptions``: serial exceptions recorded from a report, answered, decided, and a batch's
-  serials accepted;
+- ``exceptions``: serial exceptions recorded from a report, and a batch's serials accepted;
+- ``answers``: the supplier's answers (with attachments) and the buyer's decisions, many rows at
+  once;
 - ``files``: what an uploaded list may be, and a local path for stored bytes.
 
 Reads are in ``serials.selectors``. Import services from here: ``from serials import services``.
@@ -15,13 +16,23 @@ Reads are in ``serials.selectors``. Import services from here: ``from serials im
 # Reads kept importable from here for the importers not yet moved to serials.selectors.
 from serials.selectors import batch_serial_status, current_exceptions, latest_production_list
 from serials.services.allocations import allocated_code_list_upload, allocated_range_set
-from serials.services.exceptions import batch_serials_accept, exception_answer, exception_decide
+from serials.services.answers import (
+    AnswerRow,
+    DecisionRow,
+    exception_answer,
+    exception_decide,
+    exceptions_answer,
+    exceptions_decide,
+)
+from serials.services.exceptions import batch_serials_accept
 from serials.services.files import _local_copy
 from serials.services.job import serial_list_validate, serial_lists_requeue_stuck
 from serials.services.rules import numbering_rule_save
 from serials.services.serial_lists import serial_list_upload
 
 __all__ = [
+    "AnswerRow",
+    "DecisionRow",
     "_local_copy",
     "allocated_code_list_upload",
     "allocated_range_set",
@@ -30,6 +41,8 @@ __all__ = [
     "current_exceptions",
     "exception_answer",
     "exception_decide",
+    "exceptions_answer",
+    "exceptions_decide",
     "latest_production_list",
     "numbering_rule_save",
     "serial_list_upload",

@@ -1,25 +1,21 @@
 """Serial exceptions (the domain's word: one anomaly a report found, not a Python error):
-recorded from a validated list's report, answered by the supplier, decided by the buyer; and
-a batch's serials accepted into the registry once none is left open."""
+recorded from a validated list's report; and a batch's serials accepted into the registry once
+none is left open. Answers and decisions are in ``serials.services.answers``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from orders.models import Batch, PurchaseOrder
-from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.bulk import bulk_insert
-from portal.models import Role, User
-from portal.roles import can_manage_orders, membership_of
+from portal.models import User
+from portal.roles import can_manage_orders
 from serials import engine
 from serials.models import (
-    ExceptionAnswer,
-    ExceptionDecision,
     SerialCode,
     SerialException,
     SerialList,
@@ -203,87 +199,6 @@ def _write(serial_list: SerialList, rows: list[dict[str, Any]]) -> None:
         EXCEPTION_FIELDS,
         (tuple({**fixed, **defaults, **row}[field] for field in EXCEPTION_FIELDS) for row in rows),
     )
-
-
-@transaction.atomic
-def exception_answer(
-    *, exceptions: Iterable[SerialException], user: User, reason: str, note: str
-) -> list[ExceptionAnswer]:
-    """The supplier explains one or more exceptions; each answer is a new row."""
-    membership = membership_of(user)
-    if membership is None or membership.role != Role.SUPPLIER:
-        raise PermissionDenied("Only the supplier answers exceptions.")
-    if reason not in SerialException.Reason.values:
-        raise ValidationError({"reason": f"“{reason}” is not a reason code."})
-    if not note.strip():
-        raise ValidationError({"note": "Write what happened to these serials."})
-    answers = []
-    for exception in _locked(exceptions, user):
-        if exception.status in (SerialException.Status.ACCEPTED,):
-            raise ValidationError(f"“{exception.summary}” is already accepted.")
-        answers.append(
-            ExceptionAnswer.objects.create(
-                exception=exception, reason=reason, note=note.strip(), answered_by=user
-            )
-        )
-        exception.status = SerialException.Status.ANSWERED
-        exception.save(update_fields=["status"])
-        audit_log(
-            actor=user,
-            action="serial_exception.answered",
-            obj=exception,
-            order=exception.batch.order,
-            payload={"reason": reason, "note": note.strip()},
-        )
-    return answers
-
-
-@transaction.atomic
-def exception_decide(
-    *, exceptions: Iterable[SerialException], user: User, decision: str, note: str = ""
-) -> list[ExceptionDecision]:
-    """The buyer accepts or rejects answered exceptions, one or many at once."""
-    if not can_manage_orders(user):
-        raise PermissionDenied("Only the buyer's buyers and admins decide on exceptions.")
-    if decision not in ExceptionDecision.Decision.values:
-        raise ValidationError({"decision": f"“{decision}” is not a decision."})
-    decisions = []
-    for exception in _locked(exceptions, user):
-        answer = exception.answers.order_by("-id").first()
-        if answer is None or exception.status != SerialException.Status.ANSWERED:
-            raise ValidationError(
-                f"“{exception.summary}” has no new answer from the supplier to decide on."
-            )
-        decisions.append(
-            ExceptionDecision.objects.create(
-                exception=exception, answer=answer, decision=decision, note=note, decided_by=user
-            )
-        )
-        exception.status = decision
-        exception.save(update_fields=["status"])
-        audit_log(
-            actor=user,
-            action=f"serial_exception.{decision}",
-            obj=exception,
-            order=exception.batch.order,
-            payload={"answer_id": answer.pk, "note": note},
-        )
-    return decisions
-
-
-def _locked(exceptions: Iterable[SerialException], user: User) -> list[SerialException]:
-    ids = [exception.pk for exception in exceptions]
-    if not ids:
-        raise ValidationError("Choose at least one exception.")
-    rows = list(
-        SerialException.objects.select_for_update(of=("self",))
-        .select_related("batch__order")
-        .filter(pk__in=ids, batch__in=batches_visible_to(user))
-        .order_by("id")
-    )
-    if len(rows) != len(set(ids)):
-        raise PermissionDenied("Some of these exceptions are not yours to change.")
-    return rows
 
 
 @transaction.atomic

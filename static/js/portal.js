@@ -2,7 +2,9 @@
 // Content-Security-Policy needs no inline script or style:
 //   data-width="42"            a progress bar's width in per cent (set through the CSSOM);
 //   data-select-all="SELECTOR" a checkbox that ticks or clears every box SELECTOR matches;
-//   data-print                 a link that prints the page.
+//   data-print                 a link that prints the page;
+//   data-autosubmit            a select that submits its form when changed (the language
+//                              switch); its form's [data-autosubmit-button] is then hidden.
 (function () {
   "use strict";
 
@@ -13,7 +15,17 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { widths(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    widths(document);
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      var button = select.form && select.form.querySelector("[data-autosubmit-button]");
+      if (button) button.hidden = true;
+    });
+  });
+  document.addEventListener("change", function (event) {
+    var select = event.target instanceof HTMLSelectElement ? event.target : null;
+    if (select && select.hasAttribute("data-autosubmit") && select.form) select.form.submit();
+  });
   // htmx swaps in new progress (the serial list's bar refreshes every 700 ms).
   document.addEventListener("htmx:load", function (event) { widths(event.target.parentNode || document); });
 

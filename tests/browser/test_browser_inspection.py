@@ -4,6 +4,7 @@ and sees it failed the inspection sample."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -57,15 +58,15 @@ def test_an_inspection_with_a_blocked_step_reaches_the_buyer_and_customer_servic
     page.get_by_role("link", name="Read the next label").click()
     first = page.locator(".unit-serial").inner_text().strip()
     page.get_by_label("Label as read").fill(f"(01){GTIN}(21){first}")
-    page.get_by_role("button", name="Record and go to the next unit").click()
+    page.get_by_role("button", name=re.compile(r"Carton CTN-\d+ matches · record")).click()
     expect(page.get_by_text(f"{first} recorded.")).to_be_visible()
     second = page.locator(".unit-serial").inner_text().strip()
     assert second != first
     page.get_by_label("Typed").check()
     page.get_by_label("Label as read").fill(second)
-    page.get_by_label("Defects (leave empty if none)").fill("Label peeling at one corner")
+    page.get_by_label("Defects or a note (leave empty if none)").fill("Label peeling at one corner")
     shot(page, "41-inspection-unit-phone")
-    page.get_by_role("button", name="Record and go to the next unit").click()
+    page.get_by_role("button", name=re.compile(r"Carton CTN-\d+ matches · record")).click()
     expect(page.get_by_text(f"{second} recorded.")).to_be_visible()
 
     page.get_by_role("link", name="Inspection #").first.click()

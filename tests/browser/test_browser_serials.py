@@ -43,17 +43,18 @@ def test_serial_list_from_upload_to_acceptance(
     expect(page.locator(".figure").filter(has_text="missing serials")).to_contain_text("10")
     shot(page, "11-serial-report-supplier")
     page.get_by_role("link", name="Exceptions").click()
-    page.get_by_label("Select VLT000025 is on 2 rows").check()
-    page.get_by_label("Reason").select_option("rework_relabel")
-    page.get_by_label("What happened").fill(
+    # Both answers, each with its own reason and note, go in one submission.
+    page.get_by_label("Reason for VLT000025 is on 2 rows").select_option("rework_relabel")
+    page.get_by_label("Note for VLT000025 is on 2 rows").fill(
         "Unit 25 failed test, was reworked and relabelled twice."
     )
-    page.get_by_role("button", name="Send answer").click()
-    expect(page.get_by_text("1 exception(s) answered.")).to_be_visible()
-    page.get_by_label("Select 10 missing: VLT000041 – VLT000050").check()
-    page.get_by_label("Reason").select_option("test_scrap")
-    page.get_by_label("What happened").fill("Ten units scrapped at burn-in; scrap log LOG-77.")
-    page.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_label("Select VLT000025 is on 2 rows")).to_be_checked()
+    page.get_by_label("Reason for 10 missing: VLT000041 – VLT000050").select_option("test_scrap")
+    page.get_by_label("Note for 10 missing: VLT000041 – VLT000050").fill(
+        "Ten units scrapped at burn-in; scrap log LOG-77."
+    )
+    page.get_by_role("button", name="Send answers").click()
+    expect(page.get_by_text("2 exceptions answered.")).to_be_visible()
     shot(page, "12-exceptions-supplier")
     page.get_by_role("button", name="Sign out").click()
 
@@ -64,9 +65,9 @@ def test_serial_list_from_upload_to_acceptance(
     shot(page, "13-serial-report-buyer")
     page.get_by_role("link", name="Exceptions").click()
     page.get_by_label("Select all").check()
-    page.get_by_label("Decision").select_option("accepted")
-    page.get_by_role("button", name="Record decision").click()
-    expect(page.get_by_text("2 exception(s) decided.")).to_be_visible()
+    page.get_by_label("Decision for the ticked rows").select_option("accepted")
+    page.get_by_role("button", name="Record decisions").click()
+    expect(page.get_by_text("2 exceptions decided.")).to_be_visible()
     page.get_by_role("button", name="Accept the batch's serials").click()
     expect(page.get_by_text("are accepted and registered")).to_be_visible()
     shot(page, "14-exceptions-accepted")

@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from approvals.models import Approval, GateRelease
 from approvals.selectors import early_shipments
+from demo.people import DEMO_PEOPLE
 from evidence.models import EvidenceItem, Responsibility, ResponsibilityRole
 from evidence.selectors import batch_evidence_summary, freshness_flags
 from orders.models import Batch, PurchaseOrder
@@ -18,7 +19,10 @@ def test_it_seeds_the_demo_and_can_run_twice(db: None, capsys: object) -> None:
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "s3cret-demo-pw" in out
     usernames = {"buyer", "supplier_a", "supplier_b", "inspector", "finance", "service", "admin"}
-    assert set(User.objects.values_list("username", flat=True)) == usernames
+    # Besides the demo's sign-ins, the People page's examples (demo/people.py): invited, active
+    # and deactivated people, none of whom signs in with the demo password.
+    people = set(DEMO_PEOPLE)
+    assert set(User.objects.values_list("username", flat=True)) == usernames | people
     assert all(
         User.objects.get(username=name).check_password("s3cret-demo-pw") for name in usernames
     )

@@ -319,11 +319,13 @@ def test_the_phone_page_shows_a_mismatch_and_waits_for_the_inspector(lot: Cast) 
     page = client.get(url).content.decode()
     assert f"{unit.serial} recorded." not in page and "alert-success" not in page
     mismatch = page[page.index("data-mismatch") :]
-    assert "alert-danger" in page[page.rindex("<div", 0, page.index("data-mismatch")) :][:200]
-    assert f"Serial expected <code>{unit.serial}</code>, read <code>{units[5].serial}</code>" in (
-        mismatch
-    )
-    assert f"Carton expected <code>{unit.carton}</code>, found in <code>CTN-99</code>" in mismatch
+    assert "border-danger" in page[page.rindex("<div", 0, page.index("data-mismatch")) :][:200]
+    # Expected and read side by side, each differing cell in red ("bad").
+    assert f'class="bad" data-expected="serial"><code>{unit.serial}</code>' in mismatch
+    assert 'class="bad" data-read="serial">' in mismatch
+    assert f"<code>{units[5].serial}</code>" in mismatch
+    assert f'class="bad" data-expected="carton"><code>{unit.carton}</code>' in mismatch
+    assert "<code>CTN-99</code>" in mismatch
     assert "Recorded as defective" in mismatch
     assert reverse("sampled-unit", args=[units[1].pk]) in mismatch  # confirm and go on
     assert UnitResult.objects.get(unit=unit).defective

@@ -171,7 +171,7 @@ def test_an_accepted_reuse_is_an_accepted_exception(world: World) -> None:
     _accept(world, _exception(world.bee, "reused"), "supplier_b", "rework_relabel")
     result = _look(world, "VLT000003")
     assert result.statuses == [S.ACCEPTED_EXCEPTION]
-    assert "The buyer accepted the supplier's reason: Rework relabel — “Told so.”" in result.reason
+    assert "The buyer accepted the supplier's reason: Rework — “Told so.”" in result.reason
 
 
 def test_a_serial_outside_its_batch_allocation(world: World) -> None:

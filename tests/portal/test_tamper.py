@@ -36,7 +36,7 @@ from approvals.models import (
 from evidence.models import EvidenceItem, Statement
 from inspection.models import UnitResult
 from portal import anchors, tasks
-from portal.models import AuditEvent, Notification
+from portal.models import AuditEvent, Notification, NotificationRead
 from portal.notifications import RULES
 from serials.models import (
     ExceptionAnswer,
@@ -544,8 +544,14 @@ KINDS = [
         (Payment, AuditEvent),
         event_rewritten,
     ),
-    Kind("audit tail deleted after a checkpoint", (AuditEvent, Notification), tail_deleted),
-    Kind("audit events truncated", (AuditEvent, Notification), audit_truncated),
+    Kind(
+        "audit tail deleted after a checkpoint",
+        (AuditEvent, Notification, NotificationRead),
+        tail_deleted,
+    ),
+    Kind(
+        "audit events truncated", (AuditEvent, Notification, NotificationRead), audit_truncated
+    ),
     Kind("notification deleted", (Notification,), notification_deleted),
 ]
 IDS = [kind.name.replace(" ", "-").replace("'", "") for kind in KINDS]

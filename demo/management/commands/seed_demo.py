@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from approvals.models import Gate
 from approvals.services import gate_create
-from demo.story import demo_inspection, demo_story
+from demo.inbox_story import demo_inbox_work
+from demo.people import demo_people
+from demo.story import (
+    demo_exceptions,
+    demo_finance,
+    demo_inspection,
+    demo_story,
+    shipment_gate_money,
+)
 from orders import services
 from orders.models import Batch, PurchaseOrder
 from portal.anchors import checkpoint_seal
@@ -107,6 +115,10 @@ class Command(BaseCommand):
         story_order = PurchaseOrder.objects.get(buyer=organisations["buyer"], number="2026-0141")
         demo_story(order=story_order, users=users, password=password)
         demo_inspection(order=story_order, users=users)
+        demo_people(admin=users["admin"], organisations=organisations, password=password)
+        demo_finance(users=users)
+        demo_exceptions(order=story_order, users=users)
+        demo_inbox_work(order=story_order, users=users)
         return organisations
 
     def _numbering(self, buyer: User) -> None:
@@ -122,7 +134,13 @@ class Command(BaseCommand):
         order = PurchaseOrder.objects.get(buyer=buyer.membership.organisation, number="2026-0141")
         for batch in order.batches.all():
             if not Gate.objects.filter(batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE).exists():
-                gate_create(user=buyer, order=order, batch=batch, kind=Gate.Kind.SHIPMENT_RELEASE)
+                gate_create(
+                    user=buyer,
+                    order=order,
+                    batch=batch,
+                    kind=Gate.Kind.SHIPMENT_RELEASE,
+                    **shipment_gate_money(batch),
+                )
         if not AllocatedRange.objects.filter(order=order).exists():
             allocated_range_set(
                 user=buyer, order=order, first_serial="VLT000100001", last_serial="VLT000112000"
