@@ -311,7 +311,13 @@ def person_deactivate(*, actor: User, person: User) -> dict[str, int]:
                 _("%(name)s is already deactivated.") % {"name": person.printed_name}
             )
         person.is_active = False
-        person.save(update_fields=["is_active"])
+        fields = ["is_active"]
+        if not person.has_usable_password():
+            # A new unusable password voids the invitation's set-password link for good (its
+            # token hashes the password): reactivating the person does not revive a leaked link.
+            person.set_unusable_password()
+            fields.append("password")
+        person.save(update_fields=fields)
         ended = _sessions_end(person)
         revoked = tokens_revoke_all(user=person, why="deactivated", actor=actor)
         audit_log(

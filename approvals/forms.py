@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.models import CURRENCY_CODE, Gate, Payment
 from approvals.money import GateMoney, money
+from approvals.services.payments import paid_on_problem
 from portal.forms import BootstrapFormMixin, date_input
 
 # Gates whose whole point is money: they need an amount. A shipment release may carry one (the
@@ -142,6 +143,20 @@ class PaymentForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean_currency(self) -> str:
         return clean_currency_code(self.cleaned_data.get("currency", ""))
+
+    def clean_amount(self) -> Any:
+        amount = self.cleaned_data.get("amount")
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError(_("The amount must be more than zero."))
+        return amount
+
+    def clean_paid_on(self) -> Any:
+        paid_on = self.cleaned_data.get("paid_on")
+        if paid_on is not None:
+            problem = paid_on_problem(paid_on)
+            if problem:
+                raise forms.ValidationError(problem)
+        return paid_on
 
 
 # The kind of payment a gate's kind suggests.

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
 from portal.forms import BootstrapFormMixin
-from portal.ids import parse_ids
+from portal.ids import parse_id, parse_ids
 from serials.exception_models import ANSWER_REASONS
 from serials.models import ExceptionDecision, NumberingRule, SerialList
 from serials.services.answers import NOTE_MAX_CHARS, AnswerRow, DecisionRow
@@ -84,6 +84,7 @@ class RowInput:
     choice: str = ""
     note: str = ""
     error: str = ""
+    seen: int | None = None  # the answer shown on the row when the buyer decided
 
 
 def row_inputs(data: QueryDict, exception_ids: Iterable[int]) -> dict[int, RowInput]:
@@ -95,6 +96,7 @@ def row_inputs(data: QueryDict, exception_ids: Iterable[int]) -> dict[int, RowIn
             ticked=pk in ticked,
             choice=data.get(f"choice-{pk}", "").strip(),
             note=data.get(f"note-{pk}", "").strip(),
+            seen=parse_id(data.get(f"seen-{pk}", "")),
         )
         for pk in exception_ids
     }
@@ -135,7 +137,7 @@ def decision_rows(
         chosen = row.choice or decision
         if chosen not in ExceptionDecision.Decision.values:
             problems[pk] = str(_("choose accept or reject."))
-        rows.append(DecisionRow(pk, chosen, row.note or note))
+        rows.append(DecisionRow(pk, chosen, row.note or note, answer_id=row.seen))
     return rows, problems
 
 

@@ -90,6 +90,13 @@ class NumberingRule(models.Model):
         assert self.width is not None  # a sequential rule has its width (see clean)
         return f"{self.prefix}{'#' * self.width}{check}"
 
+    @property
+    def example(self) -> str:
+        """The first counter in the pattern's shape (before any check digit), for the help."""
+        if self.uses_codes or not self.width:
+            return ""
+        return f"{self.prefix}{1:0{self.width}d}"
+
     def clean(self) -> None:
         if self.kind == self.Kind.SEQUENTIAL and not self.width:
             raise ValidationError(

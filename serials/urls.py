@@ -8,6 +8,11 @@ urlpatterns = [
         views.serial_list_upload,
         name="serial-list-upload",
     ),
+    path(
+        "batches/<int:pk>/serial-list-template.csv",
+        views.serial_list_template,
+        name="serial-list-template",
+    ),
     path("batches/<int:pk>/exceptions/", exception_views.batch_exceptions, name="batch-exceptions"),
     path(
         "batches/<int:pk>/exceptions.csv",

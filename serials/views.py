@@ -31,6 +31,7 @@ from serials.reports import CodeListReport, SerialListReport
 from serials.selectors import (
     ANOMALY_HEADER,
     anomaly_rows,
+    expected_range_for,
     rules_visible_to,
     serial_list_for,
 )
@@ -302,3 +303,23 @@ def order_allocated_codes(request: AuthenticatedRequest, pk: int) -> HttpRespons
     else:
         messages.success(request, f"Allocated {code_list}.")
     return redirect("order-detail", pk=order.pk)
+
+
+@login_required
+@require_http_methods(["GET"])
+def serial_list_template(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A CSV a supplier can fill: the header the reader expects and the batch's first serials in
+    the rule's exact shape (check digit included), with a carton column to keep or delete."""
+    batch = batch_for(request.user, pk)
+    rule = NumberingRule.for_order(batch.order)
+    rows: list[list[str]] = []
+    if rule is not None and not rule.uses_codes:
+        engine_rule = rule.as_engine_rule()
+        expected, _source = expected_range_for(batch, rule)
+        first = expected[0] if expected else 1
+        last = min(first + 3, engine_rule.max_counter + 1)
+        rows = [
+            [engine_rule.format(counter), f"CTN-{1 + index // 2:03d}"]
+            for index, counter in enumerate(range(first, last))
+        ]
+    return csv_response(f"serial-list-template-{batch.code}.csv", ["serial", "carton"], rows)

@@ -39,6 +39,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "serial-list-detail": ("serial_list", set(ROLES), 403),
     "serial-list-progress": ("serial_list", set(ROLES), 403),
     "serial-list-anomalies-csv": ("serial_list", set(ROLES), 403),
+    "serial-list-template": ("batch", set(ROLES), 403),
     "batch-evidence": ("batch", set(ROLES), 403),
     "evidence-detail": ("evidence", set(ROLES), 403),
     "evidence-file": ("evidence", set(ROLES), 403),

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from approvals import services as approvals
+from approvals.forms import MONEY_KINDS
 from approvals.models import Approval, ApprovalPin, Gate, Payment
 from orders.models import Batch
 from orders.selectors import orders_visible_to
@@ -315,6 +316,15 @@ class GateCreateSerializer(serializers.Serializer):
     )
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # As on the page (approvals.forms.GateForm): a gate is never changed, so a deposit,
+        # balance or fee gate without its amount could never get one.
+        if attrs.get("kind") in MONEY_KINDS and attrs.get("amount") is None:
+            raise serializers.ValidationError(
+                {"amount": "A deposit, balance or fee gate needs its amount due and currency."}
+            )
+        return attrs
 
 
 def gates_visible_to(user: User | AnonymousUser) -> QuerySet[Gate]:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from approvals.models import (
     Gate,
@@ -22,6 +24,21 @@ from portal.models import User
 from portal.roles import can_move_money
 from portal.storage import store_by_hash
 from portal.uploads import upload_checked
+
+
+def paid_on_problem(paid_on: datetime.date) -> str:
+    """A payment is never edited: a date far in the past or the future is a typing slip, caught
+    before it is kept for good."""
+    today = timezone.localdate()
+    if paid_on > today + datetime.timedelta(days=PAID_ON_AHEAD_DAYS):
+        return str(_("A payment cannot be dated more than a week ahead."))
+    if paid_on < today - datetime.timedelta(days=PAID_ON_BACK_DAYS):
+        return str(_("A payment cannot be dated more than five years back."))
+    return ""
+
+
+PAID_ON_AHEAD_DAYS = 7
+PAID_ON_BACK_DAYS = 5 * 366
 
 
 def _named_in_file(order: PurchaseOrder, payee: str) -> bool:
@@ -63,6 +80,8 @@ def payment_record(
         raise ValidationError({"currency": "Use a three-letter currency code such as EUR or USD."})
     if not payee.strip():
         raise ValidationError({"payee": "Name the company that received the money."})
+    if problem := paid_on_problem(paid_on):
+        raise ValidationError({"paid_on": problem})
     if not document:
         raise ValidationError({"document": "Attach the document that proves the payment."})
     name, _ = upload_checked(

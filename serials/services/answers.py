@@ -48,6 +48,8 @@ class DecisionRow:
     exception_id: int
     decision: str
     note: str = ""
+    # The answer the buyer was shown: a decision never lands on a newer answer it did not read.
+    answer_id: int | None = None
 
 
 def row_errors(error: ValidationError) -> dict[int, list[str]]:
@@ -95,10 +97,21 @@ def exceptions_answer(
     if problems:
         raise ValidationError(problems)
     stored = _attachment_stored(attachment) if attachment else None
+    latest = _latest_answers(exceptions)
     answers = []
     for row in rows:
         exception = exceptions[row.exception_id]
         note = row.note.strip()
+        newest = latest.get(exception.pk)
+        if (
+            stored is None
+            and newest is not None
+            and exception.status == SerialException.Status.ANSWERED
+            and (newest.reason, newest.note) == (row.reason, note)
+        ):
+            # The same answer sent twice (a double click, a retried request): it stands once.
+            answers.append(newest)
+            continue
         answer = ExceptionAnswer.objects.create(
             exception=exception, reason=row.reason, note=note, answered_by=user
         )
@@ -126,6 +139,13 @@ def exceptions_answer(
         )
         answers.append(answer)
     return answers
+
+
+def _latest_answers(exceptions: dict[int, SerialException]) -> dict[int, ExceptionAnswer]:
+    latest: dict[int, ExceptionAnswer] = {}
+    for answer in ExceptionAnswer.objects.filter(exception_id__in=exceptions).order_by("id"):
+        latest[answer.exception_id] = answer
+    return latest
 
 
 def _attachment_stored(attachment: UploadedFile) -> tuple[str, str, str, str, int]:
@@ -162,9 +182,7 @@ def exceptions_decide(*, rows: Sequence[DecisionRow], user: User) -> list[Except
     if not can_manage_orders(user):
         raise PermissionDenied(_("Only the buyer's buyers and admins decide on exceptions."))
     exceptions = _locked([row.exception_id for row in rows], user)
-    latest: dict[int, ExceptionAnswer] = {}
-    for answer in ExceptionAnswer.objects.filter(exception_id__in=exceptions).order_by("id"):
-        latest[answer.exception_id] = answer
+    latest = _latest_answers(exceptions)
     problems: dict[str, str] = {}
     for row in rows:
         exception = exceptions[row.exception_id]
@@ -176,6 +194,10 @@ def exceptions_decide(*, rows: Sequence[DecisionRow], user: User) -> list[Except
             )
         elif exception.pk not in latest or exception.status != SerialException.Status.ANSWERED:
             problems[str(row.exception_id)] = _("no new answer from the supplier to decide on.")
+        elif row.answer_id is not None and latest[exception.pk].pk != row.answer_id:
+            problems[str(row.exception_id)] = _(
+                "the supplier answered again since you opened the page: read the new answer first."
+            )
         elif len(row.note) > NOTE_MAX_CHARS:
             problems[str(row.exception_id)] = _("the note is longer than %(limit)s characters.") % {
                 "limit": f"{NOTE_MAX_CHARS:,}"

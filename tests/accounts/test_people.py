@@ -309,6 +309,10 @@ def test_a_link_expires_and_a_deactivated_person_s_link_opens_nothing(
     assert "This link no longer works" in expired.content.decode()
     cast.client("admin").post(reverse("person-deactivate", args=[person.pk]))
     assert "This link no longer works" in Client().get(link, follow=True).content.decode()
+    # Reactivated, the person needs a new invitation: the old link stays dead.
+    cast.client("admin").post(reverse("person-reactivate", args=[person.pk]))
+    assert User.objects.get(pk=person.pk).is_active
+    assert "This link no longer works" in Client().get(link, follow=True).content.decode()
 
 
 def test_it_changes_a_role_within_the_organisation_s_roles(cast: Cast) -> None:

@@ -155,6 +155,10 @@ def test_the_gate_list_filters_by_state_and_order(cast_with_lists: Cast) -> None
 def test_managers_add_gates_through_the_api(cast_with_lists: Cast) -> None:
     cast = cast_with_lists
     payload = {"order": cast.orders["own"].pk, "batch": cast.batches["own"].pk, "kind": "balance"}
+    # A money gate is set once: without its amount it is refused, never made empty.
+    refused = cast.api("buyer").post(reverse("api-gate-list"), payload, format="json")
+    assert refused.status_code == 400 and "amount" in refused.json()
+    payload |= {"amount": "42000.00", "currency": "USD"}
     created = cast.api("buyer").post(reverse("api-gate-list"), payload, format="json")
     assert created.status_code == 201 and created.json()["state"] == "blocked"
     assert (
@@ -164,7 +168,7 @@ def test_managers_add_gates_through_the_api(cast_with_lists: Cast) -> None:
         cast.api("finance").post(reverse("api-gate-list"), payload, format="json").status_code
         == 403
     )
-    foreign = {"order": cast.orders["foreign"].pk, "kind": "balance"}
+    foreign = {"order": cast.orders["foreign"].pk, "kind": "shipment_release"}
     assert (
         cast.api("buyer").post(reverse("api-gate-list"), foreign, format="json").status_code == 404
     )

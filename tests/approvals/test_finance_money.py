@@ -539,3 +539,38 @@ def test_a_payment_in_a_badly_written_currency_is_refused_with_a_message(
     assert response.status_code == 200
     assert "three-letter ISO 4217" in response.content.decode()
     assert Payment.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    ("amount", "paid_on", "message"),
+    [
+        ("-5", TODAY, "The amount must be more than zero."),
+        ("0", TODAY, "The amount must be more than zero."),
+        ("10.00", TODAY + datetime.timedelta(days=30), "more than a week ahead"),
+        ("10.00", datetime.date(1, 1, 1), "more than five years back"),
+    ],
+)
+def test_a_payment_form_refuses_slips_in_words_and_keeps_nothing(
+    cast: Cast, amount: str, paid_on: datetime.date, message: str
+) -> None:
+    gate = approvals.gate_create(
+        user=cast.users["buyer"], order=cast.orders["own"], kind="shipment_release"
+    )
+    page = cast.client("finance").post(
+        reverse("gate-payments", args=[gate.pk]),
+        {
+            "kind": "balance",
+            "amount": amount,
+            "currency": "USD",
+            "payee": "Supplier A Co",
+            "paid_on": paid_on.isoformat(),
+            "reason": "Paid early.",
+            "document": SimpleUploadedFile(
+                "receipt.pdf", pdf_document("Bank receipt"), content_type="application/pdf"
+            ),
+        },
+    )
+    body = page.content.decode()
+    assert page.status_code in (200, 400) and message in body
+    assert "Constraint" not in body
+    assert not Payment.objects.exists()

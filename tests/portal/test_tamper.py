@@ -549,9 +549,7 @@ KINDS = [
         (AuditEvent, Notification, NotificationRead),
         tail_deleted,
     ),
-    Kind(
-        "audit events truncated", (AuditEvent, Notification, NotificationRead), audit_truncated
-    ),
+    Kind("audit events truncated", (AuditEvent, Notification, NotificationRead), audit_truncated),
     Kind("notification deleted", (Notification,), notification_deleted),
 ]
 IDS = [kind.name.replace(" ", "-").replace("'", "") for kind in KINDS]

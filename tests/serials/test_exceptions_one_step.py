@@ -399,3 +399,41 @@ def test_each_exception_links_to_its_lines_in_the_list(cast: Cast, listed: Seria
     # Another list's exception id is no focus, and never shows its summary.
     other = client.get(reverse("serial-list-detail", args=[listed.pk]), {"exception": 99999})
     assert other.status_code == 200 and 'id="focus"' not in other.content.decode()
+
+
+def test_the_same_answer_sent_twice_stands_once(cast: Cast, listed: SerialList) -> None:
+    gap = _ids(listed)[0]
+    client = cast.client("supplier_a")
+    form = {"answer": "1", f"choice-{gap}": "test_scrap", f"note-{gap}": "Scrapped at burn-in."}
+    assert client.post(_url(cast), form).status_code == 302
+    assert client.post(_url(cast), form).status_code == 302  # a double click
+    assert ExceptionAnswer.objects.filter(exception_id=gap).count() == 1
+    assert AuditEvent.objects.filter(action="serial_exception.answered").count() == 1
+    # A different answer is a new one.
+    form[f"note-{gap}"] = "Scrapped at burn-in; scrap log LOG-77."
+    assert client.post(_url(cast), form).status_code == 302
+    assert ExceptionAnswer.objects.filter(exception_id=gap).count() == 2
+
+
+def test_a_decision_never_lands_on_an_answer_the_buyer_did_not_see(
+    cast: Cast, listed: SerialList
+) -> None:
+    gap = _ids(listed)[0]
+    services.exceptions_answer(
+        rows=[services.AnswerRow(gap, "test_scrap", "Scrapped.")], user=cast.users["supplier_a"]
+    )
+    buyer = cast.client("buyer")
+    page = buyer.get(_url(cast)).content.decode()
+    shown = ExceptionAnswer.objects.get(exception_id=gap).pk
+    assert f'name="seen-{gap}" value="{shown}"' in page
+    # The supplier answers again while the buyer reads the first answer.
+    services.exceptions_answer(
+        rows=[services.AnswerRow(gap, "other", "Sold locally after all.")],
+        user=cast.users["supplier_a"],
+    )
+    response = buyer.post(
+        _url(cast), {"decide": "1", f"choice-{gap}": "accepted", f"seen-{gap}": str(shown)}
+    )
+    assert response.status_code == 200
+    assert "answered again" in response.content.decode()
+    assert not ExceptionDecision.objects.exists()
