@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import finance_views, views
+from approvals import exports, finance_views, views
 
 urlpatterns = [
     path("orders/<int:pk>/approvals/", views.order_approvals, name="order-approvals"),
@@ -20,6 +20,8 @@ urlpatterns = [
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
     path("finance/", finance_views.finance_board, name="finance-board"),
     path("finance/gates.csv", finance_views.finance_board_csv, name="finance-board-csv"),
+    path("finance/payments.csv", exports.payments_csv, name="finance-payments-csv"),
+    path("orders/<int:pk>/approvals.csv", exports.order_approvals_csv, name="order-approvals-csv"),
     path("gates/<int:pk>/release/", finance_views.gate_release, name="gate-release"),
     path(
         "gates/<int:pk>/release/passkey/",

@@ -288,7 +288,7 @@ def _gate_create(request: AuthenticatedRequest, order: PurchaseOrder, batch: Bat
     try:
         approvals.gate_create(user=request.user, order=order, batch=batch, **form.cleaned_data)
     except ValidationError as error:
-        messages.error(request, f"That gate exists already. {message_of(error)}"[:300])
+        messages.error(request, message_of(error)[:300])
     else:
         messages.success(request, _("Gate added; it stays blocked until an approval opens it."))
 

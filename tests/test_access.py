@@ -49,6 +49,7 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "order-responsibilities": ("order", set(ROLES), 403),
     "batch-approvals": ("batch", set(ROLES), 403),
     "order-approvals": ("order", set(ROLES), 403),
+    "order-approvals-csv": ("order", set(ROLES), 403),
     "approval-detail": ("approval", set(ROLES), 403),
     "gate-payments": ("gate", BUYER_SIDE, 404),  # internal to the buyer
     "gate-release": ("gate", {"finance", "admin"}, 403),  # the confirmation; POST releases
@@ -170,6 +171,7 @@ PLAIN_URLS = {
     "api-exception-decisions",
     "finance-board",
     "finance-board-csv",  # with the board, in test_only_the_buyer_s_staff_see_the_finance_board
+    "finance-payments-csv",  # likewise
     "api-approval-list",
     "api-gate-list",
     # Each person's own notifications (another's id answers 404): per role in
@@ -529,6 +531,13 @@ def test_only_the_buyer_s_staff_see_the_finance_board(cast_with_lists: Cast, rol
             assert (cast.orders[key].number in csv) == (key in VISIBLE[role]), (role, key)
     anonymous = cast.client(None).get(reverse("finance-board-csv"))
     assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    payments = cast.client(role).get(reverse("finance-payments-csv"))
+    assert payments.status_code == response.status_code
+    if payments.status_code == 200:
+        csv = payments.content.decode()
+        for key in ORDER_KEYS:
+            if cast.orders[key].number in csv:
+                assert key in VISIBLE[role], (role, key)
 
 
 @pytest.mark.parametrize("role", ["supplier_a", "inspector"])

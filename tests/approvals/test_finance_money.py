@@ -574,3 +574,45 @@ def test_a_payment_form_refuses_slips_in_words_and_keeps_nothing(
     assert page.status_code in (200, 400) and message in body
     assert "Constraint" not in body
     assert not Payment.objects.exists()
+
+
+def test_the_payments_export_lists_every_payment_with_its_amount_and_state(cast: Cast) -> None:
+    gate = approvals.gate_create(
+        user=cast.users["buyer"],
+        order=cast.orders["own"],
+        kind="deposit",
+        amount=Decimal("12500"),
+        currency="USD",
+    )
+    _pay(cast, gate, "2500.00", reason='=HYPERLINK("http://x")')
+    response = cast.client("finance").get(reverse("finance-payments-csv"))
+    assert response.status_code == 200
+    [header, row] = list(csv.reader(io.StringIO(response.content.decode())))
+    values = dict(zip(header, row, strict=True))
+    assert values["po"] == cast.orders["own"].number
+    assert (values["amount"], values["currency"]) == ("2500.00", "USD")
+    assert values["gate_state_when_paid"] == "blocked"
+    assert values["reason"].startswith("'=")  # neutralised for spreadsheets
+    assert cast.client("supplier_a").get(reverse("finance-payments-csv")).status_code == 403
+
+
+def test_an_order_s_approvals_export_for_everyone_who_sees_the_order(cast: Cast) -> None:
+    gate = approvals.gate_create(
+        user=cast.users["buyer"],
+        order=cast.orders["own"],
+        batch=cast.batches["own"],
+        kind="shipment_release",
+    )
+    _open(cast, gate)
+    for role in ("buyer", "supplier_a", "finance"):
+        response = cast.client(role).get(
+            reverse("order-approvals-csv", args=[cast.orders["own"].pk])
+        )
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert rows[0][:4] == ["approval_id", "po", "batch", "decision"]
+        assert len(rows) == 2 and rows[1][3] == "accepted" and "Shipment release" in rows[1][-1]
+    foreign = cast.client("supplier_b").get(
+        reverse("order-approvals-csv", args=[cast.orders["own"].pk])
+    )
+    assert foreign.status_code == 404
