@@ -47,33 +47,24 @@ def serial_stages(user: User | AnonymousUser, batch: Batch) -> list[Stage]:
             reverse("serial-list-detail", args=[serial_list.pk]),
         )
     counts = Counter(current_exceptions(batch).values_list("status", flat=True))
-    url = reverse("batch-exceptions", args=[batch.pk])
+    return [listed, _exceptions_stage(status, counts, reverse("batch-exceptions", args=[batch.pk]))]
+
+
+def _exceptions_stage(status: Status, counts: Counter[str], url: str) -> Stage:
+    """The first status with exceptions in it speaks for the step, in this order."""
+    name = _("Exceptions")
     if status in _LIST_STATES:
-        exceptions = Stage(_("Exceptions"), "todo", _("After the list is read"), url)
-    elif counts[SerialException.Status.OPEN]:
-        exceptions = Stage(
-            _("Exceptions"),
-            "waiting",
-            _("%(count)s open, for the supplier") % {"count": intcomma(counts["open"])},
-            url,
+        return Stage(name, "todo", _("After the list is read"), url)
+    pending = (
+        (SerialException.Status.OPEN, "waiting", _("%(count)s open, for the supplier")),
+        (SerialException.Status.ANSWERED, "waiting", _("%(count)s answered, for the buyer")),
+        (SerialException.Status.REJECTED, "problem", _("%(count)s rejected")),
+    )
+    for value, state, text in pending:
+        if counts[value]:
+            return Stage(name, state, text % {"count": intcomma(counts[value])}, url)
+    if counts:
+        return Stage(
+            name, "done", _("%(count)s accepted") % {"count": intcomma(counts.total())}, url
         )
-    elif counts[SerialException.Status.ANSWERED]:
-        exceptions = Stage(
-            _("Exceptions"),
-            "waiting",
-            _("%(count)s answered, for the buyer") % {"count": intcomma(counts["answered"])},
-            url,
-        )
-    elif counts[SerialException.Status.REJECTED]:
-        exceptions = Stage(
-            _("Exceptions"),
-            "problem",
-            _("%(count)s rejected") % {"count": intcomma(counts["rejected"])},
-            url,
-        )
-    elif counts:
-        total = intcomma(sum(counts.values()))
-        exceptions = Stage(_("Exceptions"), "done", _("%(count)s accepted") % {"count": total}, url)
-    else:
-        exceptions = Stage(_("Exceptions"), "done", _("None"), url)
-    return [listed, exceptions]
+    return Stage(name, "done", _("None"), url)

@@ -1,5 +1,5 @@
 """Each person's language and time zone: chosen once, remembered on the user, applied to every
-page (and, in tests/portal/test_notifications_language.py, to emails); the footer's switch
+page (and, in tests/portal/test_notifications.py, to emails); the footer's switch
 works signed in and signed out and never redirects off the site."""
 
 from __future__ import annotations

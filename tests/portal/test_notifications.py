@@ -283,3 +283,34 @@ def test_a_notification_job_delivered_three_times_at_once_emails_each_person_onc
     assert [message.to for message in mail.outbox] == [["buyer@example.com"]]
     assert Notification.objects.filter(event=event).count() == 1
     assert AuditEvent.objects.filter(action="notification.sent").count() == 1
+
+
+def test_each_person_s_email_comes_in_their_language_and_time_zone(cast: Cast) -> None:
+    supplier = cast.users["supplier_b"]
+    supplier.language, supplier.time_zone = "zh-hans", "Asia/Shanghai"
+    supplier.save()
+    evidence_services.request_create(
+        batch=cast.batches["b_order"],
+        user=cast.users["buyer"],
+        subject="Label photos of carton 4",
+        question="Please photograph carton 4.",
+        due_on=datetime.date(2030, 1, 1),
+    )
+    _send_for("evidence_request.sent")
+    [message] = mail.outbox
+    # The portal's words in Chinese; the buyer's own words as written.
+    assert message.subject.startswith("PO PO-BEE：买方要求提供")
+    assert "Label photos of carton 4" in message.subject
+    assert "您好" in message.body and "Asia/Shanghai" in message.body
+    sent = Notification.objects.get()
+    assert sent.subject == message.subject  # the record says what was sent
+    # The thread is back in English for whatever it does next.
+    evidence_services.request_create(
+        batch=cast.batches["own"],
+        user=cast.users["buyer"],
+        subject="Carton list",
+        question="Send the carton list.",
+        due_on=datetime.date(2030, 1, 1),
+    )
+    _send_for("evidence_request.sent")
+    assert mail.outbox[1].subject.startswith("PO PO-OWN: the buyer asks for")
