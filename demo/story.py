@@ -12,17 +12,16 @@ finance board and the dossier all have something real to show.
 from __future__ import annotations
 
 import datetime
-import io
 from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image, ImageDraw, ImageFont
 
 from accounts.factors import command_factor
 from approvals import services as approvals
 from approvals.models import Gate
+from demo.documents import carton_photo, label_photo, payment_proof, scrap_tag_photo
 from evidence import services as evidence_services
 from inspection import services as inspection_services
 from inspection.selectors import units_in_carton_order
@@ -30,7 +29,6 @@ from orders import services as order_services
 from orders.models import Batch, PurchaseOrder
 from portal.models import User
 from portal.passwords import command_request
-from portal.pdf import html_to_pdf
 from serials import services as serial_services
 
 FIRST, LAST = 100_001, 106_000
@@ -48,56 +46,6 @@ RESPONSIBILITIES = [
     ("repairs", "Brightline rework bench", "supplier", "rework@brightline.example.com"),
     ("forwards", "Pearl River Forwarding Ltd", "forwarder", "ops@pearlriver.example.com"),
 ]
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
-    except OSError:
-        return ImageFont.load_default()
-
-
-def label_photo(serial: str, gtin: str, captured: datetime.datetime) -> SimpleUploadedFile:
-    """A rating label: GS1 DataMatrix with GTIN and serial, and the same in print beside it."""
-    import zxingcpp
-
-    symbol = zxingcpp.create_barcode(
-        f"(01){gtin}(21){serial}", zxingcpp.BarcodeFormat.DataMatrix, options="gs1"
-    )
-    code = Image.fromarray(zxingcpp.write_barcode_to_image(symbol, scale=8)).convert("RGB")
-    photo = Image.new("RGB", (900, 600), (214, 210, 200))
-    draw = ImageDraw.Draw(photo)
-    draw.rounded_rectangle((60, 70, 840, 530), radius=18, fill="white", outline=(60, 60, 60))
-    photo.paste(code, (100, 130))
-    text = _font(30)
-    draw.text((100 + code.width + 40, 140), "Volta 65W USB-C", fill="black", font=_font(36))
-    draw.text((100 + code.width + 40, 200), f"GTIN {gtin}", fill="black", font=text)
-    draw.text((100 + code.width + 40, 250), f"S/N {serial}", fill="black", font=text)
-    draw.text((100 + code.width + 40, 300), "100–240V~ 50/60Hz 1.5A", fill="black", font=_font(24))
-    return _jpeg(photo, f"label-{serial}.jpg", captured)
-
-
-def carton_photo(captured: datetime.datetime) -> SimpleUploadedFile:
-    photo = Image.new("RGB", (900, 600), (190, 160, 120))
-    draw = ImageDraw.Draw(photo)
-    for row in range(2):
-        for col in range(3):
-            x, y = 70 + col * 270, 60 + row * 270
-            draw.rectangle(
-                (x, y, x + 240, y + 240), fill=(170, 135, 90), outline=(90, 70, 40), width=4
-            )
-            draw.text(
-                (x + 20, y + 20), f"CTN-{row * 3 + col + 1:03d}", fill="black", font=_font(28)
-            )
-    return _jpeg(photo, "packed-cartons.jpg", captured)
-
-
-def _jpeg(image: Image.Image, name: str, captured: datetime.datetime) -> SimpleUploadedFile:
-    exif = Image.Exif()
-    exif[0x8769] = {0x9003: f"{captured:%Y:%m:%d %H:%M:%S}"}  # Exif IFD → DateTimeOriginal
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85, exif=exif)
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
 
 
 def _serial_csv() -> bytes:
@@ -124,18 +72,6 @@ def _distribution_csv(shipped_on: datetime.date) -> bytes:
             continue
         lines.append(f"VLT{n:09d},{customers[(n - FIRST) // 400]},{shipped_on.isoformat()}")
     return ("\n".join(lines) + "\n").encode()
-
-
-def payment_proof(
-    order: PurchaseOrder, amount: str, currency: str = "USD", what: str = "deposit"
-) -> SimpleUploadedFile:
-    """A remittance advice as PDF, as a bank would send it."""
-    html = (
-        "<h1 style='font-family:sans-serif'>Remittance advice</h1>"
-        f"<p style='font-family:sans-serif'>Payment of {currency} {amount} to {order.supplier} "
-        f"for PO {order.number} ({what}).</p>"
-    )
-    return SimpleUploadedFile("remittance-advice.pdf", html_to_pdf(html))
 
 
 # The money of the demo's gates. PO 2026-0141: 12,000 chargers at USD 10.00, paid per batch of
@@ -298,18 +234,6 @@ def _b2_serial_csv() -> bytes:
         if n == B2_DOUBLE_SCANNED:
             lines.append(f"{serial},{carton}")
     return ("\n".join(lines) + "\n").encode()
-
-
-def scrap_tag_photo(captured: datetime.datetime) -> SimpleUploadedFile:
-    """The burn-in station's scrap tag, photographed on the scrap bin."""
-    photo = Image.new("RGB", (900, 600), (120, 120, 128))
-    draw = ImageDraw.Draw(photo)
-    draw.rectangle((150, 90, 750, 510), fill=(250, 215, 80), outline="black", width=4)
-    draw.text((190, 130), "SCRAP — BURN-IN FAIL", fill="black", font=_font(40))
-    draw.text((190, 220), "VLT000109501 – VLT000109512", fill="black", font=_font(30))
-    draw.text((190, 280), "12 units, line 2, station BI-4", fill="black", font=_font(28))
-    draw.text((190, 340), "QC: Li Na", fill="black", font=_font(28))
-    return _jpeg(photo, "burn-in-scrap-tag.jpg", captured)
 
 
 def demo_exceptions(*, order: PurchaseOrder, users: dict[str, User]) -> None:
