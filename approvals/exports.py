@@ -35,8 +35,11 @@ APPROVALS_HEADER = [
     "po",
     "batch",
     "decision",
+    "promises",
     "sentence",
     "conditions",
+    "gate_reason",
+    "open_points",
     "signed_by",
     "signed_at_utc",
     "manifest_sha256",
@@ -86,7 +89,7 @@ def order_approvals_csv(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     approvals = (
         Approval.objects.filter(order=order)
         .select_related("batch", "signature")
-        .prefetch_related("staleness")
+        .prefetch_related("staleness", "open_points__closure")
         .order_by("id")
     )
     rows = []
@@ -99,8 +102,15 @@ def order_approvals_csv(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 order.number,
                 approval.batch.code if approval.batch else "",
                 approval.decision,
+                approval.promises.replace(",", " "),
                 approval.sentence,
                 approval.conditions,
+                approval.gate_reason,
+                "; ".join(
+                    f"{point.text} ({point.owner_label}, due {point.due_on.isoformat()}, "
+                    f"{'closed' if point.closing else 'open'})"
+                    for point in approval.open_points.all()
+                ),
                 signature.printed_name if signature else "",
                 signature.signed_at.strftime("%Y-%m-%d %H:%M:%S") if signature else "",
                 approval.manifest_sha256,

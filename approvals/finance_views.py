@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from dataclasses import replace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from django_tables2 import RequestConfig  # type: ignore[import-untyped]
 from accounts.second_factor import factor_context, passkey_options_response
 from approvals import services as approvals
 from approvals.charts import SEGMENTS, money_chart
+from approvals.explain import pending_requests
 from approvals.filters import GateFilter
 from approvals.forms import (
     COMMON_CURRENCIES,
@@ -63,6 +65,11 @@ def _board(request: AuthenticatedRequest) -> tuple[GateFilter, list[GateMoney]]:
         "order", "order__supplier", "batch"
     )
     facts = {fact.gate.pk: fact for fact in gates_money(visible.order_by("order__number", "id"))}
+    # A written request pending on an unreleased gate: the answer is due before the money moves.
+    pending = pending_requests(fact.gate for fact in facts.values() if not fact.released)
+    facts = {
+        pk: replace(fact, pending_requests=tuple(pending.get(pk, ()))) for pk, fact in facts.items()
+    }
     filterset = GateFilter(request.GET or None, queryset=visible, orders=orders, facts=facts)
     wanted = set(filterset.qs.values_list("pk", flat=True))
     return filterset, [fact for pk, fact in facts.items() if pk in wanted]

@@ -203,7 +203,7 @@ def money_sentence(fact: GateMoney) -> str:
         "what": what,
         "money": money(fact.amount, fact.currency),
         "supplier": supplier,
-        "due": date_format(gate.due_date, "j M Y") if gate.due_date else "",
+        "due": date_format(gate.due_date, "DATE_FORMAT") if gate.due_date else "",
     }
     if gate.due_date:
         return str(_("Release %(what)s: %(money)s due %(due)s to %(supplier)s") % values)

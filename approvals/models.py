@@ -13,7 +13,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from evidence.models import Responsibility
 from orders.models import Batch, PurchaseOrder
+from orders.promises import promises_check, promises_label, promises_model_field
 from portal.immutability import append_only
 
 # ISO 4217's shape: three capital letters (USD, EUR, CNY, VND). The database checks it too.
@@ -119,6 +121,10 @@ class Approval(models.Model):
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="approvals"
     )
     decision = models.CharField(max_length=30, choices=Decision.choices)
+    # What the approval tests (orders.promises): named first, so it stays narrow.
+    promises = promises_model_field()
+    # Why it opens a gate of a kind its promises do not cover (approvals.promises.GATE_PROMISES).
+    gate_reason = models.TextField(_("why it opens a gate its promises do not cover"), blank=True)
     sentence = models.CharField(max_length=300, help_text="The one sentence that states it.")
     conditions = models.TextField(blank=True)
     keep_unchanged = models.TextField("what the supplier must keep unchanged", blank=True)
@@ -142,6 +148,7 @@ class Approval(models.Model):
         db_table = "orders_approval"
         ordering = ["-id"]
         triggers = append_only()
+        constraints = [promises_check("approval_promises_named")]
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.sentence}"
@@ -149,6 +156,10 @@ class Approval(models.Model):
     @property
     def opens_gates(self) -> bool:
         return self.decision != self.Decision.REJECTED
+
+    @property
+    def promises_label(self) -> str:
+        return promises_label(self.promises)
 
 
 class ApprovalGate(models.Model):
@@ -176,6 +187,7 @@ class ApprovalPin(models.Model):
         STATEMENT = "statement", _("Statement version")
         EXCEPTION = "exception", _("Exception and its decision")
         INSPECTION = "inspection", _("Inspection results")
+        SAMPLE = "sample", _("Approved sample version")
 
     approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="pins")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -191,6 +203,76 @@ class ApprovalPin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.label}"
+
+
+class OpenPoint(models.Model):
+    """What an "accepted with conditions" approval leaves open: a point with its owner (a party
+    of the order's responsibility map, or the buyer itself when ``owner`` is None), its due date,
+    and whether the approval's gates wait on it. Written with the approval, in its manifest, and
+    never changed; closing it is an ``OpenPointClosure``."""
+
+    approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="open_points")
+    text = models.CharField(_("open point"), max_length=500)
+    owner = models.ForeignKey(
+        Responsibility, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who owns it, in words, as signed: the party's name (and role), or the buyer's name.
+    owner_label = models.CharField(max_length=300)
+    due_on = models.DateField(_("due on"))
+    blocks_gates = models.BooleanField(_("the gates wait on it"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "approvals_openpoint"
+        ordering = ["due_on", "id"]
+        triggers = append_only()
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def closing(self) -> OpenPointClosure | None:
+        """Its closing, or None while it is open."""
+        return getattr(self, "closure", None)
+
+    @property
+    def supplier_side(self) -> bool:
+        """Owned by a party the supplier named in the responsibility map (the supplier's users
+        may close it); else by the buyer."""
+        return self.owner_id is not None
+
+
+class OpenPointClosure(models.Model):
+    """An open point closed: who, when, why, and the record that closes it (an evidence item or
+    a statement of the approval's batch, or none). One per point, never changed."""
+
+    class RecordKind(models.TextChoices):
+        EVIDENCE = "evidence", _("Evidence item")
+        STATEMENT = "statement", _("Statement version")
+
+    point = models.OneToOneField(OpenPoint, on_delete=models.PROTECT, related_name="closure")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(_("note"))
+    record_kind = models.CharField(max_length=20, choices=RecordKind.choices, blank=True)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    record_label = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        db_table = "approvals_openpointclosure"
+        triggers = append_only()
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(record_kind="") & Q(record_id__isnull=True))
+                | (Q(record_kind__in=["evidence", "statement"]) & Q(record_id__isnull=False)),
+                name="open_point_closure_record_named",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point} closed by {self.closed_by}"
 
 
 class Signature(models.Model):

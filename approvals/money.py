@@ -9,6 +9,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -37,6 +38,8 @@ class GateMoney:
     release: GateRelease | None
     payments: list[Payment]
     today: datetime.date
+    # Written requests pending on the gate (approvals.explain.pending_requests), where asked.
+    pending_requests: tuple[Any, ...] = ()
 
     @property
     def amount(self) -> Decimal | None:

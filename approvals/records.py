@@ -14,6 +14,8 @@ from approvals.models import (
     ApprovalStaleness,
     Gate,
     GateRelease,
+    OpenPoint,
+    OpenPointClosure,
     Payment,
     Signature,
 )
@@ -32,6 +34,8 @@ SEALS = (
     Seal(ApprovalPin, columns(ApprovalPin), SIGNED, "approval"),
     Seal(ApprovalGate, columns(ApprovalGate), SIGNED, "approval"),
     Seal(Signature, columns(Signature), SIGNED, "approval"),
+    Seal(OpenPoint, columns(OpenPoint), SIGNED, "approval"),
+    Seal(OpenPointClosure, columns(OpenPointClosure), ("open_point.closed",), "point"),
     Seal(ApprovalStaleness, columns(ApprovalStaleness), ("approval.stale",), "approval"),
     Seal(Payment, columns(Payment), ("payment.recorded",)),
 )

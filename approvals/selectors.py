@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext
 
 from approvals.models import Gate, GateRelease
 from orders.models import Batch
@@ -27,14 +29,23 @@ class EarlyShipment:
 
     @property
     def text(self) -> str:
-        units = f"{self.units:,} unit{'' if self.units == 1 else 's'}"
         release = (
-            f"released {self.released_on:%d %b %Y}" if self.released_on else "not released yet"
+            gettext("released %(date)s") % {"date": date_format(self.released_on, "DATE_FORMAT")}
+            if self.released_on
+            else gettext("not released yet")
         )
-        return (
-            f"{units} of batch {self.batch.code} shipped on {self.shipped_on:%d %b %Y} "
-            f"before the shipment release ({release})."
-        )
+        return ngettext(
+            "%(units)s unit of batch %(batch)s shipped on %(date)s before the shipment release "
+            "(%(release)s).",
+            "%(units)s units of batch %(batch)s shipped on %(date)s before the shipment release "
+            "(%(release)s).",
+            self.units,
+        ) % {
+            "units": number_format(self.units, force_grouping=True),
+            "batch": self.batch.code,
+            "date": date_format(self.shipped_on, "DATE_FORMAT"),
+            "release": release,
+        }
 
 
 def early_shipments(*, batches: Iterable[Batch]) -> list[EarlyShipment]:

@@ -5,8 +5,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from approvals.models import Approval, Gate, Payment
+from orders.promises import promises_label
 from portal.models import AuditEvent
-from portal.timeline import actor, batch_link_register, label_of, money, quoted, sentence_register
+from portal.timeline import (
+    actor,
+    batch_link_register,
+    label_of,
+    money,
+    quoted,
+    sentence_register,
+)
 from portal.timeline import value as payload
 
 
@@ -26,7 +34,31 @@ def _signed(event: AuditEvent) -> str:
         "decision": label_of(Approval.Decision.choices, payload(event, "decision", "")).lower(),
         "sentence": quoted(payload(event, "sentence", ""), 240),
         "gates": ", ".join(payload(event, "gates", [])),
+        "promises": promises_label(",".join(payload(event, "promises", []) or [])).lower(),
     }
+    sentence = _signed_decision(facts)
+    if facts["promises"]:
+        sentence = _("%(sentence)s (it tests %(promises)s)") % {
+            "sentence": sentence,
+            "promises": facts["promises"],
+        }
+    points = payload(event, "open_points", []) or []
+    if points:
+        sentence = _("%(sentence)s; open points: %(points)s") % {
+            "sentence": sentence,
+            "points": "; ".join(quoted(point, 120) for point in points),
+        }
+    if payload(event, "gate_reason"):
+        sentence = _(
+            "%(sentence)s; it opens a gate its promises do not cover because %(reason)s"
+        ) % {
+            "sentence": sentence,
+            "reason": quoted(payload(event, "gate_reason"), 200),
+        }
+    return sentence
+
+
+def _signed_decision(facts: dict[str, str]) -> str:
     if facts["gates"]:
         return (
             _(
@@ -43,6 +75,32 @@ def _stale(event: AuditEvent) -> str:
         "target": _approval_target(event),
         "reason": payload(event, "reason", ""),
     }
+
+
+def _open_point_closed(event: AuditEvent) -> str:
+    facts = {
+        "actor": actor(event),
+        "text": quoted(payload(event, "text") or event.object_label, 160),
+        "id": payload(event, "approval", ""),
+        "owner": payload(event, "owner", ""),
+        "note": quoted(payload(event, "note", "")),
+        "record": payload(event, "record", ""),
+    }
+    if facts["record"]:
+        return (
+            _(
+                "%(actor)s closed the open point %(text)s of approval #%(id)s (owner: %(owner)s) "
+                "with %(record)s: %(note)s"
+            )
+            % facts
+        )
+    return (
+        _(
+            "%(actor)s closed the open point %(text)s of approval #%(id)s (owner: %(owner)s): "
+            "%(note)s"
+        )
+        % facts
+    )
 
 
 def _gate_created(event: AuditEvent) -> str:
@@ -107,9 +165,11 @@ def _payment(event: AuditEvent) -> str:
 def timeline_sentences_register() -> None:
     sentence_register("approval.signed", kind="approvals", render=_signed)
     sentence_register("approval.stale", kind="approvals", render=_stale, tone="warning")
+    sentence_register("open_point.closed", kind="approvals", render=_open_point_closed)
     sentence_register("gate.created", kind="money", render=_gate_created, summarise=_gates_created)
     sentence_register("gate.released", kind="money", render=_gate_released)
     sentence_register("payment.recorded", kind="money", render=_payment)
     batch_link_register("approvals.Approval", "batch")
     batch_link_register("approvals.Gate", "batch")
     batch_link_register("approvals.Payment", "gate__batch")
+    batch_link_register("approvals.OpenPoint", "approval__batch")

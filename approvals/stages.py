@@ -77,4 +77,5 @@ def approval_headline(user: User | AnonymousUser, batch: Batch) -> Headline | No
         rests_on=[pin["label"] for pin in approval.manifest.get("pins", [])],
         url=reverse("approval-detail", args=[approval.pk]),
         stale=_stale_reason(approval),
+        promises=approval.promises_label,
     )

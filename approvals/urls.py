@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import exports, finance_views, views
+from approvals import exports, finance_views, review_views, views
 
 urlpatterns = [
     path("orders/<int:pk>/approvals/", views.order_approvals, name="order-approvals"),
@@ -17,6 +17,7 @@ urlpatterns = [
         name="order-approval-passkey",
     ),
     path("batches/<int:pk>/gates/", views.batch_gate_create, name="batch-gate-create"),
+    path("batches/<int:pk>/review/", review_views.batch_review_page, name="batch-review"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval-detail"),
     path("finance/", finance_views.finance_board, name="finance-board"),
     path("finance/gates.csv", finance_views.finance_board_csv, name="finance-board-csv"),
@@ -30,4 +31,5 @@ urlpatterns = [
     ),
     path("gates/<int:pk>/payments/", finance_views.gate_payments, name="gate-payments"),
     path("payments/<int:pk>/document/", finance_views.payment_document, name="payment-document"),
+    path("open-points/<int:pk>/close/", views.open_point_close, name="open-point-close"),
 ]

@@ -216,7 +216,9 @@ def _seed() -> None:
             services.exception_answer(
                 exceptions=open_, user=supplier, reason="destroyed", note="Scrapped at test."
             )
-            services.exception_decide(exceptions=open_, user=buyer, decision="accepted")
+            services.exception_decide(
+                exceptions=open_, user=buyer, decision="accepted", promises=["identity"]
+            )
             services.batch_serials_accept(batch=batch, user=buyer)
 
 

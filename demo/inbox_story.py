@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from evidence import services as evidence_services
 from orders.models import PurchaseOrder
+from orders.promises import Promise
 from portal.models import User
 
 
@@ -32,6 +33,7 @@ def demo_inbox_work(*, order: PurchaseOrder, users: dict[str, User]) -> None:
         question="Please send the burn-in log of station BI-4 showing the twelve scrapped "
         "units, and say who destroyed their labels.",
         due_on=today + datetime.timedelta(days=6),
+        promises=[Promise.PROCESS],
     )
     evidence_services.statement_write(
         request=scrap_record,
@@ -45,6 +47,7 @@ def demo_inbox_work(*, order: PurchaseOrder, users: dict[str, User]) -> None:
         subject="Photo of the reprinted label",
         question="Photograph the unit that carries the reprinted label next to its rework ticket.",
         due_on=today + datetime.timedelta(days=2),
+        promises=[Promise.IDENTITY],
     )
     evidence_services.request_create(
         batch=batch,
@@ -53,4 +56,5 @@ def demo_inbox_work(*, order: PurchaseOrder, users: dict[str, User]) -> None:
         question="Upload the carton list (serial → carton) of B2 before the cartons are "
         "shrink-wrapped, so the inspector can pick cartons to open.",
         due_on=today + datetime.timedelta(days=9),
+        promises=[Promise.SHIPMENT],
     )

@@ -27,6 +27,8 @@ from inspection import services as inspection_services
 from inspection.selectors import units_in_carton_order
 from orders import services as order_services
 from orders.models import Batch, PurchaseOrder
+from orders.promises import Promise
+from orders.samples import approved_sample_for
 from portal.models import User
 from portal.passwords import command_request
 from serials import services as serial_services
@@ -350,6 +352,8 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         question="The list skips VLT000102401–VLT000102410 and has VLT000104077 twice. "
         "What happened to those labels, and which unit carries VLT000104077?",
         due_on=timezone.localdate() + datetime.timedelta(days=7),
+        # Who printed, destroyed and scanned those labels: the process, not the product.
+        promises=[Promise.PROCESS],
     )
     statement = evidence_services.statement_write(
         request=request,
@@ -381,6 +385,7 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         user=buyer,
         decision="accepted",
         note="Explained in the supplier's statement of the same day.",
+        promises=[Promise.PROCESS],
     )
     # The exceptions explained and accepted, the registry takes the batch's serials: a batch is
     # not approved to ship on serials the registry does not hold.
@@ -403,6 +408,12 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         factor=command_factor("seed_demo"),
         order=order,
         batch=batch,
+        # Are these the approved chargers, each with its own serial, and is what ships what the
+        # lists say? Not a review of capacity, the process or the money: the deposit it opens
+        # is named in writing below.
+        promises=[Promise.IDENTITY, Promise.SHIPMENT],
+        gate_reason="The deposit was due on signing, against these same serials: the batch's "
+        "identity is what the buyer pays for, and no money question is open.",
         decision="accepted",
         sentence="Batch B1 (5,990 chargers, VLT000100001–VLT000106000 less ten destroyed "
         "labels) may ship and its deposit may be paid.",
@@ -415,6 +426,8 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
             ("serial_list", serial_list.pk),
             ("statement", statement.pk),
             *(("exception", e.pk) for e in exceptions),
+            # The product's approved sample: what "the approved chargers" means.
+            *((("sample", sample.pk),) if (sample := approved_sample_for(batch)) else ()),
         ],
         unlocks=[gate, deposit],
     )

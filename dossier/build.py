@@ -58,7 +58,7 @@ def _csv(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
 def _approvals(order: PurchaseOrder) -> list[Approval]:
     return list(
         order.approvals.select_related("batch", "signature", "based_on")
-        .prefetch_related("pins", "staleness", "unlocks")
+        .prefetch_related("pins", "staleness", "unlocks", "open_points__closure__closed_by")
         .order_by("id")
     )
 
@@ -110,6 +110,7 @@ def _statements_text(order: PurchaseOrder) -> Iterator[tuple[str, str]]:
         lines = [
             f"Request #{request.pk} on batch {request.batch.code} of PO {order.number}",
             f"Subject: {request.subject}",
+            f"Tests: {request.promises_label}",
             f"Asked by {request.asked_by.printed_name} on {request.asked_at:%Y-%m-%d %H:%M} UTC, "
             f"due {request.due_on:%Y-%m-%d}",
             "",

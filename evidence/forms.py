@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+import datetime
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from evidence.models import EvidenceKind, EvidenceRequest, Responsibility
+from orders.promises import Promise, promises_form_field, promises_joined
 from portal.forms import BootstrapFormMixin, date_input
 
 
@@ -54,14 +57,38 @@ class RequirementsForm(forms.Form):
 
 
 class EvidenceRequestForm(BootstrapFormMixin, forms.ModelForm):
+    """The buyer's written request: what it tests first, then the question and when it is due.
+    A link may prefill it (``?subject=…&question=…&due_on=…&promises=payment``)."""
+
+    promises = promises_form_field(label=_("What will the answer test?"))
+
     class Meta:
         model = EvidenceRequest
-        fields = ["subject", "question", "due_on"]
+        fields = ["promises", "subject", "question", "due_on"]
         widgets = {
             "due_on": date_input(),
             "question": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"subject": _("Subject"), "question": _("Question"), "due_on": _("Due on")}
+
+    def clean_promises(self) -> str:
+        return promises_joined(self.cleaned_data.get("promises") or [])
+
+
+def request_prefill(query: Any) -> dict[str, Any]:
+    """What a link asks the request form to start with (GET parameters), each checked: the
+    subject, the question, the due date (ISO) and the promises named."""
+    initial: dict[str, Any] = {}
+    for name, limit in (("subject", 200), ("question", 4000)):
+        if query.get(name):
+            initial[name] = str(query[name])[:limit]
+    if query.get("due_on"):
+        with contextlib.suppress(ValueError):  # a date that is not one is left out
+            initial["due_on"] = datetime.date.fromisoformat(str(query["due_on"]))
+    named = [value for value in query.getlist("promises") if value in Promise.values]
+    if named:
+        initial["promises"] = named
+    return initial
 
 
 class StatementForm(BootstrapFormMixin, forms.Form):

@@ -98,7 +98,7 @@ def waiting_on(user: User | AnonymousUser) -> Iterator[WaitingItem]:
                     "batch": asked.batch.code,
                     "order": asked.batch.order.number,
                     "version": statement.version,
-                    "date": date_format(timezone.localtime(statement.written_at), "j M Y"),
+                    "date": date_format(timezone.localtime(statement.written_at), "DATE_FORMAT"),
                 },
                 reverse("request-detail", args=[asked.pk]),
                 kind="statement_to_review",

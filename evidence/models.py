@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
+from orders.promises import promises_check, promises_label, promises_model_field
 from portal.immutability import append_only
 
 
@@ -96,6 +97,8 @@ class EvidenceRequest(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="evidence_requests")
     subject = models.CharField(max_length=200)
     question = models.TextField()
+    # What the answer will test (orders.promises), named for the supplier to read.
+    promises = promises_model_field()
     due_on = models.DateField()
     asked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -105,9 +108,14 @@ class EvidenceRequest(models.Model):
     class Meta:
         triggers = append_only()
         ordering = ["-asked_at", "-id"]
+        constraints = [promises_check("evidence_request_promises_named")]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def promises_label(self) -> str:
+        return promises_label(self.promises)
 
 
 class Statement(models.Model):

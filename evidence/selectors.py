@@ -11,6 +11,9 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from evidence.models import EvidenceItem, EvidenceRequest, Statement
 from orders.models import Batch, PurchaseOrder
@@ -45,6 +48,10 @@ def statement_for(user: User | AnonymousUser, pk: int) -> Statement:
         ),
         pk=pk,
     )
+
+
+def _utc(moment: datetime.datetime) -> str:
+    return date_format(timezone.localtime(moment, datetime.UTC), "DATETIME_FORMAT")
 
 
 @dataclass(frozen=True)
@@ -93,50 +100,71 @@ def freshness_flags(
             flags[item.pk].append(
                 Flag(
                     "after_gate_released",
-                    "Uploaded after the gate was released",
-                    f"{label} was released on {released_at:%d %b %Y %H:%M} UTC; this file "
-                    f"arrived on {item.uploaded_at:%d %b %Y %H:%M} UTC and cannot have "
-                    "supported that decision.",
+                    gettext("Uploaded after the gate was released"),
+                    gettext(
+                        "%(gate)s was released on %(released)s UTC; this file arrived on "
+                        "%(arrived)s UTC and cannot have supported that decision."
+                    )
+                    % {
+                        "gate": label,
+                        "released": _utc(released_at),
+                        "arrived": _utc(item.uploaded_at),
+                    },
                 )
             )
         if item.capture_date and item.capture_date.date() < order.order_date:
             flags[item.pk].append(
                 Flag(
                     "captured_before_order",
-                    "Captured before the order existed",
-                    f"The file claims {item.capture_date:%d %b %Y}; PO {order.number} is dated "
-                    f"{order.order_date:%d %b %Y}.",
+                    gettext("Captured before the order existed"),
+                    gettext("The file claims %(captured)s; PO %(order)s is dated %(dated)s.")
+                    % {
+                        "captured": date_format(item.capture_date, "DATE_FORMAT"),
+                        "order": order.number,
+                        "dated": date_format(order.order_date, "DATE_FORMAT"),
+                    },
                 )
             )
         elif item.capture_date and started and item.capture_date.date() < started:
             flags[item.pk].append(
                 Flag(
                     "captured_before_production",
-                    f"Captured before production started ({started:%d %b %Y})",
-                    f"The file claims {item.capture_date:%d %b %Y}; batch {item.batch.code} "
-                    f"went into production on {started:%d %b %Y}, so it may not show this batch.",
+                    gettext("Captured before production started (%(started)s)")
+                    % {"started": date_format(started, "DATE_FORMAT")},
+                    gettext(
+                        "The file claims %(captured)s; batch %(batch)s went into production on "
+                        "%(started)s, so it may not show this batch."
+                    )
+                    % {
+                        "captured": date_format(item.capture_date, "DATE_FORMAT"),
+                        "batch": item.batch.code,
+                        "started": date_format(started, "DATE_FORMAT"),
+                    },
                 )
             )
         if item.is_image and item.processed_at and item.capture_date is None:
             flags[item.pk].append(
                 Flag(
                     "no_capture_date",
-                    "No capture date",
-                    "The photo carries no date of its own (messengers often strip it).",
+                    gettext("No capture date"),
+                    gettext("The photo carries no date of its own (messengers often strip it)."),
                 )
             )
         others = [entry for entry in elsewhere[item.sha256] if entry[0] != item.batch_id]
         if others:
             # Name only the places the viewer may see; the rest stay anonymous.
             places = [
-                f"batch {code} of PO {number}" if batch_id in visible else "another order"
+                gettext("batch %(batch)s of PO %(order)s") % {"batch": code, "order": number}
+                if batch_id in visible
+                else gettext("another order")
                 for batch_id, code, number, _ in others
             ]
             flags[item.pk].append(
                 Flag(
                     "seen_elsewhere",
-                    "Same file on another batch",
-                    "Identical bytes are attached to " + ", ".join(sorted(set(places))) + ".",
+                    gettext("Same file on another batch"),
+                    gettext("Identical bytes are attached to %(places)s.")
+                    % {"places": ", ".join(sorted(set(places)))},
                 )
             )
     return flags
@@ -164,6 +192,21 @@ def batch_evidence_summary(batch: Batch, viewer: User | AnonymousUser) -> dict[s
 class DiffPart:
     op: str  # "same", "removed", "added"
     text: str
+
+
+def statement_history(
+    asked: EvidenceRequest,
+) -> tuple[Statement | None, Statement | None, list[DiffPart] | None]:
+    """A request's newest statement, the newest one the buyer reviewed, and the word diff
+    between them (None when nothing was reviewed yet or the newest is the reviewed one)."""
+    statements = list(asked.statements.select_related("written_by").prefetch_related("reviews"))
+    reviewed = [statement for statement in statements if statement.reviews.all()]
+    last_reviewed = reviewed[-1] if reviewed else None
+    latest = statements[-1] if statements else None
+    diff = None
+    if latest and last_reviewed and latest.pk != last_reviewed.pk:
+        diff = word_diff(last_reviewed.text, latest.text)
+    return latest, last_reviewed, diff
 
 
 def word_diff(before: str, after: str) -> list[DiffPart]:

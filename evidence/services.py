@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import warnings
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +27,7 @@ from evidence.models import (
     StatementReview,
 )
 from orders.models import Batch, PurchaseOrder
+from orders.promises import promises_joined
 from orders.selectors import batches_visible_to, orders_visible_to
 from portal.audit import audit_log
 from portal.integrity import CheckResult
@@ -222,17 +224,31 @@ def requirements_set(*, batch: Batch, user: User, kinds: list[str]) -> list[str]
 
 @transaction.atomic
 def request_create(
-    *, batch: Batch, user: User, subject: str, question: str, due_on: datetime.date
+    *,
+    batch: Batch,
+    user: User,
+    subject: str,
+    question: str,
+    due_on: datetime.date,
+    promises: Iterable[str] | str,
 ) -> EvidenceRequest:
+    """The buyer asks the supplier in writing, naming the promise (or promises) the answer
+    will test (``orders.promises``)."""
     if not can_manage_orders(user):
         raise PermissionDenied(_("Only the buyer's buyers and admins send requests."))
     _visible_batch(user, batch)
+    named = promises_joined(promises)
+    if not subject.strip():
+        raise ValidationError({"subject": _("Give the request a subject.")})
+    if not question.strip():
+        raise ValidationError({"question": _("Write the question.")})
     if due_on < timezone.localdate():
         raise ValidationError({"due_on": _("The due date is in the past.")})
     request = EvidenceRequest.objects.create(
         batch=batch,
         subject=subject.strip(),
         question=question.strip(),
+        promises=named,
         due_on=due_on,
         asked_by=user,
     )
@@ -241,7 +257,7 @@ def request_create(
         action="evidence_request.sent",
         obj=request,
         order=batch.order,
-        payload={"subject": request.subject, "due_on": due_on},
+        payload={"subject": request.subject, "due_on": due_on, "promises": named.split(",")},
     )
     return request
 

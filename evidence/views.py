@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence import services
+from evidence.beside import approved_beside, approved_strip
 from evidence.forms import (
     EvidenceReplaceForm,
     EvidenceRequestForm,
@@ -20,17 +21,20 @@ from evidence.forms import (
     RequirementsForm,
     ResponsibilityForm,
     StatementForm,
+    request_prefill,
 )
 from evidence.models import EvidenceItem, ResponsibilityRole
 from evidence.selectors import (
     batch_evidence_summary,
     evidence_for,
+    evidence_visible_to,
     freshness_flags,
     request_for,
     requests_visible_to,
     statement_for,
-    word_diff,
+    statement_history,
 )
+from orders.promises import PROMISE_HELP, promises_split
 from orders.selectors import batch_for, order_for
 from portal.errors import message_of
 from portal.models import Role
@@ -58,6 +62,10 @@ def batch_evidence(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "batch": batch,
             "order": batch.order,
             **batch_evidence_summary(batch, request.user),
+            # The approved sample and its label, each beside the supplier's current photos.
+            "approved_strip": approved_strip(
+                batch, evidence_visible_to(request.user).filter(batch=batch, replaced_by=None)
+            ),
             "upload_form": EvidenceUploadForm(),
             "requirements_form": RequirementsForm(
                 initial={"kinds": list(batch.requirements.values_list("kind", flat=True))}
@@ -138,6 +146,7 @@ def evidence_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "batch": item.batch,
             "order": item.batch.order,
             "flags": freshness_flags([item], request.user).get(item.pk, []),
+            "beside": approved_beside(item),
             "versions": versions,
             "newest": newest,
             "replace_form": EvidenceReplaceForm(),
@@ -216,7 +225,7 @@ def evidence_thumbnail(request: AuthenticatedRequest, pk: int) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 def batch_requests(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     batch = batch_for(request.user, pk)
-    form = EvidenceRequestForm(request.POST or None)
+    form = EvidenceRequestForm(request.POST or None, initial=request_prefill(request.GET))
     if request.method == "POST":
         if not can_manage_orders(request.user):
             raise PermissionDenied
@@ -257,12 +266,7 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Statement sent."))
             return redirect("request-detail", pk=asked.pk)
     statements = list(asked.statements.select_related("written_by").prefetch_related("reviews"))
-    reviewed = [s for s in statements if s.reviews.all()]
-    last_reviewed = reviewed[-1] if reviewed else None
-    latest = statements[-1] if statements else None
-    diff = None
-    if latest and last_reviewed and latest.pk != last_reviewed.pk:
-        diff = word_diff(last_reviewed.text, latest.text)
+    latest, last_reviewed, diff = statement_history(asked)
     return render(
         request,
         "evidence/request_detail.html",
@@ -271,6 +275,9 @@ def request_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "batch": asked.batch,
             "order": asked.batch.order,
             "statements": statements,
+            "promises": [
+                (promise, PROMISE_HELP[promise]) for promise in promises_split(asked.promises)
+            ],
             "latest": latest,
             "last_reviewed": last_reviewed,
             "diff": diff,

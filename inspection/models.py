@@ -152,6 +152,30 @@ class UnitResult(models.Model):
         return self.method not in (self.Method.SKIPPED, self.Method.NOT_FOUND)
 
 
+class LayoutCheck(models.Model):
+    """A label read held against the approved sample that applied when it was read (which
+    version, whether the read fits its layout, and where it does not, as codes with their
+    values: ``inspection.layout``). A read that does not fit is a defect of its own kind, and
+    its result is defective. Only label reads of a product with an approved sample have one.
+
+    A row beside the result rather than a column on it, so that the columns every earlier
+    result was sealed with stay the same. Append-only, like the result."""
+
+    result = models.OneToOneField(UnitResult, on_delete=models.PROTECT, related_name="layout_check")
+    sample = models.ForeignKey(
+        "orders.ApprovedSample", on_delete=models.PROTECT, related_name="layout_checks"
+    )
+    fits = models.BooleanField()
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        triggers = append_only(prefix="layout_check_")
+
+    def __str__(self) -> str:
+        return f"{self.result}: {'fits' if self.fits else 'does not fit'} the approved layout"
+
+
 class BlockedStep(models.Model):
     """A step of the inspection someone prevented: which step, who blocked it, and why."""
 

@@ -12,7 +12,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from inspection.labels import label_parse
-from inspection.models import InspectionPlan, SampledUnit, UnitResult
+from inspection.layout import problems_in_words
+from inspection.models import InspectionPlan, LayoutCheck, SampledUnit, UnitResult
 from orders.models import Batch
 from orders.selectors import batches_visible_to
 from portal.models import User
@@ -70,7 +71,9 @@ def cartons_in(serial_list_id: int | None) -> dict[str, str]:
 def latest_results(plan: InspectionPlan) -> dict[int, UnitResult]:
     """unit id → its newest result (a skip too: see ``UnitResult.skipped``)."""
     latest: dict[int, UnitResult] = {}
-    results = UnitResult.objects.filter(unit__plan=plan).select_related("recorded_by")
+    results = UnitResult.objects.filter(unit__plan=plan).select_related(
+        "recorded_by", "layout_check"
+    )
     for result in results.order_by("id"):
         latest[result.unit_id] = result
     return latest
@@ -160,6 +163,26 @@ class UnitRow:
     def label_mismatches(self) -> list[Mismatch]:
         """The label's own (serial, GTIN, an unreadable label), without the carton."""
         return [mismatch for mismatch in self.mismatches if mismatch.what != "Carton"]
+
+    @property
+    def layout_problems(self) -> list[str]:
+        """Where the label read departs from the approved layout, in words."""
+        return result_layout_problems(self.result)
+
+
+def layout_check_of(result: UnitResult | None) -> LayoutCheck | None:
+    """The result's check against the approved layout, if one was made."""
+    if result is None:
+        return None
+    try:
+        return result.layout_check
+    except LayoutCheck.DoesNotExist:
+        return None
+
+
+def result_layout_problems(result: UnitResult | None) -> list[str]:
+    check = layout_check_of(result)
+    return problems_in_words(check.problems) if check is not None and not check.fits else []
 
 
 @dataclass(frozen=True)

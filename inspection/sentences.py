@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from inspection.layout import layout_defect_text
 from portal.models import AuditEvent
 from portal.timeline import actor, batch_link_register, number, quoted, sentence_register
 from portal.timeline import value as payload
@@ -27,12 +28,16 @@ def _planned(event: AuditEvent) -> str:
 
 
 def _unit_recorded(event: AuditEvent) -> str:
+    written = payload(event, "defects", "")
+    problems = payload(event, "layout_problems") or []
+    if problems:  # the layout's defect, in the reader's words, beside what was written
+        written = "; ".join(filter(None, [written, layout_defect_text(problems)]))
     facts = {
         "actor": actor(event),
         "serial": payload(event, "serial"),
         "read": payload(event, "read") or "—",
         "carton": payload(event, "carton_found") or "—",
-        "defects": quoted(payload(event, "defects", ""), 120),
+        "defects": quoted(written, 120),
     }
     method = payload(event, "method")
     if method == "not_found":

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from inspection import sampling
 from inspection.labels import LabelReading, label_decode, label_parse
+from inspection.layout import Problem, layout_problems
 from inspection.models import (
     BlockedStep,
     CartonScan,
     InspectionPlan,
+    LayoutCheck,
     SampledUnit,
     UnitResult,
 )
@@ -25,7 +27,8 @@ from inspection.selectors import (
     carton_list_of,
     cartons_in,
 )
-from orders.models import Batch
+from orders.models import ApprovedSample, Batch
+from orders.samples import approved_sample_for
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import User
@@ -299,9 +302,14 @@ def unit_result_record(
     if carton_found and unit.carton:
         in_right_carton = carton_found.casefold() == unit.carton.casefold()
     defects = defects.strip()
+    # Held against the approved sample's label layout, when the product has one: a read that
+    # does not fit it is a defect of its own kind.
+    sample = approved_sample_for(plan.batch)
+    problems = layout_problems(sample, reading) if sample is not None else []
     return _result_save(
         plan,
         user,
+        layout=(sample, problems) if sample is not None else None,
         unit=unit,
         method=method,
         label_text=(reading.text or label_text)[:500],
@@ -311,14 +319,32 @@ def unit_result_record(
         carton_found=carton_found,
         in_right_carton=in_right_carton,
         defects=defects,
-        defective=not matches or in_right_carton is False or bool(defects),
+        defective=not matches or in_right_carton is False or bool(defects) or bool(problems),
         photo=photo_name,
         photo_sha256=photo_sha,
     )
 
 
-def _result_save(plan: InspectionPlan, user: User, **values: Any) -> UnitResult:
+def _result_save(
+    plan: InspectionPlan,
+    user: User,
+    layout: tuple[ApprovedSample, list[Problem]] | None = None,
+    **values: Any,
+) -> UnitResult:
+    """The result, and its check against the approved layout (``layout``: the sample that
+    applied and where the read departs from it), sealed together in one event."""
     result = UnitResult.objects.create(recorded_by=user, **values)
+    layout_payload: dict[str, Any] = {}
+    if layout is not None:
+        sample, problems = layout
+        LayoutCheck.objects.create(
+            result=result, sample=sample, fits=not problems, problems=problems
+        )
+        layout_payload = {
+            "approved_sample": sample.pk,
+            "layout_fits": not problems,
+            "layout_problems": problems,  # codes and values: put into words when shown
+        }
     _findings_recorded(
         plan,
         user,
@@ -332,6 +358,7 @@ def _result_save(plan: InspectionPlan, user: User, **values: Any) -> UnitResult:
             "in_right_carton": result.in_right_carton,
             "defects": result.defects,
             "defective": result.defective,
+            **layout_payload,
         },
     )
     return result

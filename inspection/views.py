@@ -28,11 +28,13 @@ from inspection.selectors import (
     plan_for,
     plan_outcome,
     reading_compared,
+    result_layout_problems,
     result_mismatches,
     unit_for,
     units_in_carton_order,
 )
 from inspection.tables import SampledUnitTable
+from orders.samples import approved_sample_for
 from portal.errors import message_of
 from portal.exports import csv_response
 from portal.roles import can_plan_inspections, can_record_inspection_results
@@ -153,7 +155,9 @@ def _units_csv(plan: InspectionPlan, rows: list[UnitRow]) -> HttpResponse:
                 gtin,
                 row.result.read_gtin if row.result else "",
                 row.result.carton_found if row.result else "",
-                row.result.defects if row.result else "",
+                "; ".join(filter(None, [row.result.defects, *row.layout_problems]))
+                if row.result
+                else "",
                 row.result.recorded_by.printed_name if row.result else "",
                 f"{row.result.recorded_at:%Y-%m-%d %H:%M}" if row.result else "",
             ]
@@ -196,7 +200,7 @@ def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 form.add_error(None, message_of(error))
             else:
                 return _after_result(request, unit, result)
-    history = list(unit.results.select_related("recorded_by").order_by("-id"))
+    history = list(unit.results.select_related("recorded_by", "layout_check").order_by("-id"))
     newest = history[0] if history else None
     results = latest_results(plan)
     following = next_unit(plan, after=unit, results=results)
@@ -211,8 +215,12 @@ def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "order": plan.batch.order,
             "form": form,
             "history": history,
+            "history_rows": [(result, result_layout_problems(result)) for result in history],
             "newest": newest,
             "mismatches": result_mismatches(newest) if newest and newest.label_read else [],
+            "layout_problems": result_layout_problems(newest),
+            # The approved label beside the unit to read, with its layout.
+            "approved_sample": approved_sample_for(plan.batch),
             "compared": reading_compared(newest) if newest else [],
             "next_url": reverse("sampled-unit", args=[following.pk])
             if following
@@ -227,10 +235,11 @@ def sampled_unit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _after_result(
     request: AuthenticatedRequest, unit: SampledUnit, result: UnitResult
 ) -> HttpResponse:
-    """A label that departs from the list keeps the inspector on the unit, shown what was
-    expected and what was read, to confirm or read again; anything else moves straight on to
+    """A label that departs from the list, or from the approved layout, keeps the inspector on
+    the unit, shown what was expected and what was read, to confirm or read again; anything
+    else moves straight on to
     the next unit to read (a skipped one comes back at the end)."""
-    if result.label_read and result_mismatches(result):
+    if result.label_read and (result_mismatches(result) or result_layout_problems(result)):
         return redirect("sampled-unit", pk=unit.pk)
     serial = {"serial": unit.serial}
     if result.skipped:

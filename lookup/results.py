@@ -1,9 +1,10 @@
 """Customer-service lookup: one serial (or 100,000) → order, batch, carton, customer, shipment
 date, warranty end and integrity status, each finding with its reason and the page showing it.
 
-Reads only; never writes. Scoped like every other read: the caller must be on the buyer's side
-(buyer, finance, customer service, admin), and only the caller's own buyer organisation's orders
-(``orders_visible_to``) and numbering rules are searched — another buyer's serials are unknown.
+Reads only; never writes (the views then log who asked what: ``lookup.log``). Scoped like every
+other read: the caller must be on the buyer's side (buyer, finance, customer service, admin),
+and only the caller's own buyer organisation's orders (``orders_visible_to``) and numbering
+rules are searched — another buyer's serials are unknown.
 
 Input: a plain serial, a GS1 element string (bracketed, or with group separators and a scanner
 prefix such as ``]d2``) or a GS1 Digital Link URL, read by ``inspection.labels.label_parse``.
@@ -101,6 +102,19 @@ LOOKUP_MEANINGS: dict[str, str] = {
     S.ACCEPTED_EXCEPTION: "inside an exception you accepted (a duplicate, reuse or gap "
     "explained and accepted)",
     S.CLEAN: "in one batch's validated list, nothing against it",
+}
+# How each status looks on a page (badge class, bootstrap icon), keyed by the status text a
+# result, finding or logged lookup carries (LookupStatus members are those strings).
+LOOKUP_STYLES: dict[str, tuple[str, str]] = {
+    LookupStatus.CLEAN: ("text-bg-success", "bi-check-circle"),
+    LookupStatus.ACCEPTED_EXCEPTION: ("text-bg-info", "bi-shield-check"),
+    LookupStatus.FAILED_INSPECTION: ("text-bg-danger", "bi-clipboard-x"),
+    LookupStatus.OUT_OF_RANGE: ("text-bg-warning", "bi-arrows-expand"),
+    LookupStatus.DUPLICATED: ("text-bg-warning", "bi-files"),
+    LookupStatus.REUSED: ("text-bg-danger", "bi-arrow-repeat"),
+    LookupStatus.UNKNOWN: ("text-bg-secondary", "bi-question-circle"),
+    LookupStatus.MALFORMED: ("text-bg-dark", "bi-x-octagon"),
+    LookupStatus.DESTROYED: ("text-bg-danger", "bi-exclamation-octagon-fill"),
 }
 # Reasons for a missing range that say no unit carries its serials: a unit that turns up with
 # one is a counterfeit signal, whatever the buyer decided about the explanation.

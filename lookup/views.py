@@ -12,30 +12,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lookup.forms import BulkLookupForm, SerialLookupForm
 from lookup.inputs import BULK_LIMIT
+from lookup.log import lookup_log, recent_lookups
+from lookup.models import LookupLog
 from lookup.results import (
     BULK_CSV_HEADER,
     LOOKUP_MEANINGS,
+    LOOKUP_STYLES,
     LookupResult,
     LookupStatus,
     bulk_csv_rows,
 )
 from lookup.selectors import membership_prefetch, serial_lookup, serials_lookup_bulk
+from orders.models import Batch
+from orders.selectors import orders_visible_to
 from portal.exports import csv_response
+from portal.pages import Headline, batch_headline
 from portal.roles import is_buyer_side
 from portal.typing import AuthenticatedRequest
-
-# Keyed by the status text a result or finding carries (LookupStatus members are those strings).
-LOOKUP_STYLES: dict[str, tuple[str, str]] = {
-    LookupStatus.CLEAN: ("text-bg-success", "bi-check-circle"),
-    LookupStatus.ACCEPTED_EXCEPTION: ("text-bg-info", "bi-shield-check"),
-    LookupStatus.FAILED_INSPECTION: ("text-bg-danger", "bi-clipboard-x"),
-    LookupStatus.OUT_OF_RANGE: ("text-bg-warning", "bi-arrows-expand"),
-    LookupStatus.DUPLICATED: ("text-bg-warning", "bi-files"),
-    LookupStatus.REUSED: ("text-bg-danger", "bi-arrow-repeat"),
-    LookupStatus.UNKNOWN: ("text-bg-secondary", "bi-question-circle"),
-    LookupStatus.MALFORMED: ("text-bg-dark", "bi-x-octagon"),
-    LookupStatus.DESTROYED: ("text-bg-danger", "bi-exclamation-octagon-fill"),
-}
 
 
 def _lookup_page(
@@ -69,9 +62,28 @@ def _lookup_page(
             "limit": BULK_LIMIT,
             # Django refuses a larger form field before any view runs (400).
             "paste_limit_mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024),
+            "recent_lookups": recent_lookups(request.user),
+            "decision": _decision(request, result),
         },
         status=status,
     )
+
+
+def _decision(request: AuthenticatedRequest, result: LookupResult | None) -> Headline | None:
+    """The decision in force on the unit's batch (its approval, what it tested), as the batch
+    page leads with it (``portal.pages.batch_headline``)."""
+    if result is None or not result.batch_code:
+        return None
+    batch = (
+        Batch.objects.filter(
+            order__in=orders_visible_to(request.user),
+            order__number=result.order_number,
+            code=result.batch_code,
+        )
+        .select_related("order")
+        .first()
+    )
+    return batch_headline(request.user, batch) if batch is not None else None
 
 
 @login_required
@@ -84,7 +96,9 @@ def serial_lookup_page(request: AuthenticatedRequest) -> HttpResponse:
     form = SerialLookupForm(request.GET if "serial" in request.GET else None)
     result = None
     if form.is_bound and form.is_valid():
-        result = serial_lookup(user=request.user, text=form.cleaned_data["serial"])
+        text = form.cleaned_data["serial"]
+        result = serial_lookup(user=request.user, text=text)
+        lookup_log(user=request.user, results=[result], channel=LookupLog.Channel.PAGE, query=text)
     return _lookup_page(request, form, BulkLookupForm(), result, 200 if not form.errors else 400)
 
 
@@ -98,6 +112,13 @@ def serial_lookup_bulk(request: AuthenticatedRequest) -> HttpResponse:
     if not form.is_valid():
         return _lookup_page(request, SerialLookupForm(), form, status=400)
     results = serials_lookup_bulk(user=request.user, texts=form.cleaned_data["texts"])
+    upload = form.cleaned_data.get("file")
+    lookup_log(
+        user=request.user,
+        results=results,
+        channel=LookupLog.Channel.PAGE_BULK,
+        file_name=(upload.name or "") if upload is not None else "",
+    )
     return csv_response(
         f"serial-lookup-{timezone.now():%Y%m%d-%H%M%S}.csv",
         BULK_CSV_HEADER,

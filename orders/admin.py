@@ -9,11 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from orders import services
-from orders.models import Batch, PurchaseOrder
+from orders.models import ApprovedSample, Batch, PurchaseOrder
+from orders.samples import samples_visible_to
 from orders.selectors import batches_visible_to, orders_visible_to
-from portal.admin import ScopedAdminMixin
+from portal.admin import ReadOnlyAdmin, ScopedAdminMixin
 from portal.roles import can_manage_orders
 from portal.typing import admin_user
 
@@ -141,3 +144,28 @@ class BatchAdmin(ServiceSavedAdmin):
                 **data,
             )
         obj.pk = saved.pk
+
+
+@admin.register(ApprovedSample)
+class ApprovedSampleAdmin(ReadOnlyAdmin):
+    """Read-only: a sample changes by a new version, on its page."""
+
+    list_display = ["product_name", "gtin", "order", "version", "symbology", "created_at"]
+    list_filter = ["symbology"]
+    search_fields = ["product_name", "gtin", "order__number"]
+    # MEDIA_URL is never served: the photos are linked through their permission-checked views.
+    exclude = ["sample_photo", "label_photo"]
+    readonly_fields = ["photos"]
+
+    @admin.display(description="photos")
+    def photos(self, sample: ApprovedSample) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("sample-photo", args=[sample.pk]),
+            sample.sample_photo_name,
+            reverse("sample-label-photo", args=[sample.pk]),
+            sample.label_photo_name,
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApprovedSample]:
+        return samples_visible_to(request.user)

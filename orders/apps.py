@@ -14,3 +14,17 @@ class OrdersConfig(AppConfig):
 
         context_register(order_summary)
         waiting_register(waiting_on)
+        from orders.pins import PIN_KINDS
+        from orders.records import SEALS
+        from orders.samples import approved_samples_verify
+        from portal.integrity import integrity_check_register, records_register
+        from portal.registries import pin_kind_register
+
+        for kind in PIN_KINDS:
+            pin_kind_register(kind)
+        records_register("orders", "approved samples against their events", SEALS)
+        integrity_check_register(
+            "approved-sample-photos",
+            "stored photos of approved samples against their rows",
+            approved_samples_verify,
+        )

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from orders.models import PurchaseOrder
 from orders.selectors import batches_visible_to, orders_visible_to, orders_with_batch_counts
@@ -58,17 +60,21 @@ def waiting_on(user: User | AnonymousUser) -> list[WaitingItem]:
             if batch.missing_production_details:
                 items.append(
                     WaitingItem(
-                        f"Add production details to batch {batch.code}",
-                        f"PO {batch.order.number}: missing "
-                        + ", ".join(batch.missing_production_details),
+                        gettext("Add production details to batch %(batch)s")
+                        % {"batch": batch.code},
+                        gettext("PO %(order)s: missing %(what)s")
+                        % {
+                            "order": batch.order.number,
+                            "what": ", ".join(batch.missing_production_details),
+                        },
                         reverse("batch-edit", args=[batch.pk]),
                     )
                 )
         for order in orders.filter(status=PurchaseOrder.Status.ISSUED, batches__isnull=True):
             items.append(
                 WaitingItem(
-                    f"PO {order.number} has no batches yet",
-                    "The buyer plans batches; ask them if production has started.",
+                    gettext("PO %(order)s has no batches yet") % {"order": order.number},
+                    gettext("The buyer plans batches; ask them if production has started."),
                     reverse("order-detail", args=[order.pk]),
                 )
             )
@@ -76,16 +82,17 @@ def waiting_on(user: User | AnonymousUser) -> list[WaitingItem]:
         for order in orders.filter(status=PurchaseOrder.Status.DRAFT):
             items.append(
                 WaitingItem(
-                    f"Issue PO {order.number} to {order.supplier}",
-                    "Still a draft: the supplier cannot see what to produce.",
+                    gettext("Issue PO %(order)s to %(supplier)s")
+                    % {"order": order.number, "supplier": order.supplier},
+                    gettext("Still a draft: the supplier cannot see what to produce."),
                     reverse("order-edit", args=[order.pk]),
                 )
             )
         for order in orders.filter(status__in=OPEN_STATUSES, batches__isnull=True):
             items.append(
                 WaitingItem(
-                    f"Plan batches for PO {order.number}",
-                    "Serial lists and evidence attach to batches.",
+                    gettext("Plan batches for PO %(order)s") % {"order": order.number},
+                    gettext("Serial lists and evidence attach to batches."),
                     reverse("batch-create", args=[order.pk]),
                 )
             )
@@ -94,9 +101,12 @@ def waiting_on(user: User | AnonymousUser) -> list[WaitingItem]:
         for order in orders.filter(status__in=OPEN_STATUSES, required_by__lt=today):
             items.append(
                 WaitingItem(
-                    f"PO {order.number} is overdue",
-                    f"Required by {order.required_by:%d %b %Y}; "
-                    f"status {order.get_status_display()}.",
+                    gettext("PO %(order)s is overdue") % {"order": order.number},
+                    gettext("Required by %(date)s; status %(status)s.")
+                    % {
+                        "date": date_format(order.required_by, "DATE_FORMAT"),
+                        "status": order.get_status_display(),
+                    },
                     reverse("order-detail", args=[order.pk]),
                 )
             )

@@ -1,12 +1,12 @@
 """Page forms. Validation lives on the models (``clean`` and constraints) and the services;
 the forms only choose the fields and widgets."""
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Batch, PurchaseOrder
+from orders.models import ApprovedSample, Batch, PurchaseOrder
 from portal.forms import BootstrapFormMixin, date_input
 from portal.models import Organisation
 
@@ -84,3 +84,111 @@ def batch_form_class(fields: tuple[str, ...]) -> type[forms.ModelForm]:
         labels=cast(dict[str, str], {f: BATCH_LABELS[f] for f in fields if f in BATCH_LABELS}),
         widgets={"production_started_on": date_input(), "production_finished_on": date_input()},
     )
+
+
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+class ApprovedSampleLayoutForm(BootstrapFormMixin, forms.Form):
+    """The label layout and the inspection instruction, as the first version and every new
+    one take them. Validation lives in ``orders.samples``."""
+
+    label_fields = forms.MultipleChoiceField(
+        label=_("Fields on the label"),
+        choices=ApprovedSample.LabelField.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    symbology = forms.ChoiceField(
+        label=_("Code on the label"),
+        choices=ApprovedSample.Symbology.choices,
+        initial=ApprovedSample.Symbology.GS1_DATAMATRIX,
+    )
+    serial_format = forms.CharField(
+        label=_("Serial format"),
+        max_length=64,
+        required=False,
+        help_text=_("# for each digit, the fixed characters as printed: VLT#########."),
+    )
+    code_position = forms.CharField(
+        label=_("Where the code is"),
+        max_length=200,
+        required=False,
+        help_text=_("Where the inspector finds the code on the label, in a few words."),
+    )
+    instruction = forms.CharField(
+        label=_("Inspection instruction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("What the inspector checks on each sampled unit against this sample."),
+    )
+
+
+class ApprovedSampleForm(ApprovedSampleLayoutForm):
+    """The first version of a product's approved sample (or of one order's)."""
+
+    product_name = forms.CharField(label=_("Product name"), max_length=200)
+    gtin = forms.CharField(label=_("GTIN"), max_length=14, required=False)
+    for_order_only = forms.BooleanField(
+        label=_("For this order only"),
+        required=False,
+        help_text=_("Otherwise it is the product's approved sample, for every order of its GTIN."),
+    )
+    sample_photo = forms.FileField(
+        label=_("Photo of the approved sample"),
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+    label_photo = forms.FileField(
+        label=_("Photo of its label"),
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "for_order_only" in self.fields:  # a box beside its label, not a block of its own
+            self.fields["for_order_only"].widget.attrs["class"] = "form-check-input"
+
+    field_order = [
+        "product_name",
+        "gtin",
+        "for_order_only",
+        "sample_photo",
+        "label_photo",
+        "label_fields",
+        "symbology",
+        "serial_format",
+        "code_position",
+        "instruction",
+    ]
+
+
+class ApprovedSampleVersionForm(ApprovedSampleLayoutForm):
+    """A new version: what changed, new photos where they changed, the layout as it is now."""
+
+    change_note = forms.CharField(
+        label=_("What changed"),
+        max_length=300,
+        help_text=_("One line, shown with the versions."),
+    )
+    sample_photo = forms.FileField(
+        label=_("New photo of the sample"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+        help_text=_("Leave empty to keep the current one."),
+    )
+    label_photo = forms.FileField(
+        label=_("New photo of the label"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+        help_text=_("Leave empty to keep the current one."),
+    )
+
+    field_order = [
+        "change_note",
+        "sample_photo",
+        "label_photo",
+        "label_fields",
+        "symbology",
+        "serial_format",
+        "code_position",
+        "instruction",
+    ]

@@ -8,28 +8,15 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from stdnum import ean
-from stdnum.exceptions import ValidationError as StdnumError
 
+from orders.gtin import gtin_checked
+from orders.sample_models import ApprovedSample as ApprovedSample
 from portal.models import Organisation
 
 
 def validate_gtin(value: str) -> None:
     """A GTIN-8, -12, -13 or -14 with a correct GS1 check digit."""
-    if len(value) not in (8, 12, 13, 14):
-        raise ValidationError(
-            gettext("“%(value)s” has %(digits)s digits; a GTIN has 8, 12, 13 or 14.")
-            % {"value": value, "digits": len(value)},
-            code="gtin_length",
-        )
-    try:
-        ean.validate(value)
-    except StdnumError as error:
-        raise ValidationError(
-            gettext("“%(value)s” is not a valid GTIN: %(error)s.")
-            % {"value": value, "error": error},
-            code="gtin",
-        ) from None
+    gtin_checked(value)
 
 
 class PurchaseOrder(models.Model):

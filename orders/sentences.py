@@ -69,9 +69,35 @@ def _batch_updated(event: AuditEvent) -> str:
     }
 
 
+def _sample_created(event: AuditEvent) -> str:
+    if value(event, "order"):
+        return _("%(actor)s recorded the approved sample of %(product)s for this order only") % {
+            "actor": actor(event),
+            "product": value(event, "product_name"),
+        }
+    return _("%(actor)s recorded the approved sample of %(product)s (GTIN %(gtin)s)") % {
+        "actor": actor(event),
+        "product": value(event, "product_name"),
+        "gtin": value(event, "gtin"),
+    }
+
+
+def _sample_versioned(event: AuditEvent) -> str:
+    return _(
+        "%(actor)s made version %(version)s of the approved sample of %(product)s: %(note)s"
+    ) % {
+        "actor": actor(event),
+        "version": value(event, "version"),
+        "product": value(event, "product_name"),
+        "note": value(event, "change_note", ""),
+    }
+
+
 def timeline_sentences_register() -> None:
     sentence_register("order.created", kind="orders", render=_order_created)
     sentence_register("order.updated", kind="orders", render=_order_updated)
     sentence_register("batch.created", kind="orders", render=_batch_created)
     sentence_register("batch.updated", kind="orders", render=_batch_updated)
+    sentence_register("approved_sample.created", kind="orders", render=_sample_created)
+    sentence_register("approved_sample.versioned", kind="orders", render=_sample_versioned)
     batch_link_register("orders.Batch", "pk")

@@ -19,9 +19,16 @@ from orders import services
 from orders.filters import OrderFilter, TimelineFilter
 from orders.forms import OrderForm, batch_form_class
 from orders.models import Batch
+from orders.samples import approved_sample_for
 from orders.selectors import batch_for, order_for, orders_with_batch_counts
 from portal.pages import batch_headline, batch_panels, batch_stages, page_context
-from portal.roles import can_manage_orders, can_see_inspections, is_buyer_side
+from portal.roles import (
+    can_manage_approved_samples,
+    can_manage_orders,
+    can_review_batches,
+    can_see_inspections,
+    is_buyer_side,
+)
 from portal.timeline import TimelineEntry, timeline_entry, timeline_runs
 from portal.typing import AuthenticatedRequest
 
@@ -89,6 +96,8 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "inspection_firms": order.inspection_firms.all(),
             "can_manage": can_manage_orders(request.user),
             "can_see_timeline": is_buyer_side(request.user),
+            "approved_sample": approved_sample_for(order),
+            "can_manage_samples": can_manage_approved_samples(request.user),
             **page_context("order", request.user, order),
         },
     )
@@ -176,6 +185,7 @@ def batch_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "order": batch.order,
             "can_edit": bool(services.batch_fields_for(request.user)),
             "can_see_inspections": can_see_inspections(request.user),
+            "can_review": can_review_batches(request.user),
             **page_context("batch", request.user, batch),
             "batch_panels": batch_panels(request, batch),
             "stages": batch_stages(request.user, batch),

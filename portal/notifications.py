@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +82,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "approval.stale": (
         Rule(BUYER, _("PO {order}: your approval went stale — {object}"), ("reason",)),
         Rule(FINANCE, _("PO {order}: gates closed, approval stale — {object}"), ("reason",)),
+    ),
+    "open_point.closed": (
+        Rule(BUYER, _("PO {order}: an open point was closed — {object}"), ("note", "record")),
     ),
     "gate.created": (Rule(FINANCE, _("PO {order}: new gate — {object}")),),
     "gate.released": (
@@ -144,6 +148,7 @@ def event_path(event: AuditEvent) -> str:
         "serials.SerialException": lambda o: reverse("batch-exceptions", args=[o.batch_id]),
         "orders.Batch": lambda o: reverse("batch-detail", args=[o.pk]),
         "approvals.Approval": lambda o: reverse("approval-detail", args=[o.pk]),
+        "approvals.OpenPoint": lambda o: reverse("approval-detail", args=[o.approval_id]),
         "approvals.Gate": lambda o: reverse("gate-payments", args=[o.pk]),
         "approvals.Payment": lambda o: reverse("gate-payments", args=[o.gate_id]),
     }
@@ -186,7 +191,7 @@ def _body(rule: Rule, event: AuditEvent, recipient: User, bulk_count: int) -> st
         % {
             "role": membership.get_role_display().lower(),
             "organisation": membership.organisation,
-            "time": f"{timezone.localtime(event.created_at, zone):%d %b %Y %H:%M}",
+            "time": date_format(timezone.localtime(event.created_at, zone), "DATETIME_FORMAT"),
             "zone": zone,
             "event": event.pk,
         },

@@ -104,6 +104,7 @@ class Headline:
     rests_on: list[str]
     url: str
     stale: str = ""
+    promises: str = ""  # what the decision tested (the promises under test), in words
 
 
 HeadlineSource = Callable[[User | AnonymousUser, Any], "Headline | None"]

@@ -23,7 +23,7 @@ class Pinned:
 
     kind: str
     object_id: int
-    batch_id: int
+    batch_id: int | None  # None for a record of no one batch (an order's or product's)
     label: str
     fingerprint: str
 
@@ -47,6 +47,10 @@ class PinKind:
     # audit action -> what the event's object supersedes (called in the event's transaction).
     # The object is the model instance that action is logged on, which only the kind knows.
     superseded_by: Mapping[str, Callable[[Any], list[Superseded]]] = field(default_factory=dict)
+    # For a record that belongs to no one batch (a product's approved sample): whether the
+    # record (object id) is within an approval of this order (order id) and batch (id, or None
+    # for the order's own approval). None: the record belongs where ``batch_id`` says.
+    belongs: Callable[[int, int, int | None], bool] | None = None
 
 
 StaleHandler = Callable[[str, list[int], str], None]  # (kind, object ids, reason)

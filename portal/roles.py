@@ -55,6 +55,19 @@ def can_edit_responsibilities(user: User | AnonymousUser) -> bool:
     return role_of(user) in ORDER_PARTIES
 
 
+def can_review_batches(user: User | AnonymousUser) -> bool:
+    """Open a batch's review page (every record side by side, the inspection and the money
+    among them): the buyer's managers and finance. Never the supplier, who would learn the
+    sample and the buyer's notes."""
+    return role_of(user) in ORDER_MANAGERS | MONEY_MOVERS
+
+
+def can_manage_approved_samples(user: User | AnonymousUser) -> bool:
+    """Record a product's approved sample and its new versions (photos, label layout, the
+    inspection instruction): the buyer's buyers and admins."""
+    return role_of(user) in ORDER_MANAGERS
+
+
 def can_move_money(user: User | AnonymousUser) -> bool:
     """Release payment and shipment gates and record payments: finance, and the admin."""
     return role_of(user) in MONEY_MOVERS

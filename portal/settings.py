@@ -176,6 +176,8 @@ LANGUAGES = [
     ("vi", "Tiếng Việt"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them; templates name the format (portal/formats/).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -322,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "SerialListStatusEnum": "serials.models.SerialList.Status",
         "SerialExceptionKindEnum": "serials.models.SerialException.Kind",
         "SerialExceptionStatusEnum": "serials.models.SerialException.Status",
+        "ExceptionDecisionEnum": "serials.models.ExceptionDecision.Decision",
         "EvidenceKindEnum": "evidence.models.EvidenceKind",
         "NumberingRuleKindEnum": "serials.models.NumberingRule.Kind",
         "LookupStatusEnum": "lookup.results.LookupStatus",
@@ -374,6 +377,9 @@ SERIAL_LIST_MAX_ATTEMPTS = env.int("SERIAL_LIST_MAX_ATTEMPTS", default=3)
 # Dossier builds (dossier.services): the same rules as serial lists' jobs.
 DOSSIER_EXPORT_LEASE_SECONDS = env.int("DOSSIER_EXPORT_LEASE_SECONDS", default=300)
 DOSSIER_EXPORT_MAX_ATTEMPTS = env.int("DOSSIER_EXPORT_MAX_ATTEMPTS", default=3)
+# A gate falling due within this many days, on a batch with an exception not decided yet: the
+# buyer's inbox offers a written request to the supplier, due the day before (approvals.explain).
+EXPLAIN_BEFORE_GATE_DAYS = env.int("EXPLAIN_BEFORE_GATE_DAYS", default=14)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -15,6 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.promises import promises_check, promises_model_field
 from portal.immutability import append_only
 
 # The status an exception may take next: answered (from open, again, or after a rejection), then
@@ -203,6 +204,8 @@ class ExceptionDecision(models.Model):
     )
     answer = models.ForeignKey(ExceptionAnswer, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
+    # What the review tested (orders.promises): one choice per submission, on each of its rows.
+    promises = promises_model_field()
     note = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -213,6 +216,7 @@ class ExceptionDecision(models.Model):
         app_label = "serials"
         triggers = append_only()
         ordering = ["id"]
+        constraints = [promises_check("exception_decision_promises_named")]
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} by {self.decided_by}"

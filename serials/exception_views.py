@@ -162,7 +162,9 @@ def _act(
             return ngettext(
                 "%(count)s exception answered.", "%(count)s exceptions answered.", len(rows)
             ) % {"count": len(rows)}
-        services.exceptions_decide(rows=cast(list[DecisionRow], rows), user=request.user)
+        services.exceptions_decide(
+            rows=cast(list[DecisionRow], rows), user=request.user, promises=data["promises"]
+        )
         return ngettext(
             "%(count)s exception decided.", "%(count)s exceptions decided.", len(rows)
         ) % {"count": len(rows)}

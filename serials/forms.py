@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
+from orders.promises import promises_form_field
 from portal.forms import BootstrapFormMixin
 from portal.ids import parse_id, parse_ids
 from serials.exception_models import ANSWER_REASONS
@@ -59,9 +60,10 @@ class ExceptionAnswerForm(BootstrapFormMixin, forms.Form):
 
 
 class ExceptionDecisionForm(BootstrapFormMixin, forms.Form):
-    """The decision panel: a decision and a note for the ticked rows that give none of their
-    own."""
+    """The decision panel: what this review tests (one choice for every decision sent), and a
+    decision and a note for the ticked rows that give none of their own."""
 
+    promises = promises_form_field(label=_("What does this review test?"))
     decision = forms.ChoiceField(
         label=_("Decision for the ticked rows"),
         choices=[("", _("Choose…")), *ExceptionDecision.Decision.choices],

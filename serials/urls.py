@@ -9,6 +9,11 @@ urlpatterns = [
         name="serial-list-upload",
     ),
     path(
+        "batches/<int:pk>/serial-lists/check/",
+        views.serial_list_check,
+        name="serial-list-check",
+    ),
+    path(
         "batches/<int:pk>/serial-list-template.csv",
         views.serial_list_template,
         name="serial-list-template",

@@ -11,12 +11,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.selectors import batch_for, order_for
 from portal.errors import message_of
 from portal.exports import csv_response
-from portal.roles import can_manage_orders, is_buyer_side
+from portal.roles import can_manage_orders, can_upload_batch_files, is_buyer_side
 from portal.typing import AuthenticatedRequest
 from serials import engine, services
 from serials.focus import TAB_OF_KIND, exception_of, file_lines, rows_around
@@ -58,6 +59,113 @@ def serial_list_upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("serial-list-detail", pk=serial_list.pk)
 
 
+# How many rows of each finding a checked file's page lists (the API gives the report's all).
+CHECK_ROWS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class CheckSection:
+    """One table of a checked file's findings: the first rows, and how many the report lists."""
+
+    key: str
+    title: str
+    rows: list[Any]
+    listed: int
+
+
+def _check_sections(checked: SerialList) -> list[CheckSection]:
+    """The findings of a checked file, table by table, only those with rows."""
+    titles = (
+        {
+            "unknown": _("Codes never allocated"),
+            "unused": _("Allocated codes not used"),
+            "duplicates": _("Codes on more than one row"),
+            "reused": _("Codes already used by other batches"),
+        }
+        if checked.uses_codes
+        else {
+            "missing": _("Missing serials"),
+            "duplicates": _("Serials on more than one row"),
+            "malformed": _("Malformed values"),
+            "out_of_range": _("Serials outside the range"),
+            "reused": _("Serials already used by other batches"),
+        }
+    )
+    sections = []
+    for key, title in titles.items():
+        rows = _table_rows(checked, key)
+        if rows:
+            sections.append(CheckSection(key, str(title), rows[:CHECK_ROWS_SHOWN], len(rows)))
+    return sections
+
+
+@login_required
+@require_POST
+def serial_list_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Check a file without uploading it: the checks an upload gets, the report on this page,
+    nothing kept. Who may upload to the batch may check; a file that cannot be checked answers
+    400 with its message and the form again."""
+    batch = batch_for(request.user, pk)
+    if not can_upload_batch_files(request.user):
+        raise PermissionDenied
+    form = SerialListUploadForm(request.POST, request.FILES)
+    checked: SerialList | None = None
+    error = ""
+    try:
+        if not request.FILES.get("file"):
+            raise ValidationError(_("Choose the file to check."))
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        checked = services.serial_list_check(
+            batch=batch,
+            user=request.user,
+            uploaded_file=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+        )
+    except ValidationError as refusal:
+        error = message_of(refusal)
+    kind = request.POST.get("kind", "")
+    return render(
+        request,
+        "serials/serial_list_check.html",
+        {
+            "batch": batch,
+            "order": batch.order,
+            "error": error,
+            "file_name": getattr(request.FILES.get("file"), "name", ""),
+            "numbering_rule": NumberingRule.for_order(batch.order),
+            "upload_form": SerialListUploadForm(
+                initial={"kind": kind if kind in SerialList.Kind.values else None}
+            ),
+            **_check_context(checked),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _check_context(checked: SerialList | None) -> dict[str, Any]:
+    """What the page shows of a checked file's report (nothing when it could not be checked)."""
+    if checked is None:
+        return {"checked": None, "report": None, "sections": [], "expected": None, "marks": []}
+    report = checked.validation_report
+    assert report is not None  # serial_list_check sets it
+    expected = None
+    if not checked.uses_codes and checked.expected_lo is not None:
+        rule = checked.as_engine_rule()
+        expected = (rule.format(checked.expected_lo), rule.format(checked.expected_hi or 0))
+    marks, ticks = ([], []) if checked.uses_codes else strip_marks(checked)
+    return {
+        "checked": checked,
+        "report": report,
+        "has_findings": report.has_findings or bool(report.reused_count),
+        "sections": _check_sections(checked),
+        "rows_shown": CHECK_ROWS_SHOWN,
+        "expected": expected,
+        "marks": marks,
+        "ticks": ticks,
+    }
+
+
 @dataclass(frozen=True)
 class StripMark:
     x: float
@@ -88,9 +196,14 @@ def strip_marks(serial_list: SerialList, width: float = 1000.0) -> tuple[list[St
     for duplicate in report.duplicates:
         counter = int(duplicate.serial[digits])
         marks.append(mark(counter, counter, "duplicate", f"{duplicate.serial} ×{duplicate.count}"))
-    for reused in serial_list.exceptions.filter(kind=SerialException.Kind.REUSED):
-        if reused.lo is not None and reused.hi is not None:  # codes have no counter axis
-            marks.append(mark(reused.lo, reused.hi, "reused", reused.summary))
+    if serial_list.pk is None:  # a file checked, not uploaded: no exceptions, the report's serials
+        for serial in report.reused:
+            counter = int(serial.serial[digits])
+            marks.append(mark(counter, counter, "reused", f"{serial.serial}: {serial.batch}"))
+    else:
+        for reused in serial_list.exceptions.filter(kind=SerialException.Kind.REUSED):
+            if reused.lo is not None and reused.hi is not None:  # codes have no counter axis
+                marks.append(mark(reused.lo, reused.hi, "reused", reused.summary))
     ticks = [(round(i * width / 4, 2), lo + (hi - lo) * i // 4) for i in range(5)]
     return marks, ticks
 

@@ -182,6 +182,9 @@ class Cast:
     payments: dict[str, Any] = field(default_factory=dict)
     inspections: dict[str, Any] = field(default_factory=dict)
     sampled_units: dict[str, Any] = field(default_factory=dict)
+    samples: dict[str, Any] = field(default_factory=dict)  # each order's own approved sample
+    # The open point of each batch's approval, owned by the packer the supplier named.
+    open_points: dict[str, Any] = field(default_factory=dict)
 
     def client(self, username: str | None) -> Client:
         """Signed in; those who sign or move money hold the test authenticator app and have
@@ -324,7 +327,27 @@ def cast_with_lists(cast: Cast) -> Cast:
         serial_services.serial_list_validate(serial_list_id=serial_list.pk)
         cast.serial_lists[key] = serial_list
     _add_evidence(cast, uploaders)
+    _add_samples(cast)
     return cast
+
+
+def _add_samples(cast: Cast) -> None:
+    """An approved sample of each order's own (so each is seen exactly where its order is), of
+    a layout every label the tests read fits: plain text, any serial."""
+    from orders.samples import approved_sample_create
+    from tests.evidence.conftest import jpeg, png
+
+    buyers = {"own": "buyer", "b_order": "buyer", "foreign": "other_buyer"}
+    for key, order in cast.orders.items():
+        cast.samples[key] = approved_sample_create(
+            user=cast.users[buyers[key]],
+            order=order,
+            sample_photo=jpeg(f"sample-{key}.jpg", colour="navy"),
+            label_photo=png(f"label-{key}.png"),
+            label_fields=["serial"],
+            symbology="plain_text",
+            instruction=f"Read the serial of each unit of {order.number}.",
+        )
 
 
 def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
@@ -345,6 +368,7 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
         evidence_services.evidence_process(item_id=item.pk)
         cast.evidence[key] = item
         cast.requests[key] = evidence_services.request_create(
+            promises=["process"],
             batch=batch,
             user=cast.users[buyers[key]],
             subject=f"Question on {key}",
@@ -355,10 +379,20 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
             request=cast.requests[key], user=cast.users[uploaders[key]], text="Line 2."
         )
         buyer = cast.users[buyers[key]]
+        packer = evidence_services.responsibility_record(
+            order=batch.order,
+            user=cast.users[uploaders[key]],
+            role="packs",
+            party_name=f"Packing hall of {key}",
+            party_type="supplier",
+            contact="packing@example.com",
+            accepts_responsibility=True,
+        )
         cast.gates[key] = approvals.gate_create(
             user=buyer, order=batch.order, batch=batch, kind="shipment_release"
         )
         cast.approvals[key] = approvals.approval_sign(
+            promises=["identity", "payment"],
             user=buyer,
             password=PASSWORD,
             request=signing_request(),
@@ -372,8 +406,16 @@ def _add_evidence(cast: Cast, uploaders: dict[str, str]) -> None:
                 *(("exception", pk) for pk in batch.serial_exceptions.values_list("pk", flat=True)),
             ],
             unlocks=[cast.gates[key]],
+            open_points=[
+                approvals.OpenPointDraft(
+                    text=f"The packing hall of {key} shows its scanner refuses repeated labels.",
+                    owner=packer,
+                    due_on=datetime.date(2030, 1, 1),
+                )
+            ],
             factor=TEST_FACTOR,
         )
+        cast.open_points[key] = cast.approvals[key].open_points.get()
         cast.payments[key] = _payment(cast.gates[key], key)
         cast.inspections[key] = inspection_services.inspection_plan_create(
             batch=batch, user=buyer, level="II", aql="1.0", seed=7

@@ -48,9 +48,14 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "request-detail": ("request", set(ROLES), 403),
     "order-responsibilities": ("order", set(ROLES), 403),
     "batch-approvals": ("batch", set(ROLES), 403),
+    # The buyer's own frame for deciding (sample, notes, money): managers and finance only.
+    "batch-review": ("batch", MANAGERS | {"finance"}, 404),
     "order-approvals": ("order", set(ROLES), 403),
     "order-approvals-csv": ("order", set(ROLES), 403),
     "approval-detail": ("approval", set(ROLES), 403),
+    # Closing an open point: the buyer's managers any, the supplier those its parties own (the
+    # cast's are the packer's); the rest see the approval but may not close it.
+    "open-point-close": ("open_point", MANAGERS | SUPPLIERS, 403),
     "gate-payments": ("gate", BUYER_SIDE, 404),  # internal to the buyer
     "gate-release": ("gate", {"finance", "admin"}, 403),  # the confirmation; POST releases
     "payment-document": ("payment", BUYER_SIDE, 404),
@@ -59,11 +64,19 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "inspection-detail": ("inspection", INSPECTION_VIEWERS, 404),
     "inspection-checklist": ("inspection", INSPECTION_VIEWERS, 404),
     "sampled-unit": ("sampled_unit", INSPECTION_VIEWERS, 404),
+    # An order's approved sample: whoever sees the order reads it; the buyer's managers make
+    # its new versions. The list and the form: per role in tests/orders/test_approved_samples.py.
+    "sample-detail": ("sample", set(ROLES), 403),
+    "sample-photo": ("sample", set(ROLES), 403),
+    "sample-label-photo": ("sample", set(ROLES), 403),
+    "sample-new-version": ("sample", MANAGERS, 403),
 }
 # Per-object actions (POST only): who may use them among those who see the object; the roles
 # in HIDDEN_ACTIONS get 404 instead of 403 (the object is hidden from them altogether).
 OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
     "serial-list-upload": ("batch", {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}),
+    # Checks a file without uploading it: whoever may upload (the report page, 200).
+    "serial-list-check": ("batch", {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"}),
     "batch-serials-accept": ("batch", MANAGERS),
     "order-allocate": ("order", MANAGERS),
     "order-allocated-codes": ("order", MANAGERS),
@@ -85,6 +98,7 @@ OBJECT_ACTIONS: dict[str, tuple[str, set[str]]] = {
 }
 # Actions whose page shows its form again, with what is missing, when posted empty.
 ACTION_FORMS = {
+    "serial-list-check": 200,  # the file's report, on the page
     "gate-release": 200,
     "batch-approval-passkey": 400,
     "order-approval-passkey": 400,
@@ -108,6 +122,8 @@ OBJECT_API = {
     "api-batch-evidence": "batch",
     "api-evidence-detail": "evidence",
     "api-approval-detail": "approval",
+    "api-batch-requests": "batch",
+    "api-request-detail": "request",
     "api-gate-detail": "gate",
     # Payments are internal to the buyer: everyone else gets 404, as for a foreign id.
     "api-gate-payments": ("gate", BUYER_SIDE),
@@ -116,8 +132,10 @@ OBJECT_API = {
     "api-unit-results": ("sampled_unit", INSPECTION_VIEWERS),
 }
 # API actions (POST): who may use them among those who see the object; others get 403. TOTP in a
-# body stands for the caller's authenticator app's current code.
+# body stands for the caller's authenticator app's current code, SERIAL_FILE for a small serial
+# list (the body is then sent as multipart).
 TOTP = object()
+SERIAL_FILE = object()
 # url name → (object kind, who may use it, the body to send, the status it answers them); the
 # roles in HIDDEN_ACTIONS get 404 (the object is hidden from them), the rest 403.
 OBJECT_API_ACTIONS: dict[str, tuple[str, set[str], dict, int]] = {
@@ -129,6 +147,25 @@ OBJECT_API_ACTIONS: dict[str, tuple[str, set[str], dict, int]] = {
         201,
     ),
     "api-unit-results": ("sampled_unit", INSPECTION_RECORDERS, {"label_text": "VLT000001"}, 201),
+    # A written request, naming the promise its answer tests: the buyer's managers.
+    "api-batch-requests": (
+        "batch",
+        MANAGERS,
+        {
+            "subject": "Why?",
+            "question": "Which line?",
+            "due_on": "2030-01-01",
+            "promises": ["process"],
+        },
+        201,
+    ),
+    # Checks a file without uploading it: whoever may upload; the report at once.
+    "api-batch-serial-list-check": (
+        "batch",
+        {"buyer", "admin", "other_buyer", "supplier_a", "supplier_b"},
+        {"file": SERIAL_FILE, "kind": "production"},
+        200,
+    ),
 }
 # django-otp-webauthn's JSON views (namespace otp_webauthn).
 WEBAUTHN_URLS = {
@@ -205,6 +242,10 @@ PLAIN_URLS = {
     # An answer's attachment: per role, own and foreign, in
     # tests/serials/test_exceptions_one_step.py.
     "exception-attachment",
+    # The buyer's approved samples and a new one (from an order's page or not): per role, own
+    # and foreign, in tests/orders/test_approved_samples.py.
+    "sample-list",
+    "sample-create",
 }
 
 
@@ -240,6 +281,8 @@ def _objects(cast: Cast, kind: str) -> dict:
         "payment": cast.payments,
         "inspection": cast.inspections,
         "sampled_unit": cast.sampled_units,
+        "sample": cast.samples,
+        "open_point": cast.open_points,
     }[kind]
 
 
@@ -442,6 +485,21 @@ def test_it_scopes_object_actions(cast_with_lists: Cast, url_name: str, role: st
             assert response.status_code == 403, (url_name, role, key)
 
 
+def _api_body(body: dict, totp: Callable[[], str]) -> tuple[dict, str]:
+    """The body to send, with TOTP and SERIAL_FILE filled in, and its format."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def value(given: object) -> object:
+        if given is TOTP:
+            return totp()
+        if given is SERIAL_FILE:
+            return SimpleUploadedFile("s.csv", b"serial\nVLT000002\n")
+        return given
+
+    sent = {name: value(given) for name, given in body.items()}
+    return sent, "multipart" if SERIAL_FILE in body.values() else "json"
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("url_name", list(OBJECT_API_ACTIONS))
 def test_it_scopes_api_actions(cast_with_lists: Cast, url_name: str, role: str) -> None:
@@ -449,11 +507,8 @@ def test_it_scopes_api_actions(cast_with_lists: Cast, url_name: str, role: str) 
     kind, allowed, body, success = OBJECT_API_ACTIONS[url_name]
     api = cast.api(role)
     for key in ORDER_KEYS:
-        sent = {
-            name: totp_code(cast.users[role]) if value is TOTP else value
-            for name, value in body.items()
-        }
-        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), sent, format="json")
+        sent, format = _api_body(body, totp=lambda: totp_code(cast.users[role]))
+        response = api.post(reverse(url_name, args=[_target(cast, kind, key)]), sent, format=format)
         if key not in VISIBLE[role] or role in HIDDEN_ACTIONS.get(url_name, set()):
             assert response.status_code == 404, (url_name, role, key)
             assert cast.orders[key].number not in response.content.decode()
@@ -502,7 +557,7 @@ def test_it_scopes_exception_answers_and_decisions(cast_with_lists: Cast, role: 
         )
         decision = api.post(
             reverse("api-exception-decisions"),
-            {"ids": ids, "decision": "accepted"},
+            {"ids": ids, "decision": "accepted", "promises": ["identity"]},
             format="json",
         )
         if key not in VISIBLE[role]:
@@ -564,8 +619,8 @@ def test_it_hides_a_draft_order_like_a_missing_one(cast_with_lists: Cast, role: 
         answers[url_name] = api.get(url)
     for url_name, (kind, _, body, _) in OBJECT_API_ACTIONS.items():
         url = reverse(url_name, args=[_target(cast, kind, "own")])
-        sent = {name: "123456" if value is TOTP else value for name, value in body.items()}
-        answers[f"POST {url_name}"] = api.post(url, sent, format="json")
+        sent, format = _api_body(body, totp=lambda: "123456")
+        answers[f"POST {url_name}"] = api.post(url, sent, format=format)
     batch_url = reverse("api-batch-detail", args=[cast.batches["own"].pk])
     answers["PATCH api-batch-detail"] = api.patch(
         batch_url, {"production_started_on": "2026-11-03"}, format="json"

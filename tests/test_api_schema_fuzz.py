@@ -141,11 +141,16 @@ def _api_schema(cast: Cast, app: KeptConnections) -> Any:
     }
 
     @schema.hook
-    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
-        """Half the time, an {id} that names one of the cast's objects."""
+    def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
+        """Half the time, an {id} that names one of the cast's objects. A negative case may
+        come with no path parameters at all (None): it is left as drawn."""
         path = context.operation.path
         for pattern, ids in known.items():
-            if re.match(pattern, path) and isinstance(path_parameters.get("id"), int):
+            if (
+                re.match(pattern, path)
+                and isinstance(path_parameters, dict)
+                and isinstance(path_parameters.get("id"), int)
+            ):
                 return st.one_of(
                     st.just(path_parameters),
                     st.sampled_from(ids).map(lambda pk: {**path_parameters, "id": pk}),

@@ -78,6 +78,8 @@ ROUTE_MODELS = {
     "people": "portal.User",
     "notifications": "portal.Notification",
     "exception-attachments": "serials.ExceptionAttachment",
+    "samples": "orders.ApprovedSample",
+    "open-points": "approvals.OpenPoint",
 }
 # How a row reaches its order, tried in turn.
 PARENTS = (
@@ -92,6 +94,7 @@ PARENTS = (
     "event",
     "answer",  # an answer's attachment → its answer → its exception → its batch
     "exception",
+    "approval",  # an open point → its approval → its order
 )
 PO_NUMBER = re.compile(r"\b\d{4}-\d{4}\b")
 

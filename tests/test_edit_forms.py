@@ -268,6 +268,9 @@ NOT_EDITING = {
     "inspection-blocked-step",
     "inspection-carton-scans",
     "sampled-unit",  # records a result
+    "sample-create",  # records a product's (or an order's) approved sample
+    "sample-new-version",  # a new version: the old one stays on file
+    "open-point-close",  # closes an open point: a new row, the point never changes
     "integrity",  # "Verify now": runs the verification, edits nothing
     "notifications-read-all",  # marks read: a new row per notification, never an edit
     "account-tokens",  # makes a new API token

@@ -27,7 +27,15 @@ from rest_framework.views import APIView
 
 from approvals import services as approvals
 from approvals.forms import MONEY_KINDS
-from approvals.models import Approval, ApprovalPin, Gate, Payment
+from approvals.models import (
+    Approval,
+    ApprovalPin,
+    Gate,
+    OpenPoint,
+    OpenPointClosure,
+    Payment,
+)
+from orders.api.promises import PromisesField
 from orders.models import Batch
 from orders.selectors import orders_visible_to
 from portal.api_query import refuse_empty
@@ -56,10 +64,57 @@ class PinSerializer(serializers.ModelSerializer):
         fields = ["kind", "object_id", "label", "fingerprint"]
 
 
+class OpenPointClosureSerializer(serializers.ModelSerializer):
+    closed_by = serializers.CharField(source="closed_by.printed_name", read_only=True)
+
+    class Meta:
+        model = OpenPointClosure
+        fields = ["closed_by", "closed_at", "note", "record_kind", "record_id", "record_label"]
+        read_only_fields = fields
+
+
+class OpenPointSerializer(serializers.ModelSerializer):
+    """A point the approval left open: its owner (``party``: the responsibility-map row, null
+    for the buyer), due date, whether the gates wait on it, and its closing if closed."""
+
+    party = serializers.IntegerField(source="owner_id", read_only=True, allow_null=True)
+    owner = serializers.CharField(source="owner_label", read_only=True)
+    closure = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OpenPoint
+        fields = ["id", "text", "owner", "party", "due_on", "blocks_gates", "closure"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenPointClosureSerializer(allow_null=True))
+    def get_closure(self, point: OpenPoint) -> dict[str, Any] | None:
+        closure = getattr(point, "closure", None)
+        return OpenPointClosureSerializer(closure).data if closure is not None else None
+
+
+class OpenPointInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
+    party = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        allow_null=True,
+        help_text="The owner: the id of a current entry of the order's responsibility map; "
+        "leave it out (or null) for the buyer itself.",
+    )
+    due_on = serializers.DateField()
+    blocks_gates = serializers.BooleanField(
+        required=False, default=False, help_text="The approval's gates wait on it until closed."
+    )
+
+
 class ApprovalSerializer(serializers.ModelSerializer):
-    """A signed approval as it stands: what it pinned, what it opens, whether it went stale."""
+    """A signed approval as it stands: what it tests, what it pinned, what it opens, what it
+    left open, whether it went stale."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api-approval-detail")
+    promises = PromisesField(read_only=True)
+    open_points = OpenPointSerializer(many=True, read_only=True)
     pins = PinSerializer(many=True, read_only=True)
     # many=True makes this a ManyRelatedField of such fields; drf-stubs types the call as below.
     unlocks: serializers.PrimaryKeyRelatedField[Gate] = serializers.PrimaryKeyRelatedField(
@@ -76,11 +131,14 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "url",
             "order",
             "batch",
+            "promises",
             "decision",
             "sentence",
             "conditions",
             "keep_unchanged",
             "inspector_checks",
+            "gate_reason",
+            "open_points",
             "pins",
             "unlocks",
             "based_on",
@@ -131,6 +189,7 @@ class PinField(serializers.Field):
 class ApprovalSignSerializer(serializers.Serializer):
     order = serializers.IntegerField(min_value=1)
     batch = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    promises = PromisesField()
     decision = serializers.ChoiceField(choices=Approval.Decision.choices)
     sentence = serializers.CharField(max_length=300)
     conditions = serializers.CharField(required=False, allow_blank=True, default="")
@@ -141,6 +200,19 @@ class ApprovalSignSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1, max_value=2**62), required=False, default=list
     )
     based_on = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    gate_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why it opens a gate its promises do not cover (required then): a deposit, "
+        "balance or extra fee is covered by payment; a shipment release by shipment or identity.",
+    )
+    open_points = OpenPointInputSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="What an approval accepted with conditions leaves open.",
+    )
     password = serializers.CharField(write_only=True, trim_whitespace=False)
     code = serializers.CharField(
         write_only=True,
@@ -148,6 +220,37 @@ class ApprovalSignSerializer(serializers.Serializer):
         help_text="The current 6-digit code of your authenticator app (the second factor). "
         "Passkeys sign on the approvals page in the browser.",
     )
+
+
+def _open_points(order: Any, given: list[dict[str, Any]]) -> list[approvals.OpenPointDraft]:
+    """The open points sent, each owner looked up in the order's responsibility map (an id
+    that is not one of its current entries is a 400 naming it)."""
+    from evidence.services import current_responsibilities
+
+    parties = {row.pk: row for row in current_responsibilities(order).values()}
+    points = []
+    for index, point in enumerate(given):
+        owner = None
+        if point.get("party"):
+            owner = parties.get(point["party"])
+            if owner is None:
+                raise serializers.ValidationError(
+                    {
+                        "open_points": [
+                            f"Open point {index + 1}: {point['party']} is not a current entry "
+                            "of this order's responsibility map."
+                        ]
+                    }
+                )
+        points.append(
+            approvals.OpenPointDraft(
+                text=point["text"],
+                owner=owner,
+                due_on=point["due_on"],
+                blocks_gates=point["blocks_gates"],
+            )
+        )
+    return points
 
 
 def _order_and_batch(request: Request, data: dict[str, Any]) -> tuple[Any, Batch | None]:
@@ -199,7 +302,7 @@ class ApprovalList(generics.ListAPIView):
         approvals_qs = (
             approvals_visible_to(self.request.user)
             .select_related("signature")
-            .prefetch_related("pins", "staleness", "unlocks")
+            .prefetch_related("pins", "staleness", "unlocks", "open_points__closure")
             .order_by("-id")
         )
         return _by_order_and_batch(approvals_qs, self.request)
@@ -243,6 +346,9 @@ class ApprovalList(generics.ListAPIView):
             request=request._request,
             order=order,
             batch=batch,
+            promises=data["promises"],
+            gate_reason=data["gate_reason"],
+            open_points=_open_points(order, data["open_points"]),
             decision=data["decision"],
             sentence=data["sentence"],
             conditions=data["conditions"],
@@ -263,7 +369,9 @@ class ApprovalDetail(generics.RetrieveAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[Approval]:
-        return approvals_visible_to(self.request.user).prefetch_related("pins", "staleness")
+        return approvals_visible_to(self.request.user).prefetch_related(
+            "pins", "staleness", "open_points__closure"
+        )
 
 
 class GateSerializer(serializers.ModelSerializer):

@@ -14,12 +14,20 @@ from approvals.services.gates import (
     gate_state,
     gate_states,
     latest_approval,
+    open_points_waiting,
     release_statement,
+)
+from approvals.services.open_points import (
+    can_close,
+    closing_records,
+    open_point_close,
+    open_points_visible_to,
 )
 from approvals.services.payments import payment_record
 from approvals.services.pins import Pin, Resolved, pin_candidates
 from approvals.services.signing import (
     Draft,
+    OpenPointDraft,
     approval_manifest,
     approval_sign,
     manifest_sha256,
@@ -32,6 +40,12 @@ __all__ = [
     "Pin",
     "Resolved",
     "Draft",
+    "OpenPointDraft",
+    "can_close",
+    "closing_records",
+    "open_point_close",
+    "open_points_visible_to",
+    "open_points_waiting",
     "approval_manifest",
     "approval_sign",
     "approvals_mark_stale",

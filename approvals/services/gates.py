@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from accounts.factors import FactorAnswer, factor_answer
 from approvals.models import (
@@ -20,6 +22,7 @@ from approvals.models import (
     ApprovalGate,
     Gate,
     GateRelease,
+    OpenPoint,
 )
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
@@ -45,6 +48,8 @@ class GateState:
     state: str  # a Gate.State value
     reason: str
     approval: Approval | None
+    # The open points of its approval it waits on (closed, they let it open).
+    waiting_on: tuple[OpenPoint, ...] = ()
 
     @property
     def label(self) -> str:
@@ -60,7 +65,8 @@ def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
     """Each gate's state, from a fixed handful of queries however many gates there are.
 
     A released gate stays released. Otherwise the newest approval of the gate's batch (or
-    order) decides: none, a rejection, one that does not open this gate, or a stale one keep it
+    order) decides: none, a rejection, one that does not open this gate, a stale one, or one
+    with an open point its gates wait on (``OpenPoint.blocks_gates``, not closed yet) keep it
     blocked; else it is open. Blocked inspection steps of its batch are added to the reason."""
     from inspection.models import BlockedStep
 
@@ -82,6 +88,11 @@ def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
             "approval_id", "gate_id"
         )
     )
+    waiting: dict[int, list[OpenPoint]] = {}
+    for point in OpenPoint.objects.filter(
+        approval__in=list(latest.values()), blocks_gates=True, closure__isnull=True
+    ).order_by("due_on", "id"):
+        waiting.setdefault(point.approval_id, []).append(point)
     steps: dict[int, list[BlockedStep]] = {}
     for step in (
         BlockedStep.objects.filter(plan__batch__order_id__in=order_ids)
@@ -99,7 +110,9 @@ def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
             states[gate.pk] = GateState(released, release.reason or "Released.", approval)
             continue
         linked = approval is not None and (approval.pk, gate.pk) in links
-        state = _unreleased_state(gate, approval, linked)
+        state = _unreleased_state(
+            gate, approval, linked, waiting.get(approval.pk, []) if approval else []
+        )
         mine = [
             s
             for s in steps.get(gate.order_id, [])
@@ -111,11 +124,15 @@ def gate_states(gates: Iterable[Gate]) -> dict[int, GateState]:
             f"({s.reason.rstrip('.')})."
             for s in mine[:5]
         )
-        states[gate.pk] = GateState(state.state, f"{state.reason} {blocked}".strip(), approval)
+        states[gate.pk] = GateState(
+            state.state, f"{state.reason} {blocked}".strip(), approval, state.waiting_on
+        )
     return states
 
 
-def _unreleased_state(gate: Gate, approval: Approval | None, linked: bool) -> GateState:
+def _unreleased_state(
+    gate: Gate, approval: Approval | None, linked: bool, waiting: list[OpenPoint]
+) -> GateState:
     if approval is None:
         return GateState("blocked", "No signed approval opens this gate yet.", None)
     if not approval.opens_gates:
@@ -130,7 +147,22 @@ def _unreleased_state(gate: Gate, approval: Approval | None, linked: bool) -> Ga
     stale = next(iter(approval.staleness.all()), None)
     if stale is not None:
         return GateState("blocked", f"The approval is stale: {stale.reason}", approval)
+    if waiting:
+        return GateState("blocked", open_points_waiting(waiting), approval, tuple(waiting))
     return GateState("open", f"{approval.get_decision_display()}: {approval.sentence}", approval)
+
+
+def open_points_waiting(points: Iterable[OpenPoint]) -> str:
+    """Why a gate waits: "Waiting on open point: … (owner, due …)." for each point."""
+    return " ".join(
+        gettext("Waiting on open point: %(text)s (%(owner)s, due %(due)s).")
+        % {
+            "text": point.text.rstrip("."),
+            "owner": point.owner_label,
+            "due": date_format(point.due_on, "DATE_FORMAT"),
+        }
+        for point in points
+    )
 
 
 @transaction.atomic

@@ -35,6 +35,18 @@ def _pin_batch_id(kind: str, object_id: int) -> int | None:
     return registered.batch_id(object_id)
 
 
+def _pin_in_scope(
+    kind: str, object_id: int, *, order_id: int, batch_id: int | None, scope: set[int]
+) -> bool:
+    """Whether a pin's object is within an approval of this order and batch (None: of the
+    order): by its batch being in ``scope`` (the batch, or the order's batches), or, for a
+    kind of record of no one batch (a product's approved sample), as the kind says."""
+    registered = _pin_kind(kind)
+    if registered.belongs is None:
+        return _pin_batch_id(kind, object_id) in scope
+    return 0 < object_id < 2**63 and registered.belongs(object_id, order_id, batch_id)
+
+
 def _resolve(kind: str, object_id: int) -> Resolved:
     """What a pin points at, and the fingerprint that will tell if it changes."""
     try:

@@ -10,6 +10,7 @@ changed."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.factors import FactorAnswer, factor_answer
 from accounts.passkeys import assertion_check
@@ -28,11 +30,15 @@ from approvals.models import (
     ApprovalGate,
     ApprovalPin,
     Gate,
+    OpenPoint,
     Signature,
 )
+from approvals.promises import uncovered_gates
 from approvals.services.gates import latest_approval
-from approvals.services.pins import Pin, Resolved, _pin_batch_id, _resolve, _sha
+from approvals.services.pins import Pin, Resolved, _pin_in_scope, _resolve, _sha
+from evidence.models import Responsibility
 from orders.models import Batch, PurchaseOrder
+from orders.promises import promises_joined
 from orders.selectors import orders_visible_to
 from orders.services import batch_lock
 from portal.audit import audit_log
@@ -88,6 +94,80 @@ class ManifestGate(TypedDict):
     gate: str
 
 
+@dataclass(frozen=True)
+class OpenPointDraft:
+    """A point an "accepted with conditions" approval leaves open, as the signer writes it:
+    what, who owns it (a party of the order's responsibility map, or None for the buyer), by
+    when, and whether the approval's gates wait on it."""
+
+    text: str
+    owner: Responsibility | None
+    due_on: datetime.date
+    blocks_gates: bool = False
+
+
+class ManifestOpenPoint(TypedDict):
+    """One open point as the signed manifest lists it."""
+
+    text: str
+    owner: str
+    party: int | None  # the responsibility-map row that names its owner; None: the buyer
+    due_on: str
+    blocks_gates: bool
+
+
+def _open_point_owner_label(point: OpenPointDraft, order: PurchaseOrder) -> str:
+    if point.owner is None:
+        return order.buyer.name
+    return f"{point.owner.party_name} ({point.owner.get_role_display()})"
+
+
+def _open_points_checked(
+    *, order: PurchaseOrder, decision: str, open_points: Sequence[OpenPointDraft]
+) -> list[ManifestOpenPoint]:
+    """Each open point well-formed and owned by a current party of this order's map (or the
+    buyer); only an approval accepted with conditions leaves points open."""
+    if not open_points:
+        return []
+    if decision != Approval.Decision.ACCEPTED_WITH_CONDITIONS:
+        raise ValidationError(
+            {"open_points": _("Only an approval accepted with conditions leaves points open.")}
+        )
+    from evidence.services import current_responsibilities
+
+    current = {row.pk for row in current_responsibilities(order).values()}
+    listed: list[ManifestOpenPoint] = []
+    for point in open_points:
+        text = " ".join(point.text.split())
+        if not text:
+            raise ValidationError({"open_points": _("Say what each open point is.")})
+        if len(text) > 500:
+            raise ValidationError({"open_points": _("An open point is at most 500 characters.")})
+        if point.owner is not None and point.owner.pk not in current:
+            raise ValidationError(
+                {
+                    "open_points": _(
+                        "“%(party)s” is not a current party of this order's responsibility map."
+                    )
+                    % {"party": point.owner.party_name}
+                }
+            )
+        if point.due_on < timezone.localdate():
+            raise ValidationError(
+                {"open_points": _("The open point “%(text)s” is due in the past.") % {"text": text}}
+            )
+        listed.append(
+            ManifestOpenPoint(
+                text=text,
+                owner=_open_point_owner_label(point, order),
+                party=point.owner.pk if point.owner is not None else None,
+                due_on=point.due_on.isoformat(),
+                blocks_gates=bool(point.blocks_gates),
+            )
+        )
+    return listed
+
+
 def _manifest(
     order: PurchaseOrder,
     batch: Batch | None,
@@ -95,11 +175,13 @@ def _manifest(
     pins: list[Resolved],
     gates: list[Gate],
     based_on: Approval | None,
+    open_points: list[ManifestOpenPoint],
 ) -> tuple[dict[str, Any], str]:
     manifest = {
         "order": {"id": order.pk, "number": order.number},
         "batch": {"id": batch.pk, "code": batch.code} if batch else None,
         **fields,
+        "open_points": open_points,
         "pins": sorted(
             (
                 ManifestPin(kind=p.kind, id=p.object_id, label=p.label, fingerprint=p.fingerprint)
@@ -130,18 +212,35 @@ def signature_intact(approval: Approval) -> bool:
     pins = sorted((p.kind, p.object_id, p.fingerprint) for p in approval.pins.all())
     listed = sorted((p["kind"], p["id"], p["fingerprint"]) for p in approval.manifest["pins"])
     gates = sorted(approval.unlocks.values_list("pk", flat=True))
-    fields = ("decision", "sentence", "conditions", "keep_unchanged", "inspector_checks")
+    fields = ["decision", "sentence", "conditions", "keep_unchanged", "inspector_checks"]
+    # Approvals signed before promises and open points were named have none in their manifest.
+    fields += [name for name in ("promises", "gate_reason") if name in approval.manifest]
     return (
         manifest_sha256(approval) == approval.manifest_sha256 == signature.manifest_sha256
         and pins == listed
         and gates == sorted(entry["id"] for entry in approval.manifest["unlocks"])
         and all(getattr(approval, name) == approval.manifest[name] for name in fields)
+        and _open_points_listed(approval) == approval.manifest.get("open_points", [])
         and signature.signature_sha256 == _signature_hash(approval, signature)
         and (
             signature.factor.get("kind") != "passkey"
             or not assertion_check(signature.factor, signature.manifest_sha256)
         )
     )
+
+
+def _open_points_listed(approval: Approval) -> list[dict[str, Any]]:
+    """The approval's open point rows, as its manifest lists them."""
+    return [
+        {
+            "text": point.text,
+            "owner": point.owner_label,
+            "party": point.owner_id,
+            "due_on": point.due_on.isoformat(),
+            "blocks_gates": point.blocks_gates,
+        }
+        for point in sorted(approval.open_points.all(), key=lambda point: point.pk)
+    ]
 
 
 def _signature_hash(approval: Approval, signature: Signature) -> str:
@@ -191,7 +290,12 @@ def _pins_resolved(
     # Scope first, before anything is locked or named: an id outside it answers exactly like
     # an id that does not exist, so nothing about another batch or buyer leaks back.
     unique_pins = list(dict.fromkeys((kind, int(object_id)) for kind, object_id in pins))
-    outside = [pin for pin in unique_pins if _pin_batch_id(*pin) not in scope]
+    batch_id = batch.pk if batch else None
+    outside = [
+        pin
+        for pin in unique_pins
+        if not _pin_in_scope(*pin, order_id=order.pk, batch_id=batch_id, scope=scope)
+    ]
     if outside:
         names = ", ".join(f"{kind} #{object_id}" for kind, object_id in outside)
         raise ValidationError(
@@ -256,6 +360,7 @@ class Draft(TypedDict):
     """What a buyer asks to sign, as the signing page and the API take it."""
 
     order: PurchaseOrder
+    promises: Iterable[str] | str
     decision: str
     sentence: str
     pins: Sequence[Pin]
@@ -265,6 +370,8 @@ class Draft(TypedDict):
     keep_unchanged: str
     inspector_checks: str
     based_on: Approval | None
+    gate_reason: str
+    open_points: Sequence[OpenPointDraft]
 
 
 def approval_sign(
@@ -273,6 +380,7 @@ def approval_sign(
     password: str,
     request: HttpRequest,
     order: PurchaseOrder,
+    promises: Iterable[str] | str,
     decision: str,
     sentence: str,
     pins: Sequence[Pin],
@@ -282,11 +390,16 @@ def approval_sign(
     keep_unchanged: str = "",
     inspector_checks: str = "",
     based_on: Approval | None = None,
+    gate_reason: str = "",
+    open_points: Sequence[OpenPointDraft] = (),
     code: str = "",
     passkey: str = "",
     factor: FactorAnswer | None = None,
 ) -> Approval:
-    """Record and sign one narrow decision. ``based_on`` is the approval the buyer saw as the
+    """Record and sign one narrow decision. ``promises`` names what it tests (at least one
+    ``orders.promises.Promise``); a gate it opens that they do not cover needs ``gate_reason``
+    (``approvals.promises``). ``open_points`` are what an approval accepted with conditions
+    leaves open. ``based_on`` is the approval the buyer saw as the
     current one for these gates (None if none): if someone signed since, this raises Conflict.
 
     The password is checked first, then the second factor, both outside the signing
@@ -309,6 +422,7 @@ def approval_sign(
         )
     draft = Draft(
         order=order,
+        promises=promises,
         decision=decision,
         sentence=sentence,
         pins=pins,
@@ -318,6 +432,8 @@ def approval_sign(
         keep_unchanged=keep_unchanged,
         inspector_checks=inspector_checks,
         based_on=based_on,
+        gate_reason=gate_reason,
+        open_points=open_points,
     )
     with transaction.atomic():
         return _approval_signed(user=user, draft=draft, factor=factor)
@@ -344,6 +460,7 @@ class _Prepared:
     fields: dict[str, str]
     resolved: list[Resolved]
     gates: list[Gate]
+    open_points: list[ManifestOpenPoint]
     manifest: dict[str, Any]
     manifest_hash: str
 
@@ -354,6 +471,7 @@ def _prepared(draft: Draft) -> _Prepared:
     order, batch, based_on = draft["order"], draft["batch"], draft["based_on"]
     sentence = " ".join(draft["sentence"].split())
     decision = draft["decision"]
+    promises = promises_joined(draft["promises"])
     _decision_checked(
         order=order,
         batch=batch,
@@ -370,6 +488,21 @@ def _prepared(draft: Draft) -> _Prepared:
         PurchaseOrder.objects.select_for_update().get(pk=order.pk)
     resolved = _pins_resolved(order=order, batch=batch, decision=decision, pins=draft["pins"])
     gates = _gates_locked(order=order, batch=batch, decision=decision, unlocks=draft["unlocks"])
+    gate_reason = draft["gate_reason"].strip()
+    uncovered = uncovered_gates(promises, gates)
+    if uncovered and not gate_reason:
+        raise ValidationError(
+            {
+                "gate_reason": _(
+                    "%(gates)s: what this approval tests does not cover it. Write why it opens "
+                    "it anyway, or name the promise that does."
+                )
+                % {"gates": ", ".join(str(gate) for gate in uncovered)}
+            }
+        )
+    open_points = _open_points_checked(
+        order=order, decision=decision, open_points=draft["open_points"]
+    )
     current = latest_approval(order, batch)
     if (current.pk if current else None) != (based_on.pk if based_on else None):
         target = f"batch {batch.code}" if batch else f"PO {order.number}"
@@ -377,14 +510,19 @@ def _prepared(draft: Draft) -> _Prepared:
             f"Someone signed an approval for {target} a moment ago; reload and review it first."
         )
     fields = {
+        "promises": promises,
         "decision": decision,
         "sentence": sentence,
         "conditions": draft["conditions"].strip(),
         "keep_unchanged": draft["keep_unchanged"].strip(),
         "inspector_checks": draft["inspector_checks"].strip(),
+        # Kept only when a gate needs it: a reason for nothing is not part of the decision.
+        "gate_reason": gate_reason if uncovered else "",
     }
-    manifest, manifest_hash = _manifest(order, batch, fields, resolved, gates, based_on)
-    return _Prepared(fields, resolved, gates, manifest, manifest_hash)
+    manifest, manifest_hash = _manifest(
+        order, batch, fields, resolved, gates, based_on, open_points
+    )
+    return _Prepared(fields, resolved, gates, open_points, manifest, manifest_hash)
 
 
 def _approval_signed(*, user: User, draft: Draft, factor: FactorAnswer) -> Approval:
@@ -422,6 +560,18 @@ def _approval_signed(*, user: User, draft: Draft, factor: FactorAnswer) -> Appro
         for p in resolved
     )
     ApprovalGate.objects.bulk_create(ApprovalGate(approval=approval, gate=g) for g in gates)
+    owners = {point.owner.pk: point.owner for point in draft["open_points"] if point.owner}
+    OpenPoint.objects.bulk_create(
+        OpenPoint(
+            approval=approval,
+            text=point["text"],
+            owner=owners.get(point["party"]) if point["party"] else None,
+            owner_label=point["owner"],
+            due_on=datetime.date.fromisoformat(point["due_on"]),
+            blocks_gates=point["blocks_gates"],
+        )
+        for point in prepared.open_points
+    )
     _signature_write(approval=approval, user=user, manifest_hash=manifest_hash, factor=factor)
     audit_log(
         actor=user,
@@ -430,7 +580,10 @@ def _approval_signed(*, user: User, draft: Draft, factor: FactorAnswer) -> Appro
         order=order,
         payload={
             "decision": fields["decision"],
+            "promises": fields["promises"].split(","),
             "sentence": fields["sentence"],
+            "gate_reason": fields["gate_reason"],
+            "open_points": [point["text"] for point in prepared.open_points],
             "factor": factor.summary,
             "manifest_sha256": manifest_hash,
             "gates": [str(g) for g in gates],

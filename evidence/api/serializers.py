@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evidence.models import EvidenceItem, EvidenceKind
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceRequest, Statement
+from orders.api.promises import PromisesField
 from portal.ids import IdSerializerField
 
 
@@ -53,3 +54,41 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
         # drf-stubs types FlagSerializer(many=True) as a FlagSerializer with a ReturnDict; DRF
         # builds a ListSerializer, whose data is a ReturnList of the flags' dicts.
         return FlagSerializer(flags, many=True).data  # type: ignore[return-value]
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Statement
+        fields = ["id", "version", "text", "written_at"]
+        read_only_fields = fields
+
+
+class EvidenceRequestSerializer(serializers.ModelSerializer):
+    """A written request to the supplier, with the promises its answer will test and every
+    version of the supplier's statement."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api-request-detail")
+    promises = PromisesField(read_only=True)
+    statements = StatementSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EvidenceRequest
+        fields = [
+            "id",
+            "url",
+            "batch",
+            "subject",
+            "question",
+            "promises",
+            "due_on",
+            "asked_at",
+            "statements",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceRequestCreateSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    question = serializers.CharField(max_length=4000)
+    due_on = serializers.DateField(help_text="The day the answer is due (today or later).")
+    promises = PromisesField()

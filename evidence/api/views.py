@@ -7,15 +7,22 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from evidence import services
-from evidence.api.serializers import EvidenceItemSerializer, EvidenceUploadSerializer
+from evidence.api.serializers import (
+    EvidenceItemSerializer,
+    EvidenceRequestCreateSerializer,
+    EvidenceRequestSerializer,
+    EvidenceUploadSerializer,
+)
 from evidence.filters import EvidenceFilter
-from evidence.models import EvidenceItem
-from evidence.selectors import evidence_visible_to, freshness_flags
+from evidence.models import EvidenceItem, EvidenceRequest
+from evidence.selectors import evidence_visible_to, freshness_flags, requests_visible_to
 from orders.selectors import batch_for
+from portal.roles import can_manage_orders
 from portal.typing import AuthenticatedAPIRequest
 
 
@@ -84,3 +91,41 @@ class EvidenceDetail(FlaggedMixin, generics.RetrieveAPIView):
             item = self.get_object()
             context["flags"] = freshness_flags([item], self.request.user)
         return context
+
+
+class BatchRequests(generics.ListAPIView):
+    """The buyer's written requests on a batch, each with the promises its answer will test and
+    the supplier's statements; POST asks a new one (the buyer's buyers and admins)."""
+
+    serializer_class = EvidenceRequestSerializer
+
+    def get_queryset(self) -> QuerySet[EvidenceRequest]:
+        if getattr(self, "swagger_fake_view", False):
+            return EvidenceRequest.objects.none()
+        return (
+            requests_visible_to(self.request.user)
+            .filter(batch=batch_for(self.request.user, self.kwargs["pk"]))
+            .prefetch_related("statements")
+        )
+
+    @extend_schema(
+        request=EvidenceRequestCreateSerializer, responses={201: EvidenceRequestSerializer}
+    )
+    def post(self, request: AuthenticatedAPIRequest, pk: int) -> Response:
+        batch = batch_for(request.user, pk)
+        if not can_manage_orders(request.user):
+            raise PermissionDenied("Only the buyer's buyers and admins send requests.")
+        incoming = EvidenceRequestCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        asked = services.request_create(batch=batch, user=request.user, **incoming.validated_data)
+        body = EvidenceRequestSerializer(asked, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RequestDetail(generics.RetrieveAPIView):
+    """One written request with its statements."""
+
+    serializer_class = EvidenceRequestSerializer
+
+    def get_queryset(self) -> QuerySet[EvidenceRequest]:
+        return requests_visible_to(self.request.user).prefetch_related("statements")

@@ -19,6 +19,8 @@ from rest_framework.views import APIView
 
 from lookup.api.serializers import LookupBulkRequestSerializer, LookupResultSerializer
 from lookup.inputs import TEXT_MAX, lookup_texts_check
+from lookup.log import lookup_log
+from lookup.models import LookupLog
 from lookup.results import BULK_CSV_HEADER, bulk_csv_rows
 from lookup.selectors import membership_prefetch, serial_lookup, serials_lookup_bulk
 from portal.api_query import refuse_empty
@@ -90,6 +92,7 @@ class SerialLookup(APIView):
                 {"serial": [f"At most {TEXT_MAX:,} characters, not {len(text):,}."]}
             )
         result = serial_lookup(user=request.user, text=text)
+        lookup_log(user=request.user, results=[result], channel=LookupLog.Channel.API, query=text)
         # The dict has LookupResultSerializer's fields (a test holds them together); a
         # serializer instance would cost more than the lookup's queries.
         return Response(_absolute(result.as_dict(), request.build_absolute_uri("/")[:-1]))
@@ -120,6 +123,7 @@ class SerialLookupBulk(APIView):
         except DjangoValidationError as error:
             raise serializers.ValidationError({"serials": error.messages}) from None
         results = serials_lookup_bulk(user=request.user, texts=texts)
+        lookup_log(user=request.user, results=results, channel=LookupLog.Channel.API_BULK)
         if request.accepted_renderer.format == "csv":
             return csv_response("serial-lookup.csv", BULK_CSV_HEADER, bulk_csv_rows(results))
         base = request.build_absolute_uri("/")[:-1]

@@ -8,6 +8,11 @@ urlpatterns = [
         views.BatchSerialLists.as_view(),
         name="api-batch-serial-lists",
     ),
+    path(
+        "batches/<int:pk>/serial-lists/check/",
+        views.BatchSerialListCheck.as_view(),
+        name="api-batch-serial-list-check",
+    ),
     path("serial-lists/<int:pk>/", views.SerialListDetail.as_view(), name="api-serial-list-detail"),
     path(
         "batches/<int:pk>/exceptions/", views.BatchExceptions.as_view(), name="api-batch-exceptions"

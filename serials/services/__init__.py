@@ -3,6 +3,7 @@
 - ``rules``: the buyer's numbering rules;
 - ``allocations``: the ranges and code lists the buyer allocates to an order or batch;
 - ``serial_lists``: a serial list's upload, queued for the worker;
+- ``check``: a file checked as an upload would be, without keeping anything;
 - ``job``: the worker's job (claim, heartbeat, validate, fail, requeue);
 - ``registry``: the runs, codes and placements a validated list writes, and the reuse checks;
 - ``exceptions``: serial exceptions recorded from a report, and a batch's serials accepted;
@@ -24,6 +25,7 @@ from serials.services.answers import (
     exceptions_answer,
     exceptions_decide,
 )
+from serials.services.check import serial_list_check
 from serials.services.exceptions import batch_serials_accept
 from serials.services.files import _local_copy
 from serials.services.job import serial_list_validate, serial_lists_requeue_stuck
@@ -45,6 +47,7 @@ __all__ = [
     "exceptions_decide",
     "latest_production_list",
     "numbering_rule_save",
+    "serial_list_check",
     "serial_list_upload",
     "serial_list_validate",
     "serial_lists_requeue_stuck",

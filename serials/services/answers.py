@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from orders.promises import promises_joined
 from orders.selectors import batches_visible_to
 from portal.audit import audit_log
 from portal.models import Role, User
@@ -30,6 +31,9 @@ from serials.models import (
 # What an answer may carry: a photo or a PDF, through the same gate as evidence.
 ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 NOTE_MAX_CHARS = 4000
+# The code of a decision's refusal when the supplier answered again since the buyer read the
+# answer (the API answers it 409; the page names the row).
+STALE_ANSWER = "stale_answer"
 
 
 @dataclass(frozen=True)
@@ -164,26 +168,48 @@ def _attachment_stored(attachment: UploadedFile) -> tuple[str, str, str, str, in
 
 @transaction.atomic
 def exception_answer(
-    *, exceptions: Iterable[SerialException], user: User, reason: str, note: str
+    *,
+    exceptions: Iterable[SerialException],
+    user: User,
+    reason: str,
+    note: str,
+    attachment: UploadedFile | None = None,
 ) -> list[ExceptionAnswer]:
-    """The supplier gives one reason and note for one or more exceptions (the API's form)."""
+    """The supplier gives one reason and note (and perhaps one attachment) for one or more
+    exceptions (the API's short form)."""
     chosen = list(exceptions)
     rows = [AnswerRow(exception.pk, reason, note) for exception in chosen]
     try:
-        return exceptions_answer(rows=rows, user=user)
+        return exceptions_answer(rows=rows, user=user, attachment=attachment)
     except ValidationError as error:
+        if hasattr(error, "error_dict") and not any(key.isdigit() for key in error.error_dict):
+            raise  # the attachment refused, by its field: not a row's problem
         raise _flattened(error, chosen) from None
 
 
+def is_stale(error: ValidationError) -> bool:
+    """Every row of a refused decision was refused only because the supplier answered again
+    since the buyer read the answer."""
+    if not hasattr(error, "error_dict"):
+        return False
+    found = [e for errors in error.error_dict.values() for e in errors]
+    return bool(found) and all(e.code == STALE_ANSWER for e in found)
+
+
 @transaction.atomic
-def exceptions_decide(*, rows: Sequence[DecisionRow], user: User) -> list[ExceptionDecision]:
+def exceptions_decide(
+    *, rows: Sequence[DecisionRow], user: User, promises: Iterable[str] | str
+) -> list[ExceptionDecision]:
     """The buyer accepts or rejects many answered exceptions at once, each with its own
-    decision and note; every row is checked first, and a refusal writes nothing."""
+    decision and note; every row is checked first, and a refusal writes nothing. ``promises``
+    names what this review tests (``orders.promises``): one choice for the submission, kept on
+    each decision."""
     if not can_manage_orders(user):
         raise PermissionDenied(_("Only the buyer's buyers and admins decide on exceptions."))
+    named = promises_joined(promises)
     exceptions = _locked([row.exception_id for row in rows], user)
     latest = _latest_answers(exceptions)
-    problems: dict[str, str] = {}
+    problems: dict[str, str | ValidationError] = {}
     for row in rows:
         exception = exceptions[row.exception_id]
         if row.decision not in ExceptionDecision.Decision.values:
@@ -195,8 +221,12 @@ def exceptions_decide(*, rows: Sequence[DecisionRow], user: User) -> list[Except
         elif exception.pk not in latest or exception.status != SerialException.Status.ANSWERED:
             problems[str(row.exception_id)] = _("no new answer from the supplier to decide on.")
         elif row.answer_id is not None and latest[exception.pk].pk != row.answer_id:
-            problems[str(row.exception_id)] = _(
-                "the supplier answered again since you opened the page: read the new answer first."
+            problems[str(row.exception_id)] = ValidationError(
+                _(
+                    "the supplier answered again since you opened the page: read the new answer "
+                    "first."
+                ),
+                code=STALE_ANSWER,
             )
         elif len(row.note) > NOTE_MAX_CHARS:
             problems[str(row.exception_id)] = _("the note is longer than %(limit)s characters.") % {
@@ -215,6 +245,7 @@ def exceptions_decide(*, rows: Sequence[DecisionRow], user: User) -> list[Except
                 answer=answer,
                 decision=row.decision,
                 note=note,
+                promises=named,
                 decided_by=user,
             )
         )
@@ -225,20 +256,26 @@ def exceptions_decide(*, rows: Sequence[DecisionRow], user: User) -> list[Except
             action=f"serial_exception.{row.decision}",
             obj=exception,
             order=exception.batch.order,
-            payload={"answer_id": answer.pk, "note": note},
+            payload={"answer_id": answer.pk, "note": note, "promises": named.split(",")},
         )
     return decisions
 
 
 @transaction.atomic
 def exception_decide(
-    *, exceptions: Iterable[SerialException], user: User, decision: str, note: str = ""
+    *,
+    exceptions: Iterable[SerialException],
+    user: User,
+    decision: str,
+    promises: Iterable[str] | str,
+    note: str = "",
 ) -> list[ExceptionDecision]:
-    """The buyer gives one decision and note for one or many exceptions (the API's form)."""
+    """The buyer gives one decision and note for one or many exceptions (the API's form),
+    naming the promise (or promises) the review tests."""
     chosen = list(exceptions)
     rows = [DecisionRow(exception.pk, decision, note) for exception in chosen]
     try:
-        return exceptions_decide(rows=rows, user=user)
+        return exceptions_decide(rows=rows, user=user, promises=promises)
     except ValidationError as error:
         raise _flattened(error, chosen) from None
 

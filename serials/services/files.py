@@ -1,5 +1,5 @@
 """Files a service reads: what an uploaded serial or code list may be, and a local path for
-bytes in storage."""
+bytes in storage or for an upload that is checked and not kept."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ SERIAL_LIST_XLSX_TYPES = {
     "application/zip",
 }
 SERIAL_LIST_TEXT_TYPES = {"application/csv"}
+# Text that is a page or a document, not a list (an HTML page renamed .csv): refused like binary.
+NOT_LIST_TEXT_TYPES = {"text/html", "text/xml", "text/rtf"}
 
 
 def _checked_name(uploaded_file: UploadedFile) -> str:
@@ -33,12 +35,12 @@ def _checked_name(uploaded_file: UploadedFile) -> str:
     if uploaded_file.size > settings.SERIAL_LIST_MAX_BYTES:
         raise ValidationError(
             {
-                "file": f"{name} is {uploaded_file.size / 1e6:.0f} MB; the limit is "
-                f"{settings.SERIAL_LIST_MAX_BYTES / 1e6:.0f} MB."
+                "file": f"{name} is {uploaded_file.size / 1e6:.1f} MB; the limit is "
+                f"{settings.SERIAL_LIST_MAX_BYTES / 1e6:.1f} MB."
             }
         )
     content_type, description = sniffed_type(uploaded_file)
-    if not (
+    if content_type in NOT_LIST_TEXT_TYPES or not (
         content_type.startswith("text/")
         or content_type in SERIAL_LIST_TEXT_TYPES
         or content_type in SERIAL_LIST_XLSX_TYPES
@@ -69,6 +71,35 @@ class _local_copy:  # noqa: N801 - used as a context manager
         except NotImplementedError:
             with default_storage.open(self.storage_name, "rb") as source, open(path, "wb") as out:
                 shutil.copyfileobj(source, out, 1 << 20)
+        return path
+
+    def __exit__(self, *exc: object) -> None:
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _uploaded_copy:  # noqa: N801 - used as a context manager
+    """A filesystem path for an uploaded file's bytes that are checked and never kept: a private
+    temporary folder outside MEDIA_ROOT, removed on leaving. A large upload Django already
+    spooled to a temporary file is linked, not copied. The file is named ``upload`` (the
+    uploader's name never becomes a path); callers show their own name in messages."""
+
+    def __init__(self, uploaded_file: UploadedFile) -> None:
+        self.uploaded_file = uploaded_file
+        self.directory: str | None = None
+
+    def __enter__(self) -> str:
+        self.directory = tempfile.mkdtemp(prefix="serial-list-check-")
+        path = os.path.join(self.directory, "upload")
+        spooled = getattr(self.uploaded_file, "temporary_file_path", None)
+        if spooled is not None:
+            os.symlink(spooled(), path)
+        else:
+            self.uploaded_file.seek(0)
+            with open(path, "wb") as out:
+                for chunk in self.uploaded_file.chunks():
+                    out.write(chunk)
+            self.uploaded_file.seek(0)
         return path
 
     def __exit__(self, *exc: object) -> None:

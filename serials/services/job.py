@@ -6,7 +6,6 @@ or redelivered after its worker died, finishes exactly once."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +38,9 @@ def _claim(serial_list_id: int) -> uuid.UUID | None:
     """Take the job if it is queued, or running with a heartbeat older than the lease (its
     worker died): portal.jobs.job_claim."""
     return job_claim(SerialList, serial_list_id, lease_seconds=settings.SERIAL_LIST_LEASE_SECONDS)
+
+
+Progress = Callable[[int], object]
 
 
 @dataclass
@@ -88,16 +90,11 @@ def serial_list_validate(*, serial_list_id: int) -> None:
         )
         return
     heartbeat = _Heartbeat(serial_list_id, token)
-    check = _check_codes if serial_list.uses_codes else _check_serials
     try:
         with _local_copy(serial_list.file.name, serial_list.original_name) as path:
-            outcome = check(serial_list, path, heartbeat)
-    except engine.SerialFileError as error:
-        # The engine names the file by its path; people know it by the name they uploaded.
-        _fail(serial_list_id, token, str(error).replace(os.path.dirname(path) + os.sep, ""))
-        return
-    except ValueError as error:  # the expected range does not fit the rule
-        _fail(serial_list_id, token, f"{serial_list.original_name}: {error}")
+            outcome = examine(serial_list, path, heartbeat)
+    except ListUnreadable as error:
+        _fail(serial_list_id, token, str(error))
         return
     heartbeat(100)
     with transaction.atomic():
@@ -124,7 +121,26 @@ def serial_list_validate(*, serial_list_id: int) -> None:
         )
 
 
-def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
+class ListUnreadable(Exception):
+    """The file cannot be checked; the message names it as its uploader knows it."""
+
+
+def examine(serial_list: SerialList, path: str, heartbeat: Progress) -> _Outcome:
+    """What checking the file at ``path`` finds, held against the rule, range and allocation
+    ``serial_list`` carries; reads only (``_Outcome.record`` writes). The worker's job, and a
+    file checked without being uploaded (``serials.services.check``, with a list never saved).
+    Raises ListUnreadable for a file the engine cannot read."""
+    check = _check_codes if serial_list.uses_codes else _check_serials
+    try:
+        return check(serial_list, path, heartbeat)
+    except engine.SerialFileError as error:
+        # The engine names the file by its path; people know it by the name they uploaded.
+        raise ListUnreadable(str(error).replace(path, serial_list.original_name)) from None
+    except ValueError as error:  # the expected range does not fit the rule
+        raise ListUnreadable(f"{serial_list.original_name}: {error}") from None
+
+
+def _check_serials(serial_list: SerialList, path: str, heartbeat: Progress) -> _Outcome:
     rule = serial_list.as_engine_rule()
     expected = (
         (serial_list.expected_lo, serial_list.expected_hi)
@@ -147,7 +163,7 @@ def _check_serials(serial_list: SerialList, path: str, heartbeat: _Heartbeat) ->
     return _Outcome(report, record, {run.other_batch.pk for run in reuse.runs})
 
 
-def _check_codes(serial_list: SerialList, path: str, heartbeat: _Heartbeat) -> _Outcome:
+def _check_codes(serial_list: SerialList, path: str, heartbeat: Progress) -> _Outcome:
     """Allocated-code rules: used codes against the allocation in force at upload."""
     lines, used = engine.read_serial_cells(path, CODE_HEADER_NAMES)
     heartbeat(40)

@@ -3,6 +3,8 @@ and queued for the worker (``serials.services.job``) after commit."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -27,16 +29,10 @@ def _can_upload(user: User, batch: Batch) -> bool:
     return can_upload_batch_files(user)
 
 
-@transaction.atomic
-def serial_list_upload(
-    *, batch: Batch, user: User, uploaded_file: UploadedFile, kind: str = SerialList.Kind.PRODUCTION
-) -> SerialList:
-    """Store an uploaded serial list and queue its validation after commit."""
-    if not _can_upload(user, batch):
-        raise PermissionDenied("Only the batch's supplier and the buyer upload serial lists.")
-    if kind not in SerialList.Kind.values:
-        raise ValidationError({"kind": f"“{kind}” is not a kind of serial list."})
-    name = _checked_name(uploaded_file)
+def _held_against(batch: Batch, kind: str) -> dict[str, Any]:
+    """What a new list of ``kind`` for ``batch`` is held against, as SerialList fields: the
+    rule as it is now, the allocation in force and the expected range. ValidationError when
+    the batch cannot take a list yet (no rule, or allocated codes without an allocation)."""
     order = batch.order
     rule = NumberingRule.for_order(order)
     if rule is None:
@@ -52,8 +48,6 @@ def serial_list_upload(
                 f"{order.product_code} uses allocated codes, and none are allocated to this "
                 "order yet: the buyer uploads the allocated code list on the order page first."
             )
-    batch_lock(batch=batch)  # queue behind a signer of this batch, or the worker's result
-    storage_name, sha, size = store_by_hash(uploaded_file, folder="serial-lists")
     # Only a production list is held against a range: a carton or distribution list covers the
     # units packed or shipped so far, and the rest of the range is not "missing" from it.
     expected, expected_source = (
@@ -61,6 +55,31 @@ def serial_list_upload(
         if kind == SerialList.Kind.PRODUCTION and not rule.uses_codes
         else (None, "")
     )
+    return {
+        "rule_kind": rule.kind,
+        "rule_prefix": rule.prefix,
+        "rule_width": rule.width or 0,
+        "rule_check": rule.check_digit,
+        "allocated_codes": allocation,
+        "expected_lo": expected[0] if expected else None,
+        "expected_hi": expected[1] if expected else None,
+        "expected_source": expected_source,
+    }
+
+
+@transaction.atomic
+def serial_list_upload(
+    *, batch: Batch, user: User, uploaded_file: UploadedFile, kind: str = SerialList.Kind.PRODUCTION
+) -> SerialList:
+    """Store an uploaded serial list and queue its validation after commit."""
+    if not _can_upload(user, batch):
+        raise PermissionDenied("Only the batch's supplier and the buyer upload serial lists.")
+    if kind not in SerialList.Kind.values:
+        raise ValidationError({"kind": f"“{kind}” is not a kind of serial list."})
+    name = _checked_name(uploaded_file)
+    batch_lock(batch=batch)  # queue behind a signer of this batch, or the worker's result
+    held_against = _held_against(batch, kind)  # the allocation and range in force, locked
+    storage_name, sha, size = store_by_hash(uploaded_file, folder="serial-lists")
     serial_list = SerialList.objects.create(
         batch=batch,
         kind=kind,
@@ -69,14 +88,7 @@ def serial_list_upload(
         size=size,
         sha256=sha,
         uploaded_by=user,
-        rule_kind=rule.kind,
-        rule_prefix=rule.prefix,
-        rule_width=rule.width or 0,
-        rule_check=rule.check_digit,
-        allocated_codes=allocation,
-        expected_lo=expected[0] if expected else None,
-        expected_hi=expected[1] if expected else None,
-        expected_source=expected_source,
+        **held_against,
     )
     # The event supersedes older lists, their exceptions and inspections (see serials.pins,
     # inspection.pins): approvals pinning them turn stale in this transaction.
@@ -84,7 +96,7 @@ def serial_list_upload(
         actor=user,
         action="serial_list.uploaded",
         obj=serial_list,
-        order=order,
+        order=batch.order,
         payload={"batch": batch.code, "kind": kind, "file": name, "sha256": sha, "size": size},
     )
     task_send_on_commit("serials.tasks.validate_serial_list", serial_list.pk)

@@ -29,6 +29,8 @@
     }
 
     form.addEventListener("submit", function (event) {
+      // "Check without uploading" posts the form to its check page as it is: never to the API.
+      if (event.submitter && event.submitter.hasAttribute("data-check")) { return; }
       if (input.files.length) {
         event.preventDefault();
         send(input.files[0]);

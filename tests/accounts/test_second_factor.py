@@ -50,6 +50,7 @@ def setup(signable: dict[str, Any]) -> dict[str, Any]:
 def _form(setup: dict[str, Any], **extra: str) -> dict[str, Any]:
     return {
         "decision": "accepted",
+        "promises": ["identity", "payment"],
         "sentence": "Batch OWN-B1's labels as photographed may ship.",
         "pins": [f"evidence:{setup['photo'].pk}"],
         "unlocks": [setup["gate"].pk],
@@ -214,6 +215,7 @@ def _service_form(setup: dict[str, Any]) -> dict[str, Any]:
     return {
         "password": PASSWORD,
         "decision": "accepted",
+        "promises": ["identity", "payment"],
         "sentence": "Batch OWN-B1 may ship.",
         "pins": [("evidence", setup["photo"].pk)],
         "unlocks": [setup["gate"]],

@@ -54,6 +54,7 @@ def _sign(cast: Cast, setup: dict[str, Any], **overrides: Any) -> Approval:
         "order": cast.orders["own"],
         "batch": cast.batches["own"],
         "decision": "accepted",
+        "promises": ["identity", "payment"],
         "sentence": "Batch OWN-B1's labels as photographed may ship.",
         "pins": [("evidence", setup["photo"].pk)],
         "unlocks": [setup["gate"]],
@@ -485,6 +486,7 @@ def test_huge_gate_ids_are_a_form_error(cast: Cast, setup: dict[str, Any]) -> No
         reverse("batch-approvals", args=[cast.batches["own"].pk]),
         {
             "decision": "accepted",
+            "promises": ["identity", "payment"],
             "sentence": "x",
             "pins": [f"evidence:{setup['photo'].pk}"],
             "unlocks": ["99999999999999999999999"],

@@ -21,6 +21,7 @@ def _sign_payload(cast: Cast, **changes: object) -> dict:
         "order": batch.order_id,
         "batch": batch.pk,
         "decision": "accepted_with_conditions",
+        "promises": ["identity", "payment"],
         "sentence": "Batch OWN-B1 may ship as photographed.",
         "conditions": "The gap is explained before the balance.",
         "pins": [
@@ -242,6 +243,7 @@ def test_another_buyers_ids_answer_like_missing_ones(cast_with_lists: Cast) -> N
         "order": foreign.order_id,
         "batch": foreign.pk,
         "decision": "rejected",
+        "promises": ["identity", "payment"],
         "sentence": "No.",
         "password": PASSWORD,
         "code": totp_code(cast.users["other_buyer"]),
@@ -284,6 +286,7 @@ def test_an_order_level_acceptance_needs_every_batch_decided(cast_with_lists: Ca
     payload = {
         "order": order.pk,
         "decision": "accepted",
+        "promises": ["identity", "payment"],
         "sentence": "The whole order may be paid.",
         "pins": [f"evidence:{cast.evidence['own'].pk}"],
         "unlocks": [gate.pk],

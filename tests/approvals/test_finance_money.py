@@ -55,6 +55,7 @@ def _open(cast: Cast, gate: Gate) -> None:
     assert gate.batch is not None
     photo = approvals_photo(cast, gate)
     approvals.approval_sign(
+        promises=["identity", "payment"],
         user=cast.users["buyer"],
         password=PASSWORD,
         request=signing_request(),

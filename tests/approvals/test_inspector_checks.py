@@ -26,6 +26,7 @@ def approval(cast: Cast) -> Approval:
         uploaded_file=jpeg("label.jpg", captured="2026:11:02 10:00:00", colour="teal"),
     )
     return approvals.approval_sign(
+        promises=["identity", "payment"],
         user=cast.users["buyer"],
         password=PASSWORD,
         request=signing_request(),

@@ -30,6 +30,7 @@ def setup(signable: dict[str, Any]) -> dict[str, Any]:
 def _form(setup: dict[str, Any], password: str, signer: User) -> dict[str, Any]:
     return {
         "decision": "accepted",
+        "promises": ["identity", "payment"],
         "sentence": "Batch OWN-B1's labels as photographed may ship.",
         "pins": [f"evidence:{setup['photo'].pk}"],
         "unlocks": [setup["gate"].pk],
@@ -105,6 +106,7 @@ def test_the_service_refuses_a_locked_out_signer(cast: Cast, setup: dict[str, An
         "order": cast.orders["own"],
         "batch": cast.batches["own"],
         "decision": "accepted",
+        "promises": ["identity", "payment"],
         "sentence": "Batch OWN-B1 may ship.",
         "pins": [("evidence", setup["photo"].pk)],
         "unlocks": [setup["gate"]],

@@ -33,6 +33,9 @@ def test_a_signed_approval_opens_a_gate_until_its_photo_is_replaced(
 
     _sign_in(page, base, "buyer")
     page.goto(f"{base}/batches/{batch.pk}/approvals/")
+    # The form starts from the promise under test; ticking it marks (and ticks) its records.
+    page.get_by_label("Product identity").check()
+    expect(page.get_by_label("Evidence: Label print label-B1.jpg (v1)")).to_be_checked()
     page.get_by_label("Decision", exact=True).select_option("accepted")
     page.get_by_label("The decision in one sentence").fill(
         "Batch OWN-B1 may ship with the label printed as in label-B1.jpg."

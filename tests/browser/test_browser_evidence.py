@@ -35,7 +35,7 @@ def test_evidence_from_upload_to_statement_diff(
     page.goto(f"{base}/batches/{cast.batches['own'].pk}/evidence/")
     page.get_by_label("Files").set_input_files(files)
     page.get_by_label("Description").fill("Labels of batch OWN-B1, printed on line 2")
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.locator(".evidence-card")).to_have_count(3)
     page.get_by_role("button", name="Sign out").click()
 
@@ -56,6 +56,7 @@ def test_evidence_from_upload_to_statement_diff(
     page.go_back()
 
     page.get_by_role("link", name="Requests and statements").click()
+    page.get_by_label("Product identity").check()  # what the answer will test
     page.get_by_label("Subject").fill("Label photo dated March 2024")
     page.get_by_label("Question").fill(
         "old-label.jpg claims it was taken in March 2024, before this order. "

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 def _draft(page: Page) -> None:
+    page.get_by_label("Product identity").check()
     page.get_by_label("Decision", exact=True).select_option("accepted")
     page.get_by_label("The decision in one sentence").fill(
         "Batch OWN-B1 may ship with the label printed as in label-B1.jpg."

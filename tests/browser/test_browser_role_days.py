@@ -63,8 +63,10 @@ def test_the_buyer_s_day(demo: str, page: Page, shot: Any) -> None:
         "Issue PO 2026-0160 to Brightline Electronics Co.",
         "Review the statement on “Burn-in log for the twelve scrapped units”",
         "Decide 2 answered exceptions",
+        "Open point closed: “Show that the packing scanner of hall B now refuses a label it has "
+        "already read (the double scan of VLT000107250).”",
     ]
-    assert _count_in_nav(page) == "3"
+    assert _count_in_nav(page) == "4"
     shot(page, "day-buyer-inbox")
     # One tap: the exceptions waiting for a decision, and only those.
     page.get_by_role("link", name=re.compile("Decide 2 answered exceptions")).click()
@@ -73,6 +75,7 @@ def test_the_buyer_s_day(demo: str, page: Page, shot: Any) -> None:
     # Both decided in one action.
     for choice in page.locator("select[name^=choice-]").all():
         choice.select_option("accepted")
+    page.get_by_label("Process control").check()  # what this review tests
     page.get_by_role("button", name="Record decisions").click()
     expect(page.get_by_text("2 exceptions decided.")).to_be_visible()
     page.goto(f"{demo}/")
@@ -120,6 +123,8 @@ def test_finance_s_day(demo: str, page: Page, shot: Any) -> None:
     _sign_in(page, demo, "finance")
     assert _inbox(page) == [
         "Pay 42,000.00 USD: Shipment release of batch B1",
+        # B2's approval with conditions: its open point closed, the gate waits for finance.
+        "Release: Shipment release of batch B2",
         "1 payment made while Deposit of PO 2026-0152 is blocked",
     ]
     balance_due = timezone.localdate() + datetime.timedelta(days=14)  # demo/story.py
@@ -154,3 +159,10 @@ def test_customer_service_s_day(demo: str, page: Page, shot: Any) -> None:
     expect(page).to_have_url(re.compile(r"/lookup/"))
     expect(page.get_by_text("VLT000100001").first).to_be_visible()
     shot(page, "day-service-lookup")
+    # The lookup heads "Your recent lookups", above the demo's earlier ones; one tap repeats one.
+    recent = page.get_by_test_id("recent-lookups").locator("[data-lookup-log]")
+    expect(recent.first).to_contain_text("VLT000100001")
+    expect(recent).to_have_count(4)
+    recent.nth(1).click()
+    expect(page.locator("[data-lookup-result]")).to_be_visible()
+    expect(page.locator("#id_serial")).to_have_value("(01)05012345678900(21)VLT000100050")

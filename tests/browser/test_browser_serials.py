@@ -37,7 +37,7 @@ def test_serial_list_from_upload_to_acceptance(
     _sign_in(page, base, "supplier_a")
     page.goto(f"{base}/batches/{cast.batches['own'].pk}/")
     page.locator("input[type=file]").set_input_files(str(upload))
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     # The page polls the job's progress and reloads itself when the report is ready.
     expect(page.get_by_role("heading", level=1)).to_contain_text("batch-own-b1.csv")
     expect(page.locator(".figure").filter(has_text="missing serials")).to_contain_text("10")
@@ -66,6 +66,7 @@ def test_serial_list_from_upload_to_acceptance(
     page.get_by_role("link", name="Exceptions").click()
     page.get_by_label("Select all").check()
     page.get_by_label("Decision for the ticked rows").select_option("accepted")
+    page.get_by_label("Process control").check()  # what this review tests
     page.get_by_role("button", name="Record decisions").click()
     expect(page.get_by_text("2 exceptions decided.")).to_be_visible()
     page.get_by_role("button", name="Accept the batch's serials").click()
@@ -99,7 +100,7 @@ def test_allocated_codes_from_allocation_to_report(
     _sign_in(page, base, "supplier_a")
     page.goto(f"{base}/batches/{cast.batches['own'].pk}/")
     page.locator("input[type=file]").set_input_files(str(used))
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.locator(".figure").filter(has_text="never allocated")).to_contain_text("1")
     expect(page.locator(".figure").filter(has_text="allocated, unused")).to_contain_text("2")
     shot(page, "16-code-report")

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 def _attempt(page: Page, password: str) -> None:
+    page.get_by_label("Product identity").check()
     page.get_by_label("Decision", exact=True).select_option("accepted")
     page.get_by_label("The decision in one sentence").fill("Batch OWN-B1 may ship as photographed.")
     page.get_by_label("Evidence: Label print label-B1.jpg (v1)").check()

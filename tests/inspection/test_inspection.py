@@ -249,6 +249,7 @@ def test_an_approval_pinning_the_inspection_goes_stale_on_a_new_result(lot: Cast
         user=lot.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
     )
     approval = approvals.approval_sign(
+        promises=["identity", "payment"],
         user=lot.users["buyer"],
         password=PASSWORD,
         request=signing_request(),
@@ -443,6 +444,7 @@ def test_only_an_inspection_of_the_latest_list_can_be_pinned(lot: Cast) -> None:
     serial_services.serial_list_validate(serial_list_id=newer.pk)
     with pytest.raises(ValidationError, match="sampled an older serial list"):
         approvals.approval_sign(
+            promises=["identity", "payment"],
             user=lot.users["buyer"],
             password=PASSWORD,
             request=signing_request(),
@@ -462,6 +464,7 @@ def test_a_new_carton_list_makes_an_approval_of_the_inspection_stale(lot: Cast) 
         user=lot.users["buyer"], order=batch.order, batch=batch, kind="shipment_release"
     )
     approvals.approval_sign(
+        promises=["identity", "payment"],
         user=lot.users["buyer"],
         password=PASSWORD,
         request=signing_request(),

@@ -104,7 +104,10 @@ def _accept(world: World, exception: SerialException, supplier: str, reason: str
         exceptions=[exception], user=world.cast.users[supplier], reason=reason, note="Told so."
     )
     services.exception_decide(
-        exceptions=[exception], user=world.cast.users["buyer"], decision="accepted"
+        promises=["identity"],
+        exceptions=[exception],
+        user=world.cast.users["buyer"],
+        decision="accepted",
     )
 
 

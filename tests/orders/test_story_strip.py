@@ -66,6 +66,12 @@ def test_the_batch_page_leads_with_the_decision_and_what_it_rests_on(demo: None)
     headline = page.split('data-testid="batch-headline"', 1)[1].split('class="stage-strip', 1)[0]
     assert approval.sentence.replace("'", "&#x27;") in headline
     assert "Rests on:" in headline and reverse("approval-detail", args=[approval.pk]) in headline
+    assert "It tests: Product identity, shipment evidence" in headline
+    # B2 is accepted with conditions (demo.conditions_story); L01 of PO 2026-0152 has no decision.
     b2 = Batch.objects.get(order__number="2026-0141", code="B2")
     page = _client("buyer").get(reverse("batch-detail", args=[b2.pk])).content.decode()
+    assert "Accepted with conditions" in page
+    assert "It tests: Process control, shipment evidence" in page
+    l01 = Batch.objects.get(order__number="2026-0152", code="L01")
+    page = _client("buyer").get(reverse("batch-detail", args=[l01.pk])).content.decode()
     assert "No decision yet" in page

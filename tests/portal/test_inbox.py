@@ -157,8 +157,13 @@ class TestTheDemoAsEachRole:
         assert 'data-testid="dashboard-lookup"' in page
         assert 'action="/lookup/"' in page
         assert 'data-testid="inbox-count"' not in page
+        # The demo's earlier lookups (demo.lookup_story), newest first, to repeat.
+        assert 'data-testid="recent-lookups"' in page
+        assert len(re.findall(r"data-lookup-log=", page)) == 3
+        assert "marketplace-returns-week-48.csv" in page and "/lookup/?serial=VLT000104077" in page
         buyer = _signed_in("buyer").get(reverse("dashboard")).content.decode()
         assert 'data-testid="dashboard-lookup"' not in buyer
+        assert 'data-testid="recent-lookups"' not in buyer
 
     @pytest.mark.parametrize("username", DEMO_ROLES)
     def test_each_item_links_to_a_page_the_role_may_open_and_the_badge_counts_them(
@@ -231,6 +236,7 @@ def _request(cast: Cast, subject: str, due_on: datetime.date) -> EvidenceRequest
         question="Where is it?",
         due_on=due_on,
         asked_by=cast.users["buyer"],
+        promises="process",
     )
 
 
@@ -304,6 +310,7 @@ def test_the_navigation_count_costs_the_same_however_many_orders(
                 question="?",
                 due_on=timezone.localdate(),
                 asked_by=cast.users["buyer"],
+                promises="process",
             )
         Statement.objects.create(
             request=asked, version=1, text="Line 2.", written_by=cast.users["supplier_a"]

@@ -45,6 +45,7 @@ def test_it_tells_the_buyer_of_new_evidence(cast: Cast) -> None:
 
 def test_it_tells_the_supplier_of_a_request_and_no_one_else(cast: Cast) -> None:
     evidence_services.request_create(
+        promises=["process"],
         batch=cast.batches["b_order"],
         user=cast.users["buyer"],
         subject="Label photos of carton 4",
@@ -62,6 +63,7 @@ def test_it_tells_a_supplier_nothing_of_a_draft_order(cast: Cast) -> None:
     order = cast.batches["b_order"].order
     PurchaseOrder.objects.filter(pk=order.pk).update(status=PurchaseOrder.Status.DRAFT)
     evidence_services.request_create(
+        promises=["process"],
         batch=cast.batches["b_order"],
         user=cast.users["buyer"],
         subject="Label photos of carton 4",
@@ -78,6 +80,7 @@ def test_it_tells_finance_and_the_supplier_of_a_signed_approval(cast_with_lists:
         user=cast.users["buyer"], order=batch.order, batch=batch, kind="balance"
     )
     approvals.approval_sign(
+        promises=["identity", "payment"],
         user=cast.users["buyer"],
         password=PASSWORD,
         request=signing_request(),
@@ -170,6 +173,7 @@ def test_it_queues_the_job_only_after_the_change_commits(
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:  # type: ignore[operator]
         evidence_services.request_create(
+            promises=["process"],
             batch=cast.batches["own"],
             user=cast.users["buyer"],
             subject="Carton photos",
@@ -187,6 +191,7 @@ def test_a_real_worker_sends_the_email_after_commit(celery_worker_process: str) 
 
     cast = _committed_cast()
     evidence_services.request_create(
+        promises=["process"],
         batch=cast["batch"],
         user=cast["buyer"],
         subject="Carton photos",
@@ -232,6 +237,7 @@ def _committed_cast() -> dict:
 
 def test_a_newline_in_a_subject_does_not_break_the_email(cast: Cast) -> None:
     evidence_services.request_create(
+        promises=["process"],
         batch=cast.batches["own"],
         user=cast.users["buyer"],
         subject="Carton photos\nBcc: someone@example.com",
@@ -290,6 +296,7 @@ def test_each_person_s_email_comes_in_their_language_and_time_zone(cast: Cast) -
     supplier.language, supplier.time_zone = "zh-hans", "Asia/Shanghai"
     supplier.save()
     evidence_services.request_create(
+        promises=["process"],
         batch=cast.batches["b_order"],
         user=cast.users["buyer"],
         subject="Label photos of carton 4",
@@ -306,6 +313,7 @@ def test_each_person_s_email_comes_in_their_language_and_time_zone(cast: Cast) -
     assert sent.subject == message.subject  # the record says what was sent
     # The thread is back in English for whatever it does next.
     evidence_services.request_create(
+        promises=["process"],
         batch=cast.batches["own"],
         user=cast.users["buyer"],
         subject="Carton list",

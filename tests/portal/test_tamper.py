@@ -35,6 +35,7 @@ from approvals.models import (
 )
 from evidence.models import EvidenceItem, Statement
 from inspection.models import UnitResult
+from orders.models import ApprovedSample
 from portal import anchors, tasks
 from portal.models import AuditEvent, Notification, NotificationRead
 from portal.notifications import RULES
@@ -285,6 +286,20 @@ def exceptions_deleted() -> Expected:
     return [(_table(SerialException), row_id) for row_id in ids]
 
 
+def sample_layout_rewritten() -> Expected:
+    """The approved sample's serial format widened, so that any serial would fit the layout."""
+    sample = _first(ApprovedSample)
+    _sql(
+        f"UPDATE {_table(ApprovedSample)} SET serial_format = '' WHERE id = %s",  # noqa: S608
+        [sample.pk],
+    )
+    found: Expected = [(_table(ApprovedSample), sample.pk)]
+    pin = _first(ApprovalPin, kind="sample", object_id=sample.pk)
+    if pin is not None:  # an approval that pinned it holds it to what it was
+        found.append((_table(ApprovalPin), pin.pk))
+    return found
+
+
 def statement_rewritten() -> Expected:
     statement = _first(Statement)
     _sql(
@@ -414,9 +429,10 @@ def signature_copied() -> Expected:
     other = approval.order.batches.exclude(pk=approval.batch_id).order_by("id").first()
     _sql(
         f"INSERT INTO {_table(Approval)} (order_id, batch_id, decision, sentence, conditions, "  # noqa: S608
-        "keep_unchanged, inspector_checks, based_on_id, manifest, manifest_sha256, created_at) "
+        "keep_unchanged, inspector_checks, based_on_id, manifest, manifest_sha256, created_at, "
+        "promises, gate_reason) "
         "SELECT order_id, %s, decision, sentence, conditions, keep_unchanged, "
-        "inspector_checks, NULL, manifest, manifest_sha256, created_at "
+        "inspector_checks, NULL, manifest, manifest_sha256, created_at, promises, gate_reason "
         f"FROM {_table(Approval)} WHERE id = %s",
         [other.pk, approval.pk],
     )
@@ -521,6 +537,7 @@ KINDS = [
         exceptions_deleted,
     ),
     Kind("statement rewritten", (Statement,), statement_rewritten),
+    Kind("approved sample's layout rewritten", (ApprovedSample,), sample_layout_rewritten),
     Kind("evidence file and sha256 swapped", (EvidenceItem,), evidence_swapped),
     Kind("evidence file bytes changed", (), evidence_bytes, refusable=False),
     Kind("evidence item deleted", (EvidenceItem,), evidence_deleted),
@@ -559,7 +576,7 @@ def test_the_untouched_record_verifies(record: Demo) -> None:
     code, out = _verify()
     assert code == 0, out
     assert "Integrity holds" in out
-    assert "approvals-signatures 1" in out
+    assert "approvals-signatures 2" in out  # B1's, and B2's accepted with conditions
 
 
 @pytest.mark.parametrize(

@@ -184,7 +184,9 @@ def test_a_row_the_service_refuses_rolls_back_the_rows_before_it(
     gap, single, *_rest = _ids(listed)
     supplier, buyer = cast.users["supplier_a"], cast.users["buyer"]
     services.exceptions_answer(rows=[services.AnswerRow(single, "destroyed")], user=supplier)
-    services.exceptions_decide(rows=[services.DecisionRow(single, "accepted")], user=buyer)
+    services.exceptions_decide(
+        rows=[services.DecisionRow(single, "accepted")], user=buyer, promises=["identity"]
+    )
     page = cast.client("supplier_a").post(
         _url(cast),
         {"answer": "1", f"choice-{gap}": "test_scrap", f"choice-{single}": "destroyed"},
@@ -304,6 +306,7 @@ def test_the_buyer_decides_many_at_once_with_a_note_per_row(cast: Cast, listed: 
             f"note-{gap}": "Send the scrap log.",
             "exception": [single, third_gap],
             "decision": "accepted",
+            "promises": ["identity"],
         },
     )
     assert response.status_code == 302
@@ -324,7 +327,8 @@ def test_a_bulk_decision_with_an_undecidable_row_writes_nothing(
         rows=[services.AnswerRow(gap, "test_scrap")], user=cast.users["supplier_a"]
     )
     page = cast.client("buyer").post(
-        _url(cast), {"decide": "1", "exception": [gap, single], "decision": "accepted"}
+        _url(cast),
+        {"decide": "1", "exception": [gap, single], "decision": "accepted", "promises": "identity"},
     )
     assert "no new answer from the supplier to decide on." in page.content.decode()
     assert not ExceptionDecision.objects.exists()
@@ -432,7 +436,13 @@ def test_a_decision_never_lands_on_an_answer_the_buyer_did_not_see(
         user=cast.users["supplier_a"],
     )
     response = buyer.post(
-        _url(cast), {"decide": "1", f"choice-{gap}": "accepted", f"seen-{gap}": str(shown)}
+        _url(cast),
+        {
+            "decide": "1",
+            f"choice-{gap}": "accepted",
+            f"seen-{gap}": str(shown),
+            "promises": "identity",
+        },
     )
     assert response.status_code == 200
     assert "answered again" in response.content.decode()

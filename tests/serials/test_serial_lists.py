@@ -115,19 +115,27 @@ def test_exceptions_are_answered_then_decided_before_acceptance(
     with pytest.raises(PermissionDenied):
         services.exception_answer(exceptions=[gap], user=buyer, reason="test_scrap", note="x")
     with pytest.raises(ValidationError, match="no new answer"):
-        services.exception_decide(exceptions=[gap], user=buyer, decision="accepted")
+        services.exception_decide(
+            exceptions=[gap], user=buyer, decision="accepted", promises=["identity"]
+        )
     services.exception_answer(
         exceptions=[gap], user=supplier, reason="test_scrap", note="Scrapped at burn-in."
     )
     assert selectors.batch_serial_status(cast.batches["own"]) == "exceptions_answered"
     services.exception_decide(
-        exceptions=[gap], user=buyer, decision="rejected", note="Show the scrap log."
+        promises=["identity"],
+        exceptions=[gap],
+        user=buyer,
+        decision="rejected",
+        note="Show the scrap log.",
     )
     assert selectors.batch_serial_status(cast.batches["own"]) == "rejected"
     services.exception_answer(
         exceptions=[gap], user=supplier, reason="test_scrap", note="Scrap log attached."
     )
-    services.exception_decide(exceptions=[gap], user=buyer, decision="accepted")
+    services.exception_decide(
+        exceptions=[gap], user=buyer, decision="accepted", promises=["identity"]
+    )
     assert gap.answers.count() == 2 and gap.decisions.count() == 2  # nothing overwritten
     services.batch_serials_accept(batch=cast.batches["own"], user=buyer)
     assert selectors.batch_serial_status(cast.batches["own"]) == "accepted"

@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from approvals.models import Gate
 from approvals.services import gate_create
+from demo.conditions_story import demo_conditions
 from demo.inbox_story import demo_inbox_work
+from demo.lookup_story import demo_lookups
 from demo.people import demo_people
+from demo.samples_story import demo_approved_sample
 from demo.story import (
     demo_exceptions,
     demo_finance,
@@ -113,12 +116,15 @@ class Command(BaseCommand):
         self._orders(users["buyer"], organisations)
         self._numbering(users["buyer"])
         story_order = PurchaseOrder.objects.get(buyer=organisations["buyer"], number="2026-0141")
+        demo_approved_sample(order=story_order, users=users)
         demo_story(order=story_order, users=users, password=password)
         demo_inspection(order=story_order, users=users)
         demo_people(admin=users["admin"], organisations=organisations, password=password)
         demo_finance(users=users)
         demo_exceptions(order=story_order, users=users)
         demo_inbox_work(order=story_order, users=users)
+        demo_conditions(order=story_order, users=users, password=password)
+        demo_lookups(users=users)
         return organisations
 
     def _numbering(self, buyer: User) -> None:

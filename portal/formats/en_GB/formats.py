@@ -1,0 +1,5 @@
+DATE_FORMAT = "j M Y"  # 5 Dec 2026
+DATETIME_FORMAT = "j M Y H:i"  # 5 Dec 2026 14:30
+SHORT_DATETIME_FORMAT = "j M H:i"  # 5 Dec 14:30
+MONTH_DAY_FORMAT = "j M"  # 5 Dec
+TIME_FORMAT = "H:i"

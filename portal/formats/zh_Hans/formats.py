@@ -1,0 +1,5 @@
+DATE_FORMAT = "Y年n月j日"  # 2026年12月5日
+DATETIME_FORMAT = "Y年n月j日 H:i"  # 2026年12月5日 14:30
+SHORT_DATETIME_FORMAT = "n月j日 H:i"  # 12月5日 14:30
+MONTH_DAY_FORMAT = "n月j日"  # 12月5日
+TIME_FORMAT = "H:i"
