@@ -292,7 +292,7 @@ def unit_result_record(
         photo_name, photo_sha, _stored = store_by_hash(photo, folder="label-photos")
         method = UnitResult.Method.PHOTO
     else:
-        if not label_text.strip():
+        if not _clean(label_text).strip():  # nothing but control characters is nothing
             raise ValidationError({"label_text": "Type or scan what the label says."})
         reading = label_parse(_clean(label_text))
     gtin = plan.batch.order.gtin
@@ -312,7 +312,7 @@ def unit_result_record(
         layout=(sample, problems) if sample is not None else None,
         unit=unit,
         method=method,
-        label_text=(reading.text or label_text)[:500],
+        label_text=(reading.text or _clean(label_text))[:500],
         read_serial=(reading.serial or "")[:100],
         read_gtin=reading.gtin or "",
         matches=matches,

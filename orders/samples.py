@@ -406,6 +406,9 @@ def approved_sample_new_version(
     _manager_checked(user)
     if not samples_visible_to(user).filter(pk=sample.pk).exists():
         raise PermissionDenied(_("This approved sample is not yours to change."))
+    # The orders first, then the sample, as a signing takes them (it locks its order, then the
+    # sample it pins): the other way round, the two wait for each other in a circle.
+    _lock_pinning_orders(sample)
     previous = ApprovedSample.objects.select_for_update().get(pk=sample.pk)
     previous = ApprovedSample.objects.select_related("replaced_by", "order").get(pk=previous.pk)
     if not previous.is_current:
@@ -439,7 +442,7 @@ def approved_sample_new_version(
         **photos,
     )
     _saved(new)
-    _lock_pinning_orders(previous)
+    _lock_pinning_orders(previous)  # again: an approval signed while this waited for the sample
     audit_log(
         actor=user,
         action="approved_sample.versioned",
