@@ -1,6 +1,6 @@
 from django.urls import path
 
-from approvals import exports, finance_views, review_views, views
+from approvals import exports, finance_views, open_point_views, review_views, views
 
 urlpatterns = [
     path("orders/<int:pk>/approvals/", views.order_approvals, name="order-approvals"),
@@ -31,5 +31,5 @@ urlpatterns = [
     ),
     path("gates/<int:pk>/payments/", finance_views.gate_payments, name="gate-payments"),
     path("payments/<int:pk>/document/", finance_views.payment_document, name="payment-document"),
-    path("open-points/<int:pk>/close/", views.open_point_close, name="open-point-close"),
+    path("open-points/<int:pk>/close/", open_point_views.open_point_close, name="open-point-close"),
 ]

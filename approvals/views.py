@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,25 +13,28 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.second_factor import factor_context, passkey_options_response
 from approvals import services as approvals
+from approvals.approval_form import (
+    ApprovalForm,
+    promise_proposals,
+)
 from approvals.forms import COMMON_CURRENCIES, GateForm
-from approvals.models import Approval, Gate, OpenPoint, OpenPointClosure
-from approvals.promises import GATE_PROMISES, PROPOSALS, candidate_promises, gate_promises
+from approvals.models import Approval, Gate
+from approvals.open_point_views import (
+    open_point_rows,
+)
 from approvals.selectors import EarlyShipment, early_shipments
 from evidence.models import Responsibility
 from evidence.services import current_responsibilities
 from orders.models import Batch, PurchaseOrder
-from orders.promises import PROMISE_HELP, Promise, promises_form_field, promises_split
+from orders.promises import PROMISE_HELP, Promise, promises_split
 from orders.selectors import batch_for, order_for, orders_visible_to
 from portal.errors import Conflict, message_of
-from portal.forms import BootstrapFormMixin, date_input
 from portal.roles import (
     can_manage_orders,
     can_read_inspector_checks,
@@ -57,16 +58,6 @@ def _early_shipments(
     ]
 
 
-class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Ids that cannot be database keys are a form error, not a database error."""
-
-    def _check_values(self, value: Any) -> Any:
-        if any(not str(pk).isascii() or not str(pk).isdigit() or len(str(pk)) > 18 for pk in value):
-            raise ValidationError("Choose gates from the list.", code="invalid_choice")
-        # django-stubs leaves out the private ModelMultipleChoiceField._check_values it overrides.
-        return super()._check_values(value)  # type: ignore[misc]
-
-
 def _states(gates: Iterable[Gate], request: AuthenticatedRequest) -> list[tuple[Gate, Any]]:
     """Each gate's state; the reasons (finance's notes among them) only for the buyer's staff."""
     rows = []
@@ -77,226 +68,6 @@ def _states(gates: Iterable[Gate], request: AuthenticatedRequest) -> list[tuple[
         if not is_buyer_side(request.user):
             state = approvals.GateState(state.state, "", state.approval)
         rows.append((gate, state))
-    return rows
-
-
-class ProposedCheckboxes(forms.CheckboxSelectMultiple):
-    """Checkboxes whose options say which promises propose them (``data-promises``), and mark
-    those the promises ticked now propose (``data-proposed``): static/js/portal.js keeps the
-    marks (and the ticks it made) in step with the promises as they are ticked."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.proposed_by: dict[str, list[str]] = {}
-        self.ticked: set[str] = set()
-
-    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        option: dict[str, Any] = super().create_option(*args, **kwargs)
-        promises = self.proposed_by.get(str(option["value"]), [])
-        if promises:
-            option["attrs"]["data-promises"] = " ".join(promises)
-            if self.ticked & set(promises):
-                option["attrs"]["data-proposed"] = ""
-        return option
-
-
-# Rows for the open points of an approval accepted with conditions (empty rows are left out).
-OPEN_POINT_ROWS = 3
-BUYER_OWNER = "buyer"
-
-
-class ApprovalForm(BootstrapFormMixin, forms.Form):
-    promises = promises_form_field(label=gettext_lazy("What does this approval test?"))
-    decision = forms.ChoiceField(choices=Approval.Decision.choices)
-    sentence = forms.CharField(
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),  # the whole sentence in view while signing
-        label="The decision in one sentence",
-    )
-    conditions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    keep_unchanged = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        label="What the supplier must keep unchanged",
-    )
-    inspector_checks = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        label="What the inspector must check",
-    )
-    pins = forms.MultipleChoiceField(
-        widget=ProposedCheckboxes,
-        label="What you reviewed (the approval covers only this)",
-    )
-    unlocks = BoundedModelMultipleChoiceField(
-        queryset=Gate.objects.none(),
-        widget=ProposedCheckboxes,
-        required=False,
-        label="Gates this decision opens",
-    )
-    gate_reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        label=gettext_lazy("Why it opens a gate its promises do not cover"),
-        help_text=gettext_lazy(
-            "Needed only then. A deposit, balance or extra fee is covered by payment leverage; "
-            "a shipment release by shipment evidence or product identity."
-        ),
-    )
-    based_on = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    password = forms.CharField(
-        widget=forms.PasswordInput,
-        label="Your password, to sign",
-        help_text="Signing records your printed name, the time, the meaning of the signature "
-        "and the second factor that confirmed it.",
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        candidates: list[tuple[str, str]],
-        gates: QuerySet[Gate],
-        owners: list[Responsibility] | None = None,
-        buyer_name: str = "",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._open_point_fields(owners or [], buyer_name)
-        ticked = set(self._ticked_promises())
-        pins_widget = cast(ProposedCheckboxes, self.fields["pins"].widget)
-        pins_widget.proposed_by = candidate_promises(value for value, _label in candidates)
-        pins_widget.ticked = ticked
-        if not self.is_bound and ticked:  # a link named the promises: propose their records
-            self.initial["pins"] = [
-                value
-                for value, promises in pins_widget.proposed_by.items()
-                if ticked & set(promises)
-            ]
-        gates_widget = cast(ProposedCheckboxes, self.fields["unlocks"].widget)
-        gates_widget.proposed_by = {str(pk): found for pk, found in gate_promises(gates).items()}
-        gates_widget.ticked = ticked
-        cast(forms.MultipleChoiceField, self.fields["pins"]).choices = candidates
-        if not candidates:
-            self.fields["pins"].help_text = (
-                "Nothing here can be pinned yet: an approval covers evidence, a serial report, "
-                "statements or exceptions, and none is on file."
-            )
-        cast(BoundedModelMultipleChoiceField, self.fields["unlocks"]).queryset = gates
-        if not gates.exists():
-            self.fields[
-                "unlocks"
-            ].help_text = (
-                "No gates here yet: add one on the left, or sign a decision that opens nothing."
-            )
-        # The password last, after the open points.
-        self.fields["password"] = self.fields.pop("password")
-
-    def _ticked_promises(self) -> list[str]:
-        if not self.is_bound:
-            return list(self.initial.get("promises") or [])
-        data = self.data
-        return list(
-            data.getlist("promises") if hasattr(data, "getlist") else data.get("promises") or []
-        )
-
-    def _open_point_fields(self, owners: list[Responsibility], buyer_name: str) -> None:
-        """Rows of open point fields: what, its owner (a party of the responsibility map, or
-        the buyer), when it is due, and whether the gates wait on it."""
-        self.owners = {str(owner.pk): owner for owner in owners}
-        choices = [("", _("Choose the owner…"))]
-        choices += [
-            (str(owner.pk), f"{owner.party_name} ({owner.get_role_display()})") for owner in owners
-        ]
-        choices.append((BUYER_OWNER, buyer_name or _("The buyer")))
-        for row in range(1, OPEN_POINT_ROWS + 1):
-            # Added after BootstrapFormMixin styled the declared fields: styled here.
-            self.fields[f"open_point_{row}_text"] = forms.CharField(
-                max_length=500,
-                required=False,
-                label=_("Open point %(row)s") % {"row": row},
-                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-            )
-            self.fields[f"open_point_{row}_owner"] = forms.ChoiceField(
-                choices=choices,
-                required=False,
-                label=_("Owner"),
-                widget=forms.Select(attrs={"class": "form-select"}),
-            )
-            self.fields[f"open_point_{row}_due_on"] = forms.DateField(
-                required=False, label=_("Due on"), widget=date_input(**{"class": "form-control"})
-            )
-            self.fields[f"open_point_{row}_blocks"] = forms.BooleanField(
-                required=False, label=_("The gates wait on it")
-            )
-
-    def open_point_rows(self) -> list[list[forms.BoundField]]:
-        """The open point fields, row by row (the template lays them out)."""
-        return [
-            [self[f"open_point_{row}_{part}"] for part in ("text", "owner", "due_on", "blocks")]
-            for row in range(1, OPEN_POINT_ROWS + 1)
-        ]
-
-    def main_fields(self) -> list[forms.BoundField]:
-        """The visible fields but the open points' and the password."""
-        return [
-            field
-            for field in self.visible_fields()
-            if not field.name.startswith("open_point_") and field.name != "password"
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or self.cleaned_data
-        points = []
-        for row in range(1, OPEN_POINT_ROWS + 1):
-            text = (data.get(f"open_point_{row}_text") or "").strip()
-            owner = data.get(f"open_point_{row}_owner") or ""
-            due_on = data.get(f"open_point_{row}_due_on")
-            if not text:
-                if owner or due_on or data.get(f"open_point_{row}_blocks"):
-                    self.add_error(f"open_point_{row}_text", _("Say what the open point is."))
-                continue
-            if not owner:
-                self.add_error(f"open_point_{row}_owner", _("Choose who owns the open point."))
-            if due_on is None:
-                self.add_error(f"open_point_{row}_due_on", _("Give the date it is due."))
-            if owner and due_on is not None:
-                points.append(
-                    approvals.OpenPointDraft(
-                        text=text,
-                        owner=None if owner == BUYER_OWNER else self.owners.get(owner),
-                        due_on=due_on,
-                        blocks_gates=bool(data.get(f"open_point_{row}_blocks")),
-                    )
-                )
-        data["open_points"] = points
-        return data
-
-
-def promise_proposals() -> list[tuple[str, str, list[str], str]]:
-    """Each promise, what its review tests, the kinds of record proposed for it and what to
-    read beside them: the signing form's guide."""
-    from approvals.models import ApprovalPin
-    from evidence.models import EvidenceKind
-
-    rows = []
-    for value in Promise.values:
-        proposal = PROPOSALS[value]
-        kinds = [
-            str(ApprovalPin.Kind(kind).label)
-            for kind in ApprovalPin.Kind.values
-            if kind in proposal.pins
-        ]
-        kinds += [
-            _("evidence: %(kind)s") % {"kind": str(EvidenceKind(kind).label).lower()}
-            for kind in EvidenceKind.values
-            if kind in proposal.evidence
-        ]
-        kinds += [
-            _("the %(gate)s gate") % {"gate": str(Gate.Kind(kind).label).lower()}
-            for kind in Gate.Kind.values
-            if value in GATE_PROMISES[kind]
-        ]
-        rows.append((value, str(Promise(value).label), kinds, str(proposal.also)))
     return rows
 
 
@@ -569,98 +340,9 @@ def approval_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "conditions": [
                 line.strip() for line in approval.conditions.splitlines() if line.strip()
             ],
-            "open_points": _open_point_rows(
+            "open_points": open_point_rows(
                 request, approval.open_points.select_related("closure__closed_by")
             ),
-        },
-    )
-
-
-@dataclass(frozen=True)
-class OpenPointRow:
-    """An open point as a page lists it: open, overdue or closed (with its closure)."""
-
-    point: OpenPoint
-    state: str
-    closure: OpenPointClosure | None
-    can_close: bool
-
-
-def _open_point_rows(
-    request: AuthenticatedRequest, points: Iterable[OpenPoint]
-) -> list[OpenPointRow]:
-    rows = []
-    today = timezone.localdate()
-    for point in points:
-        closure = getattr(point, "closure", None)
-        if closure is not None:
-            state = "closed"
-        elif point.due_on < today:
-            state = "overdue"
-        else:
-            state = "open"
-        can_close = closure is None and approvals.can_close(request.user, point)
-        rows.append(OpenPointRow(point, state, closure, can_close))
-    return rows
-
-
-class OpenPointCloseForm(BootstrapFormMixin, forms.Form):
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
-        label=gettext_lazy("How was it settled?"),
-    )
-    record = forms.ChoiceField(
-        required=False,
-        label=gettext_lazy("The record that closes it"),
-        help_text=gettext_lazy(
-            "An evidence item or a statement of the approval's batch; upload or write it first."
-        ),
-    )
-
-    def __init__(self, *args: Any, records: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["record"]).choices = [
-            ("", _("No record: the note says it all")),
-            *records,
-        ]
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def open_point_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Close one open point with a note and the record that closes it: the buyer any, the
-    supplier those owned by a party of its responsibility map."""
-    point = get_object_or_404(approvals.open_points_visible_to(request.user), pk=pk)
-    if not approvals.can_close(request.user, point):
-        raise PermissionDenied
-    form = OpenPointCloseForm(request.POST or None, records=approvals.closing_records(point))
-    closure = getattr(point, "closure", None)
-    if request.method == "POST" and closure is None and form.is_valid():
-        try:
-            approvals.open_point_close(
-                point=point,
-                user=request.user,
-                note=form.cleaned_data["note"],
-                record=form.cleaned_data["record"],
-            )
-        except (ValidationError, Conflict) as error:
-            form.add_error(None, message_of(error))
-        else:
-            messages.success(request, _("Open point closed."))
-            return redirect("approval-detail", pk=point.approval_id)
-    return render(
-        request,
-        "approvals/open_point_close.html",
-        {
-            "point": point,
-            "row": _open_point_rows(request, [point])[0],
-            "approval": point.approval,
-            "order": point.approval.order,
-            "batch": point.approval.batch,
-            "form": form,
-            "closure": closure,
-            "crumb": _("Close an open point"),
         },
     )
 

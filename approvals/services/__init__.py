@@ -17,6 +17,7 @@ from approvals.services.gates import (
     open_points_waiting,
     release_statement,
 )
+from approvals.services.open_point_drafts import OpenPointDraft
 from approvals.services.open_points import (
     can_close,
     closing_records,
@@ -27,7 +28,6 @@ from approvals.services.payments import payment_record
 from approvals.services.pins import Pin, Resolved, pin_candidates
 from approvals.services.signing import (
     Draft,
-    OpenPointDraft,
     approval_manifest,
     approval_sign,
     manifest_sha256,

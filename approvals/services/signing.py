@@ -14,7 +14,7 @@ import datetime
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,9 +34,15 @@ from approvals.models import (
     Signature,
 )
 from approvals.promises import uncovered_gates
+from approvals.services.drafts import Draft, ManifestGate, ManifestPin
 from approvals.services.gates import latest_approval
+from approvals.services.open_point_drafts import (
+    ManifestOpenPoint,
+    OpenPointDraft,
+    open_points_checked,
+    open_points_listed,
+)
 from approvals.services.pins import Pin, Resolved, _pin_in_scope, _resolve, _sha
-from evidence.models import Responsibility
 from orders.models import Batch, PurchaseOrder
 from orders.promises import promises_joined
 from orders.selectors import orders_visible_to
@@ -76,96 +82,6 @@ def _check_exceptions(batch: Batch | None, decision: str, pinned_exceptions: set
         raise ValidationError(
             f"Accepting with conditions must name every open exception; not named: {names}."
         )
-
-
-class ManifestPin(TypedDict):
-    """One pin as the signed manifest lists it."""
-
-    kind: str
-    id: int
-    label: str
-    fingerprint: str
-
-
-class ManifestGate(TypedDict):
-    """One gate the approval opens, as the signed manifest lists it."""
-
-    id: int
-    gate: str
-
-
-@dataclass(frozen=True)
-class OpenPointDraft:
-    """A point an "accepted with conditions" approval leaves open, as the signer writes it:
-    what, who owns it (a party of the order's responsibility map, or None for the buyer), by
-    when, and whether the approval's gates wait on it."""
-
-    text: str
-    owner: Responsibility | None
-    due_on: datetime.date
-    blocks_gates: bool = False
-
-
-class ManifestOpenPoint(TypedDict):
-    """One open point as the signed manifest lists it."""
-
-    text: str
-    owner: str
-    party: int | None  # the responsibility-map row that names its owner; None: the buyer
-    due_on: str
-    blocks_gates: bool
-
-
-def _open_point_owner_label(point: OpenPointDraft, order: PurchaseOrder) -> str:
-    if point.owner is None:
-        return order.buyer.name
-    return f"{point.owner.party_name} ({point.owner.get_role_display()})"
-
-
-def _open_points_checked(
-    *, order: PurchaseOrder, decision: str, open_points: Sequence[OpenPointDraft]
-) -> list[ManifestOpenPoint]:
-    """Each open point well-formed and owned by a current party of this order's map (or the
-    buyer); only an approval accepted with conditions leaves points open."""
-    if not open_points:
-        return []
-    if decision != Approval.Decision.ACCEPTED_WITH_CONDITIONS:
-        raise ValidationError(
-            {"open_points": _("Only an approval accepted with conditions leaves points open.")}
-        )
-    from evidence.services import current_responsibilities
-
-    current = {row.pk for row in current_responsibilities(order).values()}
-    listed: list[ManifestOpenPoint] = []
-    for point in open_points:
-        text = " ".join(point.text.split())
-        if not text:
-            raise ValidationError({"open_points": _("Say what each open point is.")})
-        if len(text) > 500:
-            raise ValidationError({"open_points": _("An open point is at most 500 characters.")})
-        if point.owner is not None and point.owner.pk not in current:
-            raise ValidationError(
-                {
-                    "open_points": _(
-                        "“%(party)s” is not a current party of this order's responsibility map."
-                    )
-                    % {"party": point.owner.party_name}
-                }
-            )
-        if point.due_on < timezone.localdate():
-            raise ValidationError(
-                {"open_points": _("The open point “%(text)s” is due in the past.") % {"text": text}}
-            )
-        listed.append(
-            ManifestOpenPoint(
-                text=text,
-                owner=_open_point_owner_label(point, order),
-                party=point.owner.pk if point.owner is not None else None,
-                due_on=point.due_on.isoformat(),
-                blocks_gates=bool(point.blocks_gates),
-            )
-        )
-    return listed
 
 
 def _manifest(
@@ -220,27 +136,13 @@ def signature_intact(approval: Approval) -> bool:
         and pins == listed
         and gates == sorted(entry["id"] for entry in approval.manifest["unlocks"])
         and all(getattr(approval, name) == approval.manifest[name] for name in fields)
-        and _open_points_listed(approval) == approval.manifest.get("open_points", [])
+        and open_points_listed(approval) == approval.manifest.get("open_points", [])
         and signature.signature_sha256 == _signature_hash(approval, signature)
         and (
             signature.factor.get("kind") != "passkey"
             or not assertion_check(signature.factor, signature.manifest_sha256)
         )
     )
-
-
-def _open_points_listed(approval: Approval) -> list[dict[str, Any]]:
-    """The approval's open point rows, as its manifest lists them."""
-    return [
-        {
-            "text": point.text,
-            "owner": point.owner_label,
-            "party": point.owner_id,
-            "due_on": point.due_on.isoformat(),
-            "blocks_gates": point.blocks_gates,
-        }
-        for point in sorted(approval.open_points.all(), key=lambda point: point.pk)
-    ]
 
 
 def _signature_hash(approval: Approval, signature: Signature) -> str:
@@ -354,24 +256,6 @@ def _signature_write(
     signature.signature_sha256 = _signature_hash(approval, signature)
     signature.save()
     return signature
-
-
-class Draft(TypedDict):
-    """What a buyer asks to sign, as the signing page and the API take it."""
-
-    order: PurchaseOrder
-    promises: Iterable[str] | str
-    decision: str
-    sentence: str
-    pins: Sequence[Pin]
-    unlocks: Iterable[Gate]
-    batch: Batch | None
-    conditions: str
-    keep_unchanged: str
-    inspector_checks: str
-    based_on: Approval | None
-    gate_reason: str
-    open_points: Sequence[OpenPointDraft]
 
 
 def approval_sign(
@@ -500,7 +384,7 @@ def _prepared(draft: Draft) -> _Prepared:
                 % {"gates": ", ".join(str(gate) for gate in uncovered)}
             }
         )
-    open_points = _open_points_checked(
+    open_points = open_points_checked(
         order=order, decision=decision, open_points=draft["open_points"]
     )
     current = latest_approval(order, batch)
