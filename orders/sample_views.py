@@ -18,22 +18,12 @@ from orders import samples
 from orders.forms import ApprovedSampleForm, ApprovedSampleVersionForm
 from orders.models import ApprovedSample, PurchaseOrder
 from orders.selectors import order_for, orders_visible_to
+from portal.forms import form_refused
 from portal.ids import parse_id
 from portal.roles import can_manage_approved_samples, is_buyer_side
 from portal.typing import AuthenticatedRequest
 
 GET_POST = ["GET", "POST"]
-
-
-def _form_error(form: Any, error: ValidationError | PermissionDenied) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    elif isinstance(error, ValidationError):
-        for message in error.messages:
-            form.add_error(None, message)
-    else:
-        form.add_error(None, str(error))
 
 
 @login_required
@@ -93,7 +83,7 @@ def sample_create(request: AuthenticatedRequest) -> HttpResponse:
             try:
                 sample = samples.approved_sample_create(user=request.user, order=for_order, **data)
             except (ValidationError, PermissionDenied) as error:
-                _form_error(form, error)
+                form_refused(form, error)
             else:
                 messages.success(
                     request,
@@ -164,7 +154,7 @@ def sample_new_version(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 sample=sample, user=request.user, **form.cleaned_data
             )
         except (ValidationError, PermissionDenied) as error:
-            _form_error(form, error)
+            form_refused(form, error)
         else:
             messages.success(
                 request,

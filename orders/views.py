@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.forms import ModelForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from orders.forms import OrderForm, batch_form_class
 from orders.models import Batch
 from orders.samples import approved_sample_for
 from orders.selectors import batch_for, order_for, orders_with_batch_counts
+from portal.forms import form_refused
 from portal.pages import batch_headline, batch_panels, batch_stages, page_context
 from portal.roles import (
     can_manage_approved_samples,
@@ -34,17 +34,6 @@ from portal.typing import AuthenticatedRequest
 
 GET_POST = ["GET", "POST"]
 TIMELINE_PAGE_SIZE = 50
-
-
-def _form_error(form: ModelForm, error: ValidationError | PermissionDenied) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, field_errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    elif isinstance(error, ValidationError):
-        for message in error.messages:
-            form.add_error(None, message)
-    else:
-        form.add_error(None, str(error))
 
 
 @login_required
@@ -71,7 +60,7 @@ def order_create(request: AuthenticatedRequest) -> HttpResponse:
         try:
             order = services.order_create(user=request.user, **data)
         except ValidationError as error:
-            _form_error(form, error)
+            form_refused(form, error)
         else:
             messages.success(request, gettext("PO %(number)s created.") % {"number": order.number})
             return redirect("order-detail", pk=order.pk)
@@ -116,7 +105,7 @@ def order_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         try:
             services.order_update(order=order, user=request.user, inspection_firms=firms, **data)
         except ValidationError as error:
-            _form_error(form, error)
+            form_refused(form, error)
         else:
             messages.success(request, gettext("PO %(number)s saved.") % {"number": order.number})
             return redirect("order-detail", pk=order.pk)
@@ -166,7 +155,7 @@ def batch_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         try:
             batch = services.batch_create(order=order, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_error(form, error)
+            form_refused(form, error)
         else:
             messages.success(request, gettext("Batch %(code)s planned.") % {"code": batch.code})
             return redirect("batch-detail", pk=batch.pk)
@@ -206,7 +195,7 @@ def batch_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         try:
             services.batch_update(batch=batch, user=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            _form_error(form, error)
+            form_refused(form, error)
         else:
             messages.success(request, gettext("Batch %(code)s saved.") % {"code": batch.code})
             return redirect("batch-detail", pk=batch.pk)

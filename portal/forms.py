@@ -1,6 +1,7 @@
 """Form plumbing shared by the apps."""
 
 from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
 
 # Browsers accept only ISO values in these inputs, whatever the locale: a localised value
 # (en-gb's 02/10/2026) shows as an empty picker, and saving the form unchanged erases the date.
@@ -35,3 +36,16 @@ class BootstrapFormMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
+
+
+def form_refused(form: forms.BaseForm, error: ValidationError | PermissionDenied) -> None:
+    """A service's refusal shown on the form: on the field it names when the form has it,
+    else above the form."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for field, field_errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    elif isinstance(error, ValidationError):
+        for message in error.messages:
+            form.add_error(None, message)
+    else:
+        form.add_error(None, str(error))
