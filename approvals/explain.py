@@ -179,7 +179,7 @@ def explain_offers(
         batch__order_id__in={gate.order_id for gate in gates},
         serial_list_id=_latest_production_list(),
     )
-    undecided = current.exclude(status=SerialException.Status.ACCEPTED)
+    undecided = current.filter(status__in=SerialException.UNDECIDED)
     counts = {
         row["batch_id"]: row["count"]
         for row in undecided.values("batch_id").annotate(count=Count("id")).order_by()

@@ -82,8 +82,7 @@ class Review:
 
     @property
     def exceptions_undecided(self) -> list[SerialException]:
-        waiting = (SerialException.Status.OPEN, SerialException.Status.ANSWERED)
-        return [found for found in self.exceptions if found.status in waiting]
+        return [found for found in self.exceptions if found.status in SerialException.UNDECIDED]
 
     @property
     def exceptions_rejected(self) -> list[SerialException]:

@@ -85,6 +85,8 @@ class SerialException(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     Reason = Reason
+    # Not decided yet: waiting for the supplier's answer or for the buyer's decision.
+    UNDECIDED = (Status.OPEN, Status.ANSWERED)
 
     serial_list = models.ForeignKey(
         "serials.SerialList", on_delete=models.PROTECT, related_name="exceptions"

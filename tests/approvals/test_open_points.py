@@ -489,3 +489,36 @@ def test_the_approval_record_lists_each_point_open_then_closed(
     record = build.approval_record_pdf(cast.orders["own"]).decode()
     assert "the gates wait on it: closed by Supplier_A" in record
     assert "with Evidence: Photo own.jpg (v1), batch OWN-B1 (Fixed.)" in record
+
+
+def test_rejected_exceptions_are_decided_and_offer_no_request(cast_with_lists: Cast) -> None:
+    """A rejection is a decision: what is left to explain before money moves is the open and
+    the answered exceptions only (``SerialException.UNDECIDED``, as on the review page)."""
+    from serials import services as serial_services
+    from serials.services.answers import AnswerRow
+
+    cast = cast_with_lists
+    batch = cast.batches["own"]
+    exceptions = list(batch.serial_exceptions.all())
+    serial_services.exceptions_answer(
+        rows=[AnswerRow(e.pk, "double_scan", "Read twice.") for e in exceptions],
+        user=cast.users["supplier_a"],
+    )
+    serial_services.exception_decide(
+        exceptions=exceptions,
+        user=cast.users["buyer"],
+        decision="rejected",
+        promises=["process"],
+        note="Not shown.",
+    )
+    approvals.gate_create(
+        user=cast.users["buyer"],
+        order=batch.order,
+        batch=batch,
+        kind="deposit",
+        amount="500.00",
+        currency="USD",
+        due_date=timezone.localdate() + datetime.timedelta(days=10),
+    )
+    offers = [i for i in waiting_on(cast.users["buyer"]) if i.kind == "explain_before_gate"]
+    assert offers == []
