@@ -27,7 +27,16 @@ class SerialListUploadForm(BootstrapFormMixin, forms.Form):
 class NumberingRuleForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = NumberingRule
-        fields = ["product", "kind", "prefix", "width", "check_digit", "warranty_months", "note"]
+        fields = [
+            "product",
+            "kind",
+            "prefix",
+            "width",
+            "check_digit",
+            "warranty_months",
+            "company_prefix_length",
+            "note",
+        ]
 
     def clean_prefix(self) -> str:
         return self.cleaned_data["prefix"].strip().upper()

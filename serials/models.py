@@ -64,6 +64,18 @@ class NumberingRule(models.Model):
         validators=[MaxValueValidator(600)],
         help_text="How long this product's warranty runs, counted from the shipment date.",
     )
+    # GS1 Company Prefix length: where the GTIN splits into company prefix and item reference
+    # in an SGTIN URI (EPCIS). GS1 assigns prefixes of 6 to 12 digits; the GTIN alone cannot say.
+    company_prefix_length = models.PositiveSmallIntegerField(
+        _("GS1 Company Prefix length"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(6), MaxValueValidator(12)],
+        help_text=_(
+            "How many digits of the GTIN (after the indicator digit) are your GS1 Company "
+            "Prefix, as GS1 assigned it: 6 to 12. Needed to write EPCIS events."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,6 +116,16 @@ class NumberingRule(models.Model):
             )
         if self.prefix != self.prefix.strip().upper():
             raise ValidationError({"prefix": "Use upper-case letters without surrounding spaces."})
+        if self.company_prefix_length and not (
+            self.product.isdigit() and len(self.product) in (8, 12, 13, 14)
+        ):
+            raise ValidationError(
+                {
+                    "company_prefix_length": _(
+                        "A GS1 Company Prefix belongs to a GTIN; this product is a SKU."
+                    )
+                }
+            )
 
     def as_engine_rule(self) -> engine.NumberingRule:
         # A rule without a width (allocated codes) is refused by the engine itself (ValueError).

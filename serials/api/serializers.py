@@ -285,6 +285,7 @@ class NumberingRuleSerializer(serializers.ModelSerializer):
             "width",
             "check_digit",
             "warranty_months",
+            "company_prefix_length",
             "note",
             "pattern",
         ]

@@ -22,6 +22,7 @@ def numbering_rule_save(
     note: str = "",
     kind: str = NumberingRule.Kind.SEQUENTIAL,
     warranty_months: int | None = None,
+    company_prefix_length: int | None = None,
 ) -> NumberingRule:
     """Create or change the buyer's rule for one product (every field is set), audited."""
     if not can_manage_orders(user):
@@ -39,6 +40,7 @@ def numbering_rule_save(
     )
     warranty_before = rule.warranty_months
     rule.warranty_months = warranty_months
+    rule.company_prefix_length = company_prefix_length
     rule.full_clean()
     rule.save()
     audit_log(
@@ -50,6 +52,7 @@ def numbering_rule_save(
             "before": before,
             "warranty_months": warranty_months,
             "warranty_months_before": warranty_before,
+            "company_prefix_length": company_prefix_length,
         },
     )
     return rule

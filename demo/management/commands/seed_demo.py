@@ -136,6 +136,7 @@ class Command(BaseCommand):
             check_digit="none",
             note="Printed on the charger's rating label and the gift box.",
             warranty_months=24,
+            company_prefix_length=7,
         )
         order = PurchaseOrder.objects.get(buyer=buyer.membership.organisation, number="2026-0141")
         for batch in order.batches.all():
