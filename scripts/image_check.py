@@ -53,9 +53,35 @@ def main() -> None:
     pages = untrusted_pdf.check(pdf)
     _require(pages == 1, f"the upload gate counts {pages} pages in a one-page PDF")
 
+    _provenance_readers_load()
+
     symbol = zxingcpp.create_barcode("VLT000100001", zxingcpp.BarcodeFormat.DataMatrix)
     _require(symbol.text == "VLT000100001", f"zxing-cpp wrote {symbol.text!r}")
     print(f"image check: PDF of {len(pdf)} bytes, 1 page, fonts {len(document.fonts)}; ok")
+
+
+def _provenance_readers_load() -> None:
+    """c2pa-python (a native C2PA library) loads and reads a photo with no content credentials;
+    ImageHash (NumPy, SciPy, PyWavelets) gives two photos of one scene the same perceptual hash."""
+    import io
+
+    import c2pa
+    import imagehash
+    from PIL import Image
+
+    _require(bool(c2pa.sdk_version()), "the C2PA library reports no version")
+    photo = Image.effect_mandelbrot((256, 256), (-2.0, -1.5, 1.0, 1.5), 100).convert("RGB")
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90)
+    try:
+        with c2pa.Reader("image/jpeg", io.BytesIO(buffer.getvalue())) as reader:
+            reader.json()
+        raise SystemExit("image check failed: c2pa read a manifest in a plain photo")
+    except c2pa.C2paError:
+        pass  # no manifest: what most photos carry
+    smaller = photo.resize((128, 128))
+    distance = imagehash.phash(photo) - imagehash.phash(smaller)
+    _require(distance <= 4, f"a resized photo is {distance} bits away from its original")
 
 
 def _passkey_signature_verifies() -> None:
