@@ -35,7 +35,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/mypy portal accounts orders serials evidence inspection lookup approvals dossier demo untrusted
+	$(VENV)/bin/mypy portal accounts orders serials evidence inspection lookup approvals dossier scorecards demo untrusted
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -55,6 +55,38 @@ def carton_photo(captured: datetime.datetime) -> SimpleUploadedFile:
     return _jpeg(photo, "packed-cartons.jpg", captured)
 
 
+def photo_scene(seed: int, size: tuple[int, int] = (1200, 900)) -> Image.Image:
+    """A photo-like picture, the same for the same seed: a softly lit background, overlapping
+    shapes of many colours, blur and sensor noise. Solid-colour test images all share one
+    perceptual hash; this one has the detail a real photo has."""
+    import random
+
+    import numpy as np
+    from PIL import ImageFilter
+
+    rng, noise = random.Random(seed), np.random.default_rng(seed)
+    width, height = size
+    corners = noise.integers(40, 220, size=(2, 2, 3)).astype(float)
+    down = np.linspace(0, 1, height)[:, None, None]
+    across = np.linspace(0, 1, width)[None, :, None]
+    light = (
+        corners[0, 0] * (1 - across) * (1 - down)
+        + corners[0, 1] * across * (1 - down)
+        + corners[1, 0] * (1 - across) * down
+        + corners[1, 1] * across * down
+    )
+    photo = Image.fromarray(light.astype(np.uint8))
+    draw = ImageDraw.Draw(photo)
+    for _ in range(rng.randint(12, 25)):
+        left, top = rng.randrange(width), rng.randrange(height)
+        box = (left, top, left + rng.randint(60, width // 2), top + rng.randint(60, height // 2))
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    pixels = np.asarray(photo.filter(ImageFilter.GaussianBlur(3)), dtype=float)
+    pixels += noise.normal(0, 8, pixels.shape)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
 def _jpeg(image: Image.Image, name: str, captured: datetime.datetime) -> SimpleUploadedFile:
     exif = Image.Exif()
     exif[0x8769] = {0x9003: f"{captured:%Y:%m:%d %H:%M:%S}"}  # Exif IFD → DateTimeOriginal

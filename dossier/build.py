@@ -3,8 +3,9 @@ ZIP file that needs neither the portal nor the supplier to read.
 
 Inside: ``approval-record.pdf`` (every approval with its signature, pins, gates and staleness,
 then gates and payments), the serial reports (the stored report as JSON, its anomalies as CSV, and
-the uploaded list itself), every version of every evidence file, the statements with all their
-versions and reviews, the payments' proving documents, the order's timeline from the audit log
+the uploaded list itself), each batch's EPCIS 2.0 events (``dossier.epcis``), every version of
+every evidence file, the statements with all their versions and reviews, the payments' proving
+documents, the order's timeline from the audit log
 (CSV, with each event's chained hash), and ``manifest.json`` + ``SHA256SUMS`` listing the SHA-256
 of every file. A stored file whose bytes no longer match the hash recorded at upload is still
 included, and the manifest says so: the dossier must show tampering, not hide it.
@@ -30,6 +31,7 @@ from approvals.models import Approval, Gate, Payment
 from approvals.services import gate_states, signature_intact
 from dossier.archive import Entry, Writer, safe_name
 from dossier.chain import Chain, add_chain, chain_readme
+from dossier.epcis import EpcisRefused, epcis_bytes, epcis_document
 from evidence.models import EvidenceItem, EvidenceRequest
 from inspection.models import CartonScan, InspectionPlan, UnitResult
 from inspection.selectors import carton_reconciliation, plan_outcome
@@ -250,6 +252,26 @@ def _add_inspections(writer: Writer, order: PurchaseOrder) -> None:
             )
 
 
+def _add_epcis(writer: Writer, order: PurchaseOrder) -> None:
+    """Each batch's EPCIS 2.0 document (dossier.epcis), or why it cannot be written yet."""
+    for batch in order.batches.select_related("order").order_by("code"):
+        name = f"epcis/batch-{safe_name(batch.code)}"
+        try:
+            document = epcis_document(batch)
+        except EpcisRefused as refusal:
+            writer.add_bytes(
+                f"{name}-not-written.txt",
+                f"{refusal}\n".encode(),
+                f"why batch {batch.code} has no EPCIS document yet",
+            )
+            continue
+        writer.add_bytes(
+            f"{name}.jsonld",
+            epcis_bytes(document),
+            f"EPCIS 2.0 events of batch {batch.code}: commissioning, packing, shipping",
+        )
+
+
 # What the dossier holds besides the order's rows: the PDF, the timeline, the chain segment and
 # checkpoints list, the last verification, and manifest.json, README.txt and SHA256SUMS.
 _FIXED_ENTRIES = 8
@@ -271,6 +293,7 @@ def dossier_entries_expected(order: PurchaseOrder) -> int:
         + 3 * plans.count()
         + UnitResult.objects.filter(unit__plan__in=plans).exclude(photo="").count()
         + Payment.objects.filter(gate__order=order).count()
+        + order.batches.count()  # an EPCIS document, or why there is none yet
     )
 
 
@@ -329,6 +352,7 @@ def dossier_write(
                     _csv(ANOMALY_HEADER, anomaly_rows(report)),
                     f"anomalies of {serial_list}",
                 )
+        _add_epcis(writer, order)
         evidence = EvidenceItem.objects.filter(batch__order=order).select_related("batch")
         for item in evidence.order_by("id"):
             writer.add_stored(
@@ -397,6 +421,7 @@ def _readme(order: PurchaseOrder, entries: list[Entry], chain: Chain) -> str:
         "approval-record.pdf  every approval, its signature and what it pinned; gates; payments",
         "timeline.csv         every event on the order from the hash-chained audit log",
         "serial-reports/      each uploaded serial list, its validation report and anomalies",
+        "epcis/               each batch's EPCIS 2.0 events (JSON-LD), or why there are none yet",
         "evidence/            every version of every evidence file, as uploaded",
         "statements/          each request with all statement versions and reviews",
         "inspections/         each inspection: plan, results, carton scans, label photos",

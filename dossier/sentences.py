@@ -37,8 +37,17 @@ def _downloaded(event: AuditEvent) -> str:
     }
 
 
+def _epcis_downloaded(event: AuditEvent) -> str:
+    return _("%(actor)s downloaded the EPCIS 2.0 events of batch %(batch)s (%(events)s events)") % {
+        "actor": actor(event),
+        "batch": event.object_label,
+        "events": payload(event, "events"),
+    }
+
+
 def timeline_sentences_register() -> None:
     sentence_register("order.dossier_requested", kind="dossier", render=_requested)
     sentence_register("order.dossier_built", kind="dossier", render=_built)
     sentence_register("order.dossier_failed", kind="dossier", render=_failed, tone="danger")
     sentence_register("order.dossier_downloaded", kind="dossier", render=_downloaded)
+    sentence_register("batch.epcis_downloaded", kind="dossier", render=_epcis_downloaded)

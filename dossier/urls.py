@@ -1,8 +1,9 @@
 from django.urls import path
 
-from dossier import views
+from dossier import epcis_views, views
 
 urlpatterns = [
+    path("batches/<int:pk>/epcis.jsonld", epcis_views.batch_epcis, name="batch-epcis"),
     path("orders/<int:pk>/dossier/", views.order_dossier, name="order-dossier"),
     path(
         "orders/<int:pk>/dossier/progress/",

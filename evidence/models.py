@@ -7,6 +7,7 @@ from __future__ import annotations
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Batch, PurchaseOrder
@@ -67,6 +68,12 @@ class EvidenceItem(models.Model):
     @property
     def is_current(self) -> bool:
         return not hasattr(self, "replaced_by")
+
+    @property
+    def provenance_or_none(self) -> EvidenceProvenance | None:
+        """The worker's reading of the file's origin; None until it is read (or for a type
+        that carries none)."""
+        return getattr(self, "provenance", None)
 
 
 class EvidenceRequirement(models.Model):
@@ -202,3 +209,114 @@ class Responsibility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.party_name}"
+
+
+# Why credentials fail, in words, for the codes c2pa reports most (others are shown as codes).
+CREDENTIAL_FAILURES = {
+    "assertion.dataHash.mismatch": _("the image data changed after it was signed"),
+    "assertion.bmffHash.mismatch": _("the file's data changed after it was signed"),
+    "assertion.boxesHash.mismatch": _("the file's data changed after it was signed"),
+    "assertion.hashedURI.mismatch": _("a signed claim was changed"),
+    "assertion.missing": _("a signed claim is missing"),
+    "claimSignature.mismatch": _("the signature does not match the claims"),
+    "claimSignature.outsideValidity": _("it was signed outside the certificate's validity"),
+    "signingCredential.expired": _("the signing certificate had expired"),
+    "signingCredential.revoked": _("the signing certificate was revoked"),
+    "signingCredential.invalid": _("the signing certificate is not fit for signing"),
+}
+
+# The IPTC digital source types a manifest may claim, in words.
+SOURCE_TYPES = {
+    "digitalCapture": _("digital capture"),
+    "computationalCapture": _("computational capture"),
+    "negativeFilm": _("scan of a negative"),
+    "positiveFilm": _("scan of a slide"),
+    "print": _("scan of a print"),
+    "screenCapture": _("screen capture"),
+    "digitalArt": _("digital art"),
+    "algorithmicMedia": _("made by an algorithm"),
+    "trainedAlgorithmicMedia": _("made by generative AI"),
+    "compositeWithTrainedAlgorithmicMedia": _("composite with generative AI"),
+    "compositeSynthetic": _("synthetic composite"),
+    "composite": _("composite"),
+}
+
+PHASH_BANDS = 4  # 64 bits in four 16-bit bands, each indexed (``evidence.similar``)
+
+
+def _band(number: int) -> models.GeneratedField:
+    """Bits ``16 * number`` to ``16 * number + 15`` of the hash, kept by the database itself."""
+    return models.GeneratedField(
+        expression=F("phash").bitrightshift(16 * number).bitand(0xFFFF),
+        output_field=models.IntegerField(null=True),
+        db_persist=True,
+    )
+
+
+class EvidenceProvenance(models.Model):
+    """What the worker read from an item's bytes about where it came from: the file's C2PA
+    content credentials and, for a photo, its perceptual hash. Append-only, one row per item,
+    written once with the item's other findings; the bytes it describes are sealed, so the
+    reading can always be made again from them."""
+
+    class Credentials(models.TextChoices):
+        ABSENT = "absent", _("none")
+        VALID = "valid", _("valid (signer not on a trust list)")
+        TRUSTED = "trusted", _("valid (signer on a trust list)")
+        INVALID = "invalid", _("invalid")
+        UNREAD = "unread", _("could not be read")
+
+    item = models.OneToOneField(EvidenceItem, on_delete=models.PROTECT, related_name="provenance")
+    read_at = models.DateTimeField(auto_now_add=True)
+    credentials = models.CharField(max_length=10, choices=Credentials.choices)
+    # Why credentials failed, as c2pa names it ("assertion.dataHash.mismatch", ...).
+    credential_codes = models.JSONField(default=list, blank=True)
+    signer = models.CharField(max_length=200, blank=True)
+    signer_issuer = models.CharField(max_length=200, blank=True)
+    claim_generator = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField("capture time claimed by the credentials", null=True)
+    source_type = models.CharField("claimed digital source type", max_length=200, blank=True)
+    claims = models.JSONField(default=dict, blank=True)
+    phash = models.BigIntegerField("perceptual hash (64 bits, signed)", null=True)
+    phash_band0 = _band(0)
+    phash_band1 = _band(1)
+    phash_band2 = _band(2)
+    phash_band3 = _band(3)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        triggers = append_only()
+        verbose_name_plural = "evidence provenance"
+        # Each band's index carries the hash and the item, so that finding the candidates
+        # reads the indexes only (index-only scans), never the table's rows.
+        indexes = [
+            models.Index(
+                fields=[f"phash_band{number}"],
+                include=["phash", "item"],
+                name=f"evidence_phash_band{number}",
+            )
+            for number in range(PHASH_BANDS)
+        ]
+
+    def __str__(self) -> str:
+        return f"Provenance of {self.item_id}: {self.get_credentials_display()}"
+
+    @property
+    def failure_codes(self) -> list[str]:
+        """What made the credentials fail, without the signer's trust (shown apart)."""
+        return [code for code in self.credential_codes if code != "signingCredential.untrusted"]
+
+    @property
+    def failure_reasons(self) -> list[str]:
+        """The failures in words where we know the code, as c2pa names them otherwise."""
+        return [str(CREDENTIAL_FAILURES.get(code, code)) for code in self.failure_codes]
+
+    @property
+    def source_type_label(self) -> str:
+        """The claimed digital source type in words ("digital capture"), or its last part."""
+        name = self.source_type.rstrip("/").rsplit("/", 1)[-1]
+        return str(SOURCE_TYPES.get(name, name))
+
+    @property
+    def is_signed(self) -> bool:
+        return self.credentials in (self.Credentials.VALID, self.Credentials.TRUSTED)

@@ -15,14 +15,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from evidence.models import EvidenceItem, EvidenceRequest, Statement
+from evidence.models import EvidenceItem, EvidenceProvenance, EvidenceRequest, Statement
+from evidence.similar import SimilarPhoto, similar_photos
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import batches_visible_to
 from portal.models import User
 
 
 def evidence_visible_to(user: User | AnonymousUser) -> QuerySet[EvidenceItem]:
-    return EvidenceItem.objects.select_related("batch__order", "uploaded_by").filter(
+    return EvidenceItem.objects.select_related("batch__order", "uploaded_by", "provenance").filter(
         batch__in=batches_visible_to(user)
     )
 
@@ -74,7 +75,15 @@ def freshness_flags(
         "sha256", "batch_id", "batch__code", "batch__order__number", "batch__order__supplier_id"
     ):
         elsewhere[sha].append((batch_id, code, number, supplier_id))
+    readings = {
+        item_id: (credentials, codes, phash)
+        for item_id, credentials, codes, phash in EvidenceProvenance.objects.filter(
+            item__in=[item.pk for item in items]
+        ).values_list("item_id", "credentials", "credential_codes", "phash")
+    }
+    similar = similar_photos(phash for _, _, phash in readings.values() if phash is not None)
     other_batches = {entry[0] for entries in elsewhere.values() for entry in entries}
+    other_batches |= {photo.batch_id for photos in similar.values() for photo in photos}
     visible = set(
         batches_visible_to(viewer).filter(pk__in=other_batches).values_list("pk", flat=True)
     )
@@ -167,7 +176,56 @@ def freshness_flags(
                     % {"places": ", ".join(sorted(set(places)))},
                 )
             )
+        credentials, codes, phash = readings.get(item.pk, ("", [], None))
+        if credentials == EvidenceProvenance.Credentials.INVALID:
+            flags[item.pk].append(_invalid_credentials(codes))
+        if phash is not None:
+            alike = [
+                photo
+                for photo in similar[phash]
+                if photo.batch_id != item.batch_id and photo.sha256 != item.sha256
+            ]
+            if alike:
+                flags[item.pk].append(_similar_elsewhere(alike, visible))
     return flags
+
+
+def _invalid_credentials(codes: list[str]) -> Flag:
+    reading = EvidenceProvenance(credential_codes=codes)
+    return Flag(
+        "c2pa_invalid",
+        gettext("Content credentials invalid"),
+        gettext(
+            "The file carries C2PA content credentials that fail validation: %(reasons)s "
+            "(%(codes)s). It is not the file that was signed."
+        )
+        % {
+            "reasons": "; ".join(reading.failure_reasons) or gettext("no reason given"),
+            "codes": ", ".join(reading.failure_codes) or "—",
+        },
+    )
+
+
+def _similar_elsewhere(alike: list[SimilarPhoto], visible: set[int]) -> Flag:
+    """Named only where the viewer may see the other batch, like ``seen_elsewhere``."""
+    places = sorted(
+        {
+            gettext("batch %(batch)s of PO %(order)s")
+            % {"batch": photo.batch_code, "order": photo.order_number}
+            if photo.batch_id in visible
+            else gettext("another order")
+            for photo in alike
+        }
+    )
+    return Flag(
+        "similar_elsewhere",
+        gettext("Similar photo on another batch"),
+        gettext(
+            "A photo of nearly the same picture (resized, recompressed or cropped) is attached "
+            "to %(places)s."
+        )
+        % {"places": ", ".join(places)},
+    )
 
 
 def batch_evidence_summary(batch: Batch, viewer: User | AnonymousUser) -> dict[str, object]:

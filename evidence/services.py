@@ -20,12 +20,14 @@ from PIL import ExifTags, Image, ImageOps
 
 from evidence.models import (
     EvidenceItem,
+    EvidenceProvenance,
     EvidenceRequest,
     EvidenceRequirement,
     Responsibility,
     Statement,
     StatementReview,
 )
+from evidence.provenance import READ_TYPES, Provenance, provenance_read
 from orders.models import Batch, PurchaseOrder
 from orders.promises import promises_joined
 from orders.selectors import batches_visible_to, orders_visible_to
@@ -128,8 +130,9 @@ def evidence_upload(
 
 
 def evidence_process(*, item_id: int) -> None:
-    """Read the capture date and make a thumbnail with no metadata. Safe to run twice: the
-    thumbnail's name follows from the bytes, and only the first run writes the results."""
+    """Read the capture date, make a thumbnail with no metadata, and read the file's provenance
+    (content credentials, a photo's perceptual hash). Safe to run twice: the thumbnail's name
+    follows from the bytes, and only the first run writes the results."""
     item = EvidenceItem.objects.filter(pk=item_id, processed_at__isnull=True).first()
     if item is None:
         return
@@ -148,12 +151,57 @@ def evidence_process(*, item_id: int) -> None:
             # Pillow raises many kinds of errors on odd metadata (SyntaxError for bad EXIF,
             # struct.error, ValueError…): record it; the item is processed, with no date.
             note = f"Could not read the image: {error.__class__.__name__}: {error}"[:300]
-    EvidenceItem.objects.filter(pk=item_id, processed_at__isnull=True).update(
-        processed_at=timezone.now(),
-        capture_date=capture_date,
-        thumbnail=thumbnail_name,
-        processing_note=note,
+    reading = _provenance_of(item)
+    with transaction.atomic():
+        written = EvidenceItem.objects.filter(pk=item_id, processed_at__isnull=True).update(
+            processed_at=timezone.now(),
+            capture_date=capture_date,
+            thumbnail=thumbnail_name,
+            processing_note=note,
+        )
+        if written and reading is not None:
+            _provenance_store(item, reading)
+
+
+def _provenance_of(item: EvidenceItem) -> Provenance | None:
+    """Content credentials and perceptual hash, read in a confined child (``provenance``)."""
+    if item.content_type not in READ_TYPES:
+        return None
+    with default_storage.open(item.file.name, "rb") as stored:
+        return provenance_read(stored.read(), item.content_type)
+
+
+def _provenance_store(item: EvidenceItem, reading: Provenance) -> None:
+    """One row per item, ever: a second writer's row is kept and this one dropped."""
+    row = EvidenceProvenance(
+        item=item,
+        credentials=reading.credentials,
+        credential_codes=reading.codes,
+        signer=reading.signer,
+        signer_issuer=reading.signer_issuer,
+        claim_generator=reading.claim_generator,
+        claimed_at=reading.claimed_at,
+        source_type=reading.source_type,
+        claims=reading.claims,
+        phash=reading.phash,
+        note=reading.note,
     )
+    EvidenceProvenance.objects.bulk_create([row], ignore_conflicts=True)
+
+
+def evidence_provenance_fill(*, limit: int | None = None) -> int:
+    """Read the provenance of processed items that have none yet (files stored before it was
+    read, or whose reading was interrupted); the number of items read. Safe to run twice."""
+    missing = EvidenceItem.objects.filter(
+        processed_at__isnull=False, content_type__in=READ_TYPES, provenance__isnull=True
+    ).order_by("pk")
+    count = 0
+    for item in missing[:limit] if limit else missing.iterator(chunk_size=100):
+        reading = _provenance_of(item)
+        if reading is not None:
+            _provenance_store(item, reading)
+            count += 1
+    return count
 
 
 def _capture_date(image: Image.Image) -> datetime.datetime | None:

@@ -6,9 +6,11 @@ warranty end)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.urls import NoReverseMatch
 
+from lookup.life import LIFE_LINE_LIMIT, life_findings, life_line, life_rows_attach
 from lookup.query import BatchRow, ExceptionRow, Found, Holder, LookupQuery
 from lookup.results import NEVER_ON_A_UNIT, RANK, Finding, Links, LookupResult, warranty_end
 from lookup.results import LookupStatus as S
@@ -17,12 +19,15 @@ from serials.models import SerialException, SerialList
 
 class Conclusions:
     """The findings and facts of each input the query searched; inputs settled earlier (an
-    unreadable text, a GTIN without a rule) are not concluded again."""
+    unreadable text, a GTIN without a rule) are not concluded again. The recorded life events
+    are read first (``lookup.life``); the composed life line only for a few inputs."""
 
     def __init__(self, query: LookupQuery, links: Links) -> None:
+        life_rows_attach(query)
         self.found, self.scopes = query.found, query.scopes
         self.exceptions, self.answers = query.exceptions, query.answers
-        self._url = links.url
+        self.links, self._url = links, links.url
+        self.compose_life = len(query.results) <= LIFE_LINE_LIMIT
 
     def conclude(self, position: int, result: LookupResult) -> None:
         per_scope = self.found.get(position, [])
@@ -47,6 +52,14 @@ class Conclusions:
             findings += self._holder_findings(one, holders, serial)
         else:
             findings += self._missing_findings(one, serial)
+        compose = functools.partial(
+            life_line, one, holders, self._life_home(one, holders), self.links
+        )
+        if any(row.is_final for row in one.life):  # where it turned up again: read it now
+            result.composed_life = compose() if self.compose_life else []
+        elif self.compose_life:
+            result.life_composer = compose
+        findings += life_findings(one, result.composed_life or [], self.links)
         for plan_id, batch, defects in one.samples:
             findings.append(
                 Finding(
@@ -212,7 +225,7 @@ class Conclusions:
                         self._url("batch-exceptions", e.batch.pk) + "?kind=missing",
                     )
                 )
-        if not findings:
+        if not findings and one.placements:
             kinds = sorted({kind for kind, *_ in one.placements})
             batch = one.placements[0][1]
             findings.append(
@@ -272,12 +285,16 @@ class Conclusions:
             accepted = [e for e in one.missing if e.status == SerialException.Status.ACCEPTED]
             exception = (accepted or one.missing)[0]
             batch, list_id = exception.batch, exception.serial_list_id
-        else:
+        elif one.placements:
             batch, list_id = one.placements[0][1], one.placements[0][2]
+        else:  # known only by a recorded life event: no list of it speaks
+            batch, list_id = one.life[0].batch, None
         result.order_number, result.batch_code = batch.order_number, batch.code
         result.order_url = self._url("order-detail", batch.order_id)
         result.batch_url = self._url("batch-detail", batch.pk)
-        result.report_url = self._url("serial-list-detail", list_id)
+        result.life_url = self._url("batch-serial-life", batch.pk)
+        if list_id is not None:
+            result.report_url = self._url("serial-list-detail", list_id)
         mine = {
             kind: (carton, customer, shipped_on)
             for kind, b, _, carton, customer, shipped_on in one.placements
@@ -299,7 +316,16 @@ class Conclusions:
         batches = [holder.batch for holder in found.holders]
         batches += [placement[1] for placement in found.placements]
         batches += [e.batch for e in found.missing]
+        batches += [row.batch for row in found.life]
         return batches
+
+    def _life_home(self, one: Found, holders: list[Holder]) -> BatchRow | None:
+        """The batch whose allocation the life line starts from."""
+        if holders:
+            return self._home(one, holders).batch
+        if one.missing:
+            return one.missing[0].batch
+        return one.placements[0][1] if one.placements else None
 
     def _inspection_url(self, plan_id: int, batch_id: int) -> str:
         try:

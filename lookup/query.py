@@ -1,14 +1,12 @@
 """A lookup's reads: the buyer's numbering rules, and per product scope the lists that speak, the
-registry's runs or codes, the exceptions, the placements and the inspection samples concerning
-the inputs, matched to them with NumPy. Says nothing yet; ``lookup.findings`` concludes.
-
-Plain SQL on purpose: a single lookup must cost a few milliseconds, and compiling joins
-through the ORM, planning them, and each round trip cost more than reading the rows. One
-join per scope finds the lists that speak, in the caller's visible orders (the SQL of
-``orders_visible_to``); one UNION ALL per chunk of serials then reads, each through its
-own index, the runs or codes, the exceptions, the placements and the sampled units of the
-scope, and only rows of the lists that speak are kept. The f-strings hold only constants
-and %s placeholders, never a value: hence the noqa: S608."""
+registry's runs or codes, the exceptions, the placements, the inspection samples and the ids of
+recorded life events concerning the inputs, matched to them with NumPy. Says nothing yet;
+``lookup.findings`` concludes. Plain SQL on purpose: a single lookup must cost a few
+milliseconds, and compiling joins through the ORM, planning them, and each round trip cost more
+than reading the rows. One join per scope finds the lists that speak, in the caller's visible
+orders (the SQL of ``orders_visible_to``); one UNION ALL per chunk of serials then reads each
+kind of row through its own index; only rows of the lists that speak are kept. The f-strings
+hold only constants and %s placeholders, never a value: hence the noqa: S608."""
 
 from __future__ import annotations
 
@@ -32,6 +30,8 @@ from serials.models import ExceptionAnswer, NumberingRule, SerialException, Seri
 
 # Serials per IN (...) query: well under SQLite's variable limit, few round trips on PostgreSQL.
 CHUNK = 5000
+LIFE_SQL = """SELECT 'l', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                FROM serials_seriallifeevent WHERE scope = %s AND """  # life events' ids
 
 
 @dataclass(slots=True)
@@ -71,10 +71,12 @@ class Found:
         default_factory=list
     )  # kind, batch, list id, carton, customer, shipped_on
     samples: list[tuple[int, BatchRow, str]] = field(default_factory=list)  # plan, batch, defects
+    sampled: list[tuple[int, BatchRow]] = field(default_factory=list)  # every sample: plan, batch
+    life: list[Any] = field(default_factory=list)  # lookup.life.LifeRow (it reads this module)
 
     @property
     def known(self) -> bool:
-        return bool(self.holders or self.missing or self.placements)
+        return bool(self.holders or self.missing or self.placements or self.life)
 
 
 @dataclass(slots=True)
@@ -152,7 +154,7 @@ class LookupQuery:
         results: list[LookupResult],
         links: Links,
     ) -> None:
-        self.buyer_id, self.results, self._url = buyer_id, results, links.url
+        self.buyer_id, self.results, self._url, self.user = buyer_id, results, links.url, user
         # The one scoping rule, as SQL for the statements below.
         visible = orders_visible_to(user).order_by().values("pk").query.sql_with_params()
         self.visible_sql, self.visible_params = visible[0], list(visible[1])
@@ -161,6 +163,7 @@ class LookupQuery:
         self.exceptions: dict[int, list[ExceptionRow]] = defaultdict(list)  # by list id
         self.answers: dict[int, ExceptionAnswer] = {}
         self.scopes: list[Scope] = []
+        self.life_ids: set[int] = set()  # recorded life events over the inputs
 
     def run(self) -> None:
         """Fit the pending inputs to the buyer's rules, search each scope, load the answers."""
@@ -257,7 +260,7 @@ class LookupQuery:
     def _search(self, scope: Scope) -> None:
         lists = self._scope_lists(scope)
         if not lists.speaking:
-            return  # no batch of this product has a validated list: nothing can be known
+            return  # no validated list: only a recorded life event may be known (lookup.life)
         sequential = scope.engine_rule is not None
         counter_of: Sequence[int | None] = scope.counters
         if not sequential:
@@ -277,6 +280,8 @@ class LookupQuery:
                 if tag == "u":  # a sampled unit: unit id, plan, batch
                     units[a] = (s3, b, d)
                     continue
+                if tag == "l":  # a recorded life event's id; it names no list: skipped below
+                    self.life_ids.add(int(a))
                 batch = lists.speaking.get(list_id)
                 if batch is None:
                     continue  # an older list of its kind: history, not what the batch says now
@@ -345,12 +350,16 @@ class LookupQuery:
                    WHERE scope = %s AND NOT accepted AND hi >= %s AND lo <= %s"""
             )
             params += [scope.key, int(min(scope.counters)), int(max(scope.counters))]
+            parts.append(LIFE_SQL + "counter_lo <= %s AND counter_hi >= %s")
+            params += [scope.key, int(max(scope.counters)), int(min(scope.counters))]
         if scope.engine_rule is None:
             parts.append(
                 f"""SELECT 'c', serial_list_id, NULL, NULL, CASE WHEN accepted THEN 1 ELSE 0 END,
                            NULL, NULL, NULL, code, NULL
                     FROM serials_serialcode WHERE scope = %s AND code IN ({marks})"""  # noqa: S608
             )
+            params += [scope.key, *chunk]
+            parts.append(LIFE_SQL + f"code IN ({marks})")
             params += [scope.key, *chunk]
         parts.append(
             f"""SELECT 'p', serial_list_id, line, NULL, NULL, NULL, carton, customer_reference,
@@ -450,8 +459,11 @@ class LookupQuery:
         positions_of: dict[str, list[int]],
         found: dict[int, Found],
     ) -> None:
-        """The newest result of each sampled unit; a defective one is a failed sample."""
+        """Every sample drawing an input; the newest result per unit (defective: failed)."""
         batches = {batch.pk: batch for batch in lists.speaking.values()}
+        for serial, plan_id, batch_id in units.values():
+            for position in positions_of[serial]:
+                found[position].sampled.append((plan_id, batches[batch_id]))
         newest: dict[int, tuple[bool, str]] = {}
         unit_ids = list(units)
         for start in range(0, len(unit_ids), CHUNK):

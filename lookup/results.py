@@ -18,9 +18,11 @@ validated list of each kind (carton, distribution, production with a carton colu
 Statuses, in precedence order — the first that applies is the primary status; every one that
 applies is returned, each with its reason and link:
 
-0. ``destroyed``     — inside a missing range whose supplier's reason says no unit carries it
-                       (destroyed, test scrap, a printer skip): a unit that turns up with it is
-                       a counterfeit signal, so it is the loudest status and has no warranty.
+0. ``destroyed``     — reported destroyed or decommissioned by the buyer's staff (a serial's
+                       life, ``lookup.life``), or inside a missing range whose supplier's reason
+                       says no unit carries it (destroyed, test scrap, a printer skip): a unit
+                       that turns up with it is not genuine, so it is the loudest status and
+                       has no warranty.
 1. ``malformed``     — the input is not readable GS1 data, carries no serial, or does not fit
                        the product's rule (prefix, length, digits, check digit).
 2. ``unknown``       — no batch of the caller's buyer used it (also: no rule fits at all, or the
@@ -61,13 +63,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from serials.models import SerialException
 
@@ -90,8 +93,8 @@ RANK = {status: rank for rank, status in enumerate(LookupStatus.values)}
 S = LookupStatus
 # What each status means, as the lookup page's legend and the API's documentation say it.
 LOOKUP_MEANINGS: dict[str, str] = {
-    S.DESTROYED: "the supplier declared it destroyed, scrapped or never applied: no unit should "
-    "carry it, so one that turns up may be a counterfeit",
+    S.DESTROYED: "reported destroyed or decommissioned, or declared by the supplier destroyed, "
+    "scrapped or never applied: no unit should carry it, so one that turns up is not genuine",
     S.MALFORMED: "not a readable label, or it breaks its product's numbering rule (prefix, "
     "length, digits, check digit)",
     S.UNKNOWN: "no batch of yours used it, or it fits none of your numbering rules",
@@ -127,6 +130,63 @@ NEVER_ON_A_UNIT = frozenset(
 )
 
 
+class LifeState(models.TextChoices):
+    """The states of a serial's life, in the order a unit usually lives them."""
+
+    ALLOCATED = "allocated", _("Allocated")
+    COMMISSIONED = "commissioned", _("Commissioned")
+    SAMPLED = "sampled", _("Sampled")
+    SHIPPED = "shipped", _("Shipped")
+    RETURNED = "returned", _("Returned")
+    DESTROYED = "destroyed", _("Destroyed")
+    DECOMMISSIONED = "decommissioned", _("Decommissioned")
+
+
+# Life states after which no unit may carry the serial.
+FINAL_LIFE_STATES = frozenset({LifeState.DESTROYED, LifeState.DECOMMISSIONED})
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEntry:
+    """One step of a serial's life: the state, when, who, why, and the record that proves it
+    (``url``; ``proof`` names it: a reference, a file)."""
+
+    state: str
+    at: dt.datetime | dt.date
+    who: str
+    why: str
+    url: str
+    proof: str = ""
+    proof_url: str = ""
+
+    @property
+    def label(self) -> str:
+        return str(LifeState(self.state).label)
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_LIFE_STATES
+
+    @property
+    def has_time(self) -> bool:
+        return isinstance(self.at, dt.datetime)
+
+    @property
+    def day(self) -> dt.date:
+        return self.at.date() if isinstance(self.at, dt.datetime) else self.at
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "at": self.at.isoformat(),
+            "who": self.who,
+            "why": self.why,
+            "url": self.url,
+            "proof": self.proof,
+            "proof_url": self.proof_url,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     status: str
@@ -153,12 +213,33 @@ class LookupResult:
     batch_code: str = ""
     batch_url: str = ""
     report_url: str = ""
+    life_url: str = ""  # where a life event of the unit's batch is recorded (pages only)
     registered: bool | None = None
     carton: str = ""
     customer_reference: str = ""
     shipped_on: dt.date | None = None
     warranty_months: int | None = None
     warranty_end: dt.date | None = None
+    # The serial's life line, oldest first (lookup.life): composed when first read (a page, an
+    # API answer; a CSV never reads it), for lookups of at most LIFE_LINE_LIMIT inputs; a bulk
+    # lookup reads only the recorded events, for the status.
+    life_composer: Callable[[], list[LifeEntry]] | None = None
+    composed_life: list[LifeEntry] | None = None
+
+    @property
+    def life(self) -> list[LifeEntry]:
+        if self.composed_life is None:
+            self.composed_life = self.life_composer() if self.life_composer else []
+        return self.composed_life
+
+    @property
+    def life_state(self) -> str:
+        """The state the life line ends in ('' when there is none)."""
+        return self.life[-1].state if self.life else ""
+
+    @property
+    def life_label(self) -> str:
+        return self.life[-1].label if self.life else ""
 
     @property
     def statuses(self) -> list[str]:
@@ -197,6 +278,8 @@ class LookupResult:
             "shipped_on": self.shipped_on.isoformat() if self.shipped_on else None,
             "warranty_months": self.warranty_months,
             "warranty_end": self.warranty_end.isoformat() if self.warranty_end else None,
+            "life_state": self.life_state,
+            "life": [entry.as_dict() for entry in self.life],
         }
 
     def conclude(self, status: str, reason: str, url: str) -> None:

@@ -13,7 +13,7 @@ from lookup.findings import Conclusions
 from lookup.inputs import inputs_read, lookup_texts_check
 from lookup.query import LookupQuery
 from lookup.results import Links, LookupResult
-from portal.models import Membership, Organisation, User
+from portal.models import Membership, Organisation, Role, User
 from portal.roles import is_buyer_side, membership_of
 
 
@@ -77,3 +77,15 @@ def serials_lookup_bulk(*, user: User | AnonymousUser, texts: Sequence[str]) -> 
         if not result.findings:
             conclusions.conclude(position, result)
     return results
+
+
+def serial_check_for_brand(*, organisation: Organisation, text: str) -> LookupResult:
+    """Look up one serial as the brand's own buyer staff would (every order of the buyer, its
+    numbering rules), for a caller who is nobody of the brand: the public genuine-or-not check
+    (``lookup.public``), which shows only a verdict drawn from the result. Never writes.
+
+    The lookup is scoped through a person's membership (``orders_visible_to``); here that person
+    is a stand-in, never saved, holding the buyer role at ``organisation``."""
+    reader = User(username="", is_active=True)
+    reader.membership = Membership(user=reader, organisation=organisation, role=Role.BUYER)
+    return serial_lookup(user=reader, text=text)

@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include("inspection.api.urls")),
     path("", include("lookup.api.urls")),
     path("", include("approvals.api.urls")),
+    path("", include("dossier.api")),
 ]

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "lookup",
     "approvals",
     "dossier",
+    "scorecards",
     "demo",
 ]
 
@@ -208,6 +209,21 @@ STORAGES: dict[str, dict[str, Any]] = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The public genuine-or-not check (lookup.public, /01/{gtin}/21/{serial}): checks one client
+# may make per window ("count/period", django-ratelimit's form, counted in the default cache:
+# production needs a shared one, CACHE_URL=rediscache://..., or each worker counts alone), and
+# how many reverse proxies of yours append to X-Forwarded-For. 0 trusts the header never: the
+# client is REMOTE_ADDR. N takes the N-th address from its right end (the one your outermost
+# proxy saw); set it only when nothing but those proxies can reach the portal.
+PUBLIC_CHECK_RATE = env.str("PUBLIC_CHECK_RATE", default="30/10m")
+PUBLIC_CHECK_PROXY_HOPS = env.int("PUBLIC_CHECK_PROXY_HOPS", default=0)
+_count, _, _period = PUBLIC_CHECK_RATE.partition("/")
+if not (_count.isdigit() and int(_count) > 0 and _period[-1:] in ("s", "m", "h", "d")) or not (
+    _period[:-1].isdigit() or _period[:-1] == ""
+):
+    raise ImproperlyConfigured(
+        f"PUBLIC_CHECK_RATE={PUBLIC_CHECK_RATE!r}: give checks per period, e.g. 30/10m."
+    )
 
 # Security: strict by default in production; check --deploy must print nothing.
 SESSION_COOKIE_HTTPONLY = True

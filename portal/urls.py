@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("inspection.urls")),
     path("", include("lookup.urls")),
     path("", include("dossier.urls")),
+    path("", include("scorecards.urls")),
 ]

@@ -9,6 +9,9 @@ class SerialsConfig(AppConfig):
         from serials.sentences import timeline_sentences_register
 
         timeline_sentences_register()
+        from serials.life_views import life_sentences_register
+
+        life_sentences_register()
         from portal.dashboard import waiting_register
         from serials.inbox import waiting_on as inbox_source
 

@@ -26,6 +26,8 @@ from serials.exception_models import ExceptionAnswer as ExceptionAnswer
 from serials.exception_models import ExceptionAttachment as ExceptionAttachment
 from serials.exception_models import ExceptionDecision as ExceptionDecision
 from serials.exception_models import SerialException as SerialException
+from serials.life_models import SerialLifeEvent as SerialLifeEvent
+from serials.life_models import never_accepted_again
 from serials.reports import CodeListReport, ListReport, SerialListReport
 
 
@@ -347,6 +349,7 @@ class SerialRun(models.Model):
                 delete_allowed_when=pgtrigger.Q(old__accepted=False),
             ),
             ParentOnInsert(name="run_parents", via="serial_list", same=["batch"]),
+            *never_accepted_again(codes=False),
         ]
         # A lookup finds accepted runs by the GiST index of the constraint that keeps them
         # apart (migration 0001) and pending ones by this partial index, which holds only them.
@@ -375,11 +378,14 @@ class SerialCode(models.Model):
     accepted = models.BooleanField(default=False)
 
     class Meta:
-        triggers = append_only(
-            mutable=["accepted"],
-            update_refused_when=~pgtrigger.Q(old__accepted=False, new__accepted=True),
-            delete_allowed_when=pgtrigger.Q(old__accepted=False),
-        )
+        triggers = [
+            *append_only(
+                mutable=["accepted"],
+                update_refused_when=~pgtrigger.Q(old__accepted=False, new__accepted=True),
+                delete_allowed_when=pgtrigger.Q(old__accepted=False),
+            ),
+            *never_accepted_again(codes=True),
+        ]
         indexes = [models.Index(fields=["scope", "code"])]
         constraints = [
             models.UniqueConstraint(

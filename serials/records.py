@@ -17,6 +17,7 @@ from serials.models import (
     ExceptionDecision,
     SerialCode,
     SerialException,
+    SerialLifeEvent,
     SerialList,
     SerialPlacement,
     SerialRun,
@@ -74,6 +75,7 @@ SEALS = (
         ("serial_exception.accepted", "serial_exception.rejected"),
         "exception",
     ),
+    Seal(SerialLifeEvent, columns(SerialLifeEvent), ("serial_life.recorded",)),
 )
 
 
@@ -85,7 +87,8 @@ def serial_files_check() -> CheckResult:
     lists = stored_files_check("serial-files", SerialList.objects.all())
     codes = stored_files_check("serial-files", AllocatedCodeList.objects.all())
     attachments = stored_files_check("serial-files", ExceptionAttachment.objects.all())
-    for part in (codes, attachments):
+    proofs = stored_files_check("serial-files", SerialLifeEvent.objects.exclude(file=""))
+    for part in (codes, attachments, proofs):
         lists.checked += part.checked
         lists.findings.extend(part.findings)
     return lists

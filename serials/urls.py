@@ -1,6 +1,6 @@
 from django.urls import path
 
-from serials import exception_views, views
+from serials import exception_views, life_views, views
 
 urlpatterns = [
     path(
@@ -34,6 +34,8 @@ urlpatterns = [
         views.batch_serials_accept,
         name="batch-serials-accept",
     ),
+    path("batches/<int:pk>/serial-life/", life_views.batch_serial_life, name="batch-serial-life"),
+    path("serial-life/<int:pk>/file/", life_views.serial_life_file, name="serial-life-file"),
     path("serial-lists/<int:pk>/", views.serial_list_detail, name="serial-list-detail"),
     path(
         "serial-lists/<int:pk>/progress/",

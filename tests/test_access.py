@@ -70,6 +70,9 @@ OBJECT_PAGES: dict[str, tuple[str, set[str], int]] = {
     "sample-photo": ("sample", set(ROLES), 403),
     "sample-label-photo": ("sample", set(ROLES), 403),
     "sample-new-version": ("sample", MANAGERS, 403),
+    # A serial's life: the buyer's staff read it; who may record what (and the POSTs): per role,
+    # own and foreign, in tests/serials/test_serial_life.py.
+    "batch-serial-life": ("batch", BUYER_SIDE, 403),
 }
 # Per-object actions (POST only): who may use them among those who see the object; the roles
 # in HIDDEN_ACTIONS get 404 instead of 403 (the object is hidden from them altogether).
@@ -228,6 +231,11 @@ PLAIN_URLS = {
     # A built dossier's download (an order's id and an export's): per role, own and foreign, in
     # tests/dossier/test_dossier_export.py.
     "order-dossier-download",
+    # A batch's EPCIS 2.0 export, page and API (the buyer's staff only; the cast's batches
+    # cannot be written, so their answer is the refusal): per role, own and foreign, in
+    # tests/dossier/test_epcis.py.
+    "batch-epcis",
+    "api-batch-epcis",
     # The buyer's admin's People pages (a person's id, within the buyer and its suppliers or
     # not) and an invitation's set-password link: per role, own and foreign, in
     # tests/accounts/test_people.py.
@@ -242,10 +250,23 @@ PLAIN_URLS = {
     # An answer's attachment: per role, own and foreign, in
     # tests/serials/test_exceptions_one_step.py.
     "exception-attachment",
+    # A life event's proving file: per role, own and foreign, in tests/serials/test_serial_life.py.
+    "serial-life-file",
     # The buyer's approved samples and a new one (from an order's page or not): per role, own
     # and foreign, in tests/orders/test_approved_samples.py.
     "sample-list",
     "sample-create",
+    # Supplier scorecards (a supplier organisation's id, and a buyer's for a supplier serving
+    # several): per role, own and foreign, in test_it_scopes_scorecards below.
+    "scorecard-list",
+    "scorecard-detail",
+    "scorecard-records",
+    # GS1 Digital Link in (public: the genuine-or-not page, or the lookup for the buyer's
+    # staff; also below) and the brand's log of those checks: per role, own and foreign, in
+    # tests/lookup/test_public_check.py.
+    "digital-link",
+    "digital-link-qualified",  # the same, with a lot (and CPV) before the serial
+    "public-checks",
 }
 
 
@@ -437,6 +458,10 @@ def test_it_serves_public_and_auth_urls(cast: Cast) -> None:
     # The API's description is public, so integrators can read it before they hold a token.
     assert anonymous.get(reverse("api-schema")).status_code == 200
     assert anonymous.get(reverse("api-docs")).status_code == 200
+    # A unit's label QR code (GS1 Digital Link): the public genuine-or-not page, no sign-in.
+    link = reverse("digital-link", kwargs={"gtin": "05012345678900", "serial": "VLT000001"})
+    assert anonymous.get(link).status_code == 200
+    assert anonymous.get(reverse("public-checks")).status_code == 302
     assert anonymous.post(reverse("logout")).status_code == 302
     for role in ROLES:
         client = cast.client(role)
@@ -635,3 +660,67 @@ def test_it_hides_a_draft_order_like_a_missing_one(cast_with_lists: Cast, role: 
     # The buyer's staff still see and work on it.
     assert cast.client("buyer").get(reverse("order-detail", args=[order.pk])).status_code == 200
     assert cast.api("admin").get(batch_url).status_code == 200
+
+
+# Whose scorecards each person opens: (buyer, supplier) pairs of the cast's orders it sees.
+SCORECARDS = {
+    "buyer": {("buyer", "supplier_a"), ("buyer", "supplier_b")},
+    "finance": {("buyer", "supplier_a"), ("buyer", "supplier_b")},
+    "service": {("buyer", "supplier_a"), ("buyer", "supplier_b")},
+    "admin": {("buyer", "supplier_a"), ("buyer", "supplier_b")},
+    "other_buyer": {("other_buyer", "supplier_a")},
+    "supplier_a": {("buyer", "supplier_a"), ("other_buyer", "supplier_a")},
+    "supplier_b": {("buyer", "supplier_b")},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_it_scopes_scorecards(cast_with_lists: Cast, role: str) -> None:
+    """A card per buyer–supplier pair: the buyer's staff open their suppliers' (the buyer asked
+    for is always their own), a supplier its own, one per buyer it serves; another supplier's,
+    or a pair with no order, is 404; inspectors and people without an organisation see no
+    scorecards (403). The records behind a figure name only the pair's own orders."""
+    cast = cast_with_lists
+    client = cast.client(role)
+    pairs = SCORECARDS.get(role, set())
+    order_of_pair = {
+        ("buyer", "supplier_a"): "own",
+        ("buyer", "supplier_b"): "b_order",
+        ("other_buyer", "supplier_a"): "foreign",
+    }
+    listed = client.get(reverse("scorecard-list"))
+    if not pairs:
+        assert listed.status_code == 403
+    elif len(pairs) == 1 and role in SUPPLIERS:
+        assert listed.status_code == 302  # straight to its one card
+    else:
+        assert listed.status_code == 200
+        for buyer, supplier in pairs:
+            name = cast.organisations[buyer if role in SUPPLIERS else supplier].name
+            assert name in listed.content.decode()
+    wrong = []
+    for asked_buyer in ("buyer", "other_buyer"):
+        for supplier in ("supplier_a", "supplier_b"):
+            supplier_id = cast.organisations[supplier].pk
+            # The buyer's staff always get their own buyer's card; a supplier the one it asks.
+            buyer = asked_buyer if role in SUPPLIERS else next(iter(pairs), ("", ""))[0]
+            expected = 404 if pairs else 403
+            if (buyer, supplier) in pairs:
+                expected = 200
+            for url in (
+                reverse("scorecard-detail", args=[supplier_id]),
+                reverse("scorecard-records", args=[supplier_id, "gaps"]),
+            ):
+                response = client.get(url, {"buyer": cast.organisations[asked_buyer].pk})
+                if response.status_code != expected:
+                    wrong.append((url, asked_buyer, response.status_code, expected))
+                page = response.content.decode()
+                shown = {key for key in ORDER_KEYS if cast.orders[key].number in page}
+                if "gaps" in url and expected == 200:
+                    if shown != {order_of_pair[(buyer, supplier)]}:
+                        wrong.append((url, asked_buyer, "shows", shown))
+                elif shown:
+                    wrong.append((url, asked_buyer, "shows", shown))
+    assert wrong == []
+    anonymous = cast.client(None).get(reverse("scorecard-list"))
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))

@@ -78,8 +78,10 @@ ROUTE_MODELS = {
     "people": "portal.User",
     "notifications": "portal.Notification",
     "exception-attachments": "serials.ExceptionAttachment",
+    "serial-life": "serials.SerialLifeEvent",
     "samples": "orders.ApprovedSample",
     "open-points": "approvals.OpenPoint",
+    "scorecards": "portal.Organisation",  # a supplier's card: scoped by its pair, not an order
 }
 # How a row reaches its order, tried in turn.
 PARENTS = (

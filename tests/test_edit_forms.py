@@ -271,6 +271,7 @@ NOT_EDITING = {
     "sample-create",  # records a product's (or an order's) approved sample
     "sample-new-version",  # a new version: the old one stays on file
     "open-point-close",  # closes an open point: a new row, the point never changes
+    "batch-serial-life",  # records a serial's life event: a new row, never an edit
     "integrity",  # "Verify now": runs the verification, edits nothing
     "notifications-read-all",  # marks read: a new row per notification, never an edit
     "account-tokens",  # makes a new API token

@@ -1,7 +1,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evidence.models import EvidenceItem, EvidenceKind, EvidenceRequest, Statement
+from evidence.models import (
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceProvenance,
+    EvidenceRequest,
+    Statement,
+)
 from orders.api.promises import PromisesField
 from portal.ids import IdSerializerField
 
@@ -21,10 +27,34 @@ class FlagSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class ContentCredentialsSerializer(serializers.ModelSerializer):
+    """What the worker read about the file's origin (C2PA content credentials)."""
+
+    class Meta:
+        model = EvidenceProvenance
+        fields = [
+            "credentials",
+            "credential_codes",
+            "signer",
+            "signer_issuer",
+            "claim_generator",
+            "claimed_at",
+            "source_type",
+            "read_at",
+        ]
+        read_only_fields = fields
+
+
 class EvidenceItemSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api-evidence-detail")
     file_url = serializers.HyperlinkedIdentityField(view_name="evidence-file")
     flags = serializers.SerializerMethodField()
+    content_credentials = ContentCredentialsSerializer(
+        source="provenance_or_none",
+        read_only=True,
+        allow_null=True,
+        help_text="Null until the worker has read the file, and for types that carry none.",
+    )
 
     class Meta:
         model = EvidenceItem
@@ -45,6 +75,7 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
             "processed_at",
             "file_url",
             "flags",
+            "content_credentials",
         ]
         read_only_fields = fields
 

@@ -3,13 +3,25 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from lookup.inputs import BULK_LIMIT, TEXT_MAX
-from lookup.results import LookupStatus
+from lookup.results import LifeState, LookupStatus
 
 
 class LookupFindingSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LookupStatus.choices)
     reason = serializers.CharField()
     url = serializers.CharField(help_text="The page that shows this finding.")
+
+
+class LifeEntrySerializer(serializers.Serializer):
+    """One step of the serial's life (``lookup.life``)."""
+
+    state = serializers.ChoiceField(choices=LifeState.choices)
+    at = serializers.CharField(help_text="When: an ISO 8601 time, or a date (a shipment).")
+    who = serializers.CharField(help_text="Who recorded it (or the uploader of its list).")
+    why = serializers.CharField()
+    url = serializers.CharField(help_text="The page of the record that proves it (a path).")
+    proof = serializers.CharField(help_text="The proving record: a reference or a file's name.")
+    proof_url = serializers.CharField(help_text="The proving file's download (a path), or empty.")
 
 
 class LookupResultSerializer(serializers.Serializer):
@@ -45,6 +57,14 @@ class LookupResultSerializer(serializers.Serializer):
     shipped_on = serializers.DateField(allow_null=True)
     warranty_months = serializers.IntegerField(allow_null=True)
     warranty_end = serializers.DateField(allow_null=True)
+    life_state = serializers.CharField(
+        help_text="The state the serial's life ends in (a life state), or empty."
+    )
+    life = LifeEntrySerializer(
+        many=True,
+        help_text="The serial's life line, oldest first: composed for lookups of up to 100 "
+        "serials; a bulk lookup leaves it empty.",
+    )
 
 
 class LookupBulkRequestSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from portal.bulk import bulk_insert
 from portal.models import User
 from portal.roles import can_manage_orders
 from serials import engine
+from serials.life_models import REFUSAL
 from serials.models import (
     SerialCode,
     SerialException,
@@ -23,6 +24,7 @@ from serials.models import (
 )
 from serials.reports import CodeListReport, SerialListReport
 from serials.selectors import _is_accepted, batch_serial_status, latest_production_list
+from serials.services.life import destroyed_in_list, destroyed_sentence
 from serials.services.registry import REPORT_LIMIT, ReusedRun, _CodeReuse, _Reuse
 
 
@@ -65,6 +67,16 @@ def _record_code_exceptions(
         add(K.DUPLICATE, f"{rest:,} more duplicated codes not listed", count=rest)
     for group in reuse.groups:
         state = "accepted" if group.accepted else "pending"
+        if group.destroyed:  # the loudest reuse: codes no unit may carry
+            add(
+                K.REUSED,
+                f"{len(group.codes):,} codes were reported destroyed or decommissioned: a unit "
+                "carrying one is not genuine, and they can never be accepted",
+                count=len(group.codes),
+                detail={"first": sorted(group.codes)[:20], "state": "destroyed"},
+                other_batch_id=group.batch.pk,
+            )
+            continue
         add(
             K.REUSED,
             f"{len(group.codes):,} codes also used by batch {group.batch_label} of "
@@ -106,6 +118,19 @@ def _record_exceptions(
         add(K.DUPLICATE, f"{rest:,} more duplicated serials not listed", count=rest)
     for run in reuse.runs[:REPORT_LIMIT]:
         state = "accepted" if run.accepted else "pending"
+        if run.destroyed_on is not None:  # the loudest reuse: a serial no unit may carry
+            add(
+                K.REUSED,
+                f"{run.size:,} serials {rule.format(run.lo)} – {rule.format(run.hi)} were "
+                f"reported destroyed or decommissioned on {run.destroyed_on:%Y-%m-%d}: a unit "
+                "carrying one is not genuine, and they can never be accepted",
+                lo=run.lo,
+                hi=run.hi,
+                count=run.size,
+                detail={"state": "destroyed", "reported_on": f"{run.destroyed_on:%Y-%m-%d}"},
+                other_batch_id=run.other_batch.pk,
+            )
+            continue
         add(
             K.REUSED,
             f"{run.size:,} serials {rule.format(run.lo)} – "
@@ -120,11 +145,12 @@ def _record_exceptions(
     # Past the limit, one exception per other batch and state holds the rest of its runs: a
     # list that interleaves with another batch's serial by serial is 500,000 runs, not 500,000
     # things to answer one by one. Nothing is dropped: the count is every serial.
-    beyond: dict[tuple[int, bool], list[ReusedRun]] = {}
+    beyond: dict[tuple[int, bool, bool], list[ReusedRun]] = {}
     for run in reuse.runs[REPORT_LIMIT:]:
-        beyond.setdefault((run.other_batch.pk, run.accepted), []).append(run)
-    for (other_batch_id, accepted), runs in beyond.items():
-        state = "accepted" if accepted else "pending"
+        key = (run.other_batch.pk, run.accepted, run.destroyed_on is not None)
+        beyond.setdefault(key, []).append(run)
+    for (other_batch_id, accepted, destroyed), runs in beyond.items():
+        state = "destroyed" if destroyed else "accepted" if accepted else "pending"
         head = runs[0]
         size = sum(run.size for run in runs)
         add(
@@ -217,11 +243,17 @@ def batch_serials_accept(*, batch: Batch, user: User) -> SerialList:
         )
     serial_list = latest_production_list(batch)
     assert serial_list is not None
+    # Only to name the serials: the database refuses them anyway (serials.life_models).
+    destroyed = destroyed_in_list(serial_list)
+    if destroyed:
+        raise ValidationError(destroyed_sentence(destroyed))
     try:
         with transaction.atomic():
             accepted = SerialRun.objects.filter(serial_list=serial_list).update(accepted=True)
             accepted += SerialCode.objects.filter(serial_list=serial_list).update(accepted=True)
-    except IntegrityError:
+    except IntegrityError as error:
+        if REFUSAL in str(error):  # recorded destroyed while this acceptance waited
+            raise ValidationError(destroyed_sentence(destroyed_in_list(serial_list))) from None
         raise ValidationError(
             "Another batch was accepted with some of these serials in the meantime; "
             "upload the list again to see which."

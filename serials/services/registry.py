@@ -1,10 +1,12 @@
 """The registry a validated list writes, in its result's transaction: the batch's runs of
 serials or its codes (derived, replaced by a newer list until accepted), and where each serial
 went (placements). Reuse checks read the registry: serials held by other batches in the same
-scope."""
+scope, and serials reported destroyed or decommissioned (``SerialLifeEvent``), which no unit may
+carry again."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +14,14 @@ import numpy as np
 from orders.models import Batch
 from portal.bulk import bulk_insert
 from serials import columns, engine
-from serials.models import SerialCode, SerialList, SerialPlacement, SerialRun, registry_scope
+from serials.models import (
+    SerialCode,
+    SerialLifeEvent,
+    SerialList,
+    SerialPlacement,
+    SerialRun,
+    registry_scope,
+)
 from serials.reports import ReusedSerial
 
 # Rows a report lists one by one (anomalies, reused serials); beyond it they are only counted.
@@ -30,6 +39,8 @@ class ReusedRun:
     batch: str
     accepted: bool
     other_batch: Batch
+    # Reported destroyed or decommissioned on that day (other_batch: the event's batch).
+    destroyed_on: dt.date | None = None
 
     @property
     def size(self) -> int:
@@ -82,6 +93,7 @@ def _reuse(
                         other_batch=other.batch,
                     )
                 )
+    overlaps += _destroyed_runs(serial_list, lo, hi)
     overlaps.sort(key=lambda overlap: overlap.lo)
     count = sum(overlap.size for overlap in overlaps)
     listed: list[ReusedSerial] = []
@@ -91,6 +103,39 @@ def _reuse(
                 break
             listed.append(ReusedSerial(rule.format(counter), overlap.order, overlap.batch))
     return _Reuse(count, tuple(listed), overlaps)
+
+
+def _destroyed_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> list[ReusedRun]:
+    """The list's serials inside a destroyed or decommissioned event of the scope: events are
+    few, each compared with the list's sorted runs by a slice."""
+    batch = serial_list.batch
+    events = SerialLifeEvent.objects.filter(
+        scope=registry_scope(batch.order),
+        state__in=SerialLifeEvent.FINAL,
+        counter_lo__lte=int(hi[-1]),
+        counter_hi__gte=int(lo[0]),
+    ).select_related("batch")
+    found: list[ReusedRun] = []
+    for event in events:
+        assert event.counter_lo is not None and event.counter_hi is not None  # a range, here
+        first = int(np.searchsorted(hi, event.counter_lo, side="left"))
+        last = int(np.searchsorted(lo, event.counter_hi, side="right"))
+        starts = np.maximum(lo[first:last], event.counter_lo).tolist()
+        ends = np.minimum(hi[first:last], event.counter_hi).tolist()
+        for start, end in zip(starts, ends, strict=True):
+            if start <= end:
+                found.append(
+                    ReusedRun(
+                        lo=start,
+                        hi=end,
+                        order="(destroyed)",
+                        batch="(destroyed)",
+                        accepted=False,
+                        other_batch=event.batch,
+                        destroyed_on=event.recorded_at.date(),
+                    )
+                )
+    return found
 
 
 def _record_runs(serial_list: SerialList, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -161,6 +206,7 @@ class ReusedCodes:
     batch_label: str
     accepted: bool
     codes: list[str]
+    destroyed: bool = False  # reported destroyed or decommissioned (batch: the events' batch)
 
 
 @dataclass(frozen=True)
@@ -200,11 +246,35 @@ def _code_reuse(serial_list: SerialList, codes: list[str]) -> _CodeReuse:
             accepted=accepted_by[batch_id],
             codes=held_codes,
         )
+    destroyed = _destroyed_codes(serial_list, codes)
+    for code in (code for group in destroyed for code in group.codes):
+        reused_codes.setdefault(code, -1)
     listed = []
     for code in sorted(reused_codes)[:REPORT_LIMIT]:
+        if reused_codes[code] == -1:
+            listed.append(ReusedSerial(code, "(destroyed)", "(destroyed)"))
+            continue
         group = groups[reused_codes[code]]
         listed.append(ReusedSerial(code, group.order_label, group.batch_label))
-    return _CodeReuse(len(reused_codes), tuple(listed), list(groups.values()))
+    return _CodeReuse(len(reused_codes), tuple(listed), [*groups.values(), *destroyed])
+
+
+def _destroyed_codes(serial_list: SerialList, codes: list[str]) -> list[ReusedCodes]:
+    """The list's codes reported destroyed or decommissioned, one group per events' batch."""
+    by_batch: dict[int, ReusedCodes] = {}
+    for start in range(0, len(codes), 5000):
+        events = SerialLifeEvent.objects.filter(
+            scope=registry_scope(serial_list.batch.order),
+            state__in=SerialLifeEvent.FINAL,
+            code__in=codes[start : start + 5000],
+        ).select_related("batch")
+        for event in events:
+            group = by_batch.setdefault(
+                event.batch_id,
+                ReusedCodes(event.batch, "(destroyed)", "(destroyed)", False, [], destroyed=True),
+            )
+            group.codes.append(event.code)
+    return list(by_batch.values())
 
 
 def _record_codes(serial_list: SerialList, codes: list[str]) -> None:

@@ -23,7 +23,7 @@ def test_serial_list_from_upload_to_acceptance(
     _sign_in(page, base, "buyer")
     page.get_by_role("link", name="Rules", exact=True).click()
     page.get_by_label("Product").fill("05012345678900")
-    page.get_by_label("Prefix").fill("vlt")
+    page.get_by_label("Prefix", exact=True).fill("vlt")
     page.get_by_label("Counter digits").fill("6")
     shot(page, "10-numbering-rules")
     page.get_by_role("button", name="Save rule").click()

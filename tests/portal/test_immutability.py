@@ -53,6 +53,7 @@ DECISION_RECORDS = {
     "serials.ExceptionAttachment",
     "serials.ExceptionDecision",
     "serials.SerialPlacement",
+    "serials.SerialLifeEvent",
     "inspection.InspectionPlan",
     "inspection.SampledUnit",
     "inspection.UnitResult",
@@ -75,7 +76,12 @@ DECISION_RECORDS = {
 # Append-only too, but no decision rests on them, so no audit event seals each row (each with
 # its reason).
 LOGS = {
+    "evidence.EvidenceProvenance": (
+        "the worker's reading of a file's bytes (content credentials, perceptual hash): derived "
+        "from sealed bytes, recomputable"
+    ),
     "lookup.LookupLog": "what a person looked up, for their recent lookups: one INSERT a lookup",
+    "lookup.PublicCheck": "a public genuine-or-not check, for the brand's hot spots: one INSERT",
 }
 
 # Kept editable on purpose, each with its reason; every change is an audit event.

@@ -33,7 +33,7 @@ from approvals.models import (
     Payment,
     Signature,
 )
-from evidence.models import EvidenceItem, Statement
+from evidence.models import EvidenceItem, EvidenceProvenance, Statement
 from inspection.models import UnitResult
 from orders.models import ApprovedSample
 from portal import anchors, tasks
@@ -372,6 +372,8 @@ def signature_factor_rewritten() -> Expected:
 
 def evidence_deleted() -> Expected:
     item = EvidenceItem.objects.filter(replaced_by__isnull=True).order_by("-id").first()
+    # The worker's reading of its bytes goes with it, as a tamperer would have to (its key).
+    _sql(f"DELETE FROM {_table(EvidenceProvenance)} WHERE item_id = %s", [item.pk])  # noqa: S608
     _sql(f"DELETE FROM {_table(EvidenceItem)} WHERE id = %s", [item.pk])  # noqa: S608
     pin = _first(ApprovalPin, kind="evidence", object_id=item.pk)
     return [(_table(EvidenceItem), item.pk), (_table(ApprovalPin), pin.pk)]
@@ -540,7 +542,7 @@ KINDS = [
     Kind("approved sample's layout rewritten", (ApprovedSample,), sample_layout_rewritten),
     Kind("evidence file and sha256 swapped", (EvidenceItem,), evidence_swapped),
     Kind("evidence file bytes changed", (), evidence_bytes, refusable=False),
-    Kind("evidence item deleted", (EvidenceItem,), evidence_deleted),
+    Kind("evidence item deleted", (EvidenceItem, EvidenceProvenance), evidence_deleted),
     Kind("payment document bytes changed", (), payment_document_bytes, refusable=False),
     Kind("serial list file bytes changed", (), serial_list_bytes, refusable=False),
     Kind("signature's second factor rewritten", (Signature,), signature_factor_rewritten),

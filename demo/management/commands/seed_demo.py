@@ -15,6 +15,7 @@ from approvals.models import Gate
 from approvals.services import gate_create
 from demo.conditions_story import demo_conditions
 from demo.inbox_story import demo_inbox_work
+from demo.life_story import demo_serial_life
 from demo.lookup_story import demo_lookups
 from demo.people import demo_people
 from demo.samples_story import demo_approved_sample
@@ -124,6 +125,7 @@ class Command(BaseCommand):
         demo_exceptions(order=story_order, users=users)
         demo_inbox_work(order=story_order, users=users)
         demo_conditions(order=story_order, users=users, password=password)
+        demo_serial_life(order=story_order, users=users)
         demo_lookups(users=users)
         return organisations
 

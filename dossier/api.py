@@ -1,0 +1,62 @@
+"""The EPCIS 2.0 export in the API: ``GET /api/batches/{id}/epcis/``, the twin of the batch
+page's download (``dossier.epcis_views``)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from dossier.epcis import MEDIA_TYPE, epcis_bytes, epcis_document, epcis_filename
+from dossier.epcis_views import epcis_batch_for, epcis_download_log
+from portal.api_schema import ERROR
+from portal.typing import AuthenticatedAPIRequest
+
+
+class JsonLdRenderer(JSONRenderer):
+    media_type = MEDIA_TYPE
+    format = "jsonld"
+
+
+class BatchEpcis(APIView):
+    # Refusals answer in JSON; the document itself is written once, as JSON-LD bytes.
+    renderer_classes = [JSONRenderer, JsonLdRenderer]
+
+    @extend_schema(
+        operation_id="batch_epcis",
+        summary="The batch's EPCIS 2.0 document",
+        description=(
+            "An EPCIS 2.0 JSON-LD EPCISDocument: commissioning of the accepted serials (SGTIN "
+            "URIs), packing into cartons, shipping to customers; each event names the purchase "
+            "order and the signed approval (id and manifest SHA-256) and carries its CBV 2.0 "
+            "event hash as eventID. The buyer's staff only."
+        ),
+        responses={
+            (200, MEDIA_TYPE): OpenApiTypes.OBJECT,
+            409: OpenApiResponse(
+                response=ERROR.ref,
+                description=(
+                    "The batch cannot be written yet: a SKU product, no GS1 Company Prefix "
+                    "length on its numbering rule, no accepted serials or no signed approval "
+                    "(the message says which)."
+                ),
+            ),
+        },
+    )
+    def get(self, request: AuthenticatedAPIRequest, pk: int) -> HttpResponse:
+        batch = epcis_batch_for(request.user, pk)
+        document = epcis_document(batch)
+        body = epcis_bytes(document)
+        events = len(document["epcisBody"]["eventList"])
+        epcis_download_log(user=request.user, batch=batch, body=body, events=events)
+        response = HttpResponse(body, content_type=MEDIA_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{epcis_filename(batch)}"'
+        return response
+
+
+urlpatterns = [
+    path("batches/<int:pk>/epcis/", BatchEpcis.as_view(), name="api-batch-epcis"),
+]
