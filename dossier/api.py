@@ -10,8 +10,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from dossier.epcis import MEDIA_TYPE, epcis_bytes, epcis_document, epcis_filename
-from dossier.epcis_views import epcis_batch_for, epcis_download_log
+from dossier.epcis import MEDIA_TYPE
+from dossier.epcis_views import epcis_batch_for, epcis_download
 from portal.api_schema import ERROR
 from portal.typing import AuthenticatedAPIRequest
 
@@ -47,14 +47,7 @@ class BatchEpcis(APIView):
         },
     )
     def get(self, request: AuthenticatedAPIRequest, pk: int) -> HttpResponse:
-        batch = epcis_batch_for(request.user, pk)
-        document = epcis_document(batch)
-        body = epcis_bytes(document)
-        events = len(document["epcisBody"]["eventList"])
-        epcis_download_log(user=request.user, batch=batch, body=body, events=events)
-        response = HttpResponse(body, content_type=MEDIA_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{epcis_filename(batch)}"'
-        return response
+        return epcis_download(user=request.user, batch=epcis_batch_for(request.user, pk))
 
 
 urlpatterns = [

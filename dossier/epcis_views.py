@@ -12,13 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from dossier.epcis import (
-    MEDIA_TYPE,
-    EpcisRefused,
-    epcis_bytes,
-    epcis_document,
-    epcis_filename,
-)
+from dossier.epcis import MEDIA_TYPE, EpcisRefused, epcis_bytes, epcis_document, epcis_filename
 from orders.models import Batch
 from orders.selectors import batch_for
 from portal.audit import audit_log
@@ -35,16 +29,25 @@ def epcis_batch_for(user: User, pk: int) -> Batch:
     return batch
 
 
-def epcis_download_log(*, user: User, batch: Batch, body: bytes, events: int) -> None:
-    """Each download in the order's audit log, with the file's SHA-256: the buyer's records
-    leaving the portal."""
+def epcis_download(*, user: User, batch: Batch) -> HttpResponse:
+    """The document as an attachment (``EpcisRefused`` when it cannot be written yet), each
+    download in the order's audit log with the file's SHA-256: the buyer's records leaving the
+    portal."""
+    document = epcis_document(batch)
+    body = epcis_bytes(document)
     audit_log(
         actor=user,
         action="batch.epcis_downloaded",
         obj=batch,
         order=batch.order,
-        payload={"sha256": hashlib.sha256(body).hexdigest(), "events": events},
+        payload={
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "events": len(document["epcisBody"]["eventList"]),
+        },
     )
+    response = HttpResponse(body, content_type=MEDIA_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{epcis_filename(batch)}"'
+    return response
 
 
 @login_required
@@ -54,13 +57,7 @@ def batch_epcis(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     what to set or do."""
     batch = epcis_batch_for(request.user, pk)
     try:
-        document = epcis_document(batch)
+        return epcis_download(user=request.user, batch=batch)
     except EpcisRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("batch-detail", pk=batch.pk)
-    body = epcis_bytes(document)
-    events = len(document["epcisBody"]["eventList"])
-    epcis_download_log(user=request.user, batch=batch, body=body, events=events)
-    response = HttpResponse(body, content_type=MEDIA_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{epcis_filename(batch)}"'
-    return response

@@ -73,13 +73,33 @@ def _month(value: datetime.date | datetime.datetime) -> datetime.date:
     return value.replace(day=1)
 
 
-def _tally(rows: QuerySet[Any, dict[str, Any]], buyer: str, supplier: str) -> Tally:
+def _monthly(
+    records: QuerySet[Any],
+    dated_by: str,
+    numerator: Any,
+    denominator: Any,
+    order: str = "batch__order__",
+) -> Tally:
+    """The records' numerator and denominator per buyer, supplier and month of ``dated_by``;
+    ``order`` is the path from a record to its purchase order."""
+    buyer, supplier = f"{order}buyer_id", f"{order}supplier_id"
+    rows = (
+        records.annotate(month=TruncMonth(dated_by))
+        .order_by()
+        .values(buyer, supplier, "month")
+        .annotate(numerator=numerator, denominator=denominator)
+    )
     return {
         (row[buyer], row[supplier], _month(row["month"])): Counted(
             int(row["numerator"] or 0), int(row["denominator"] or 0)
         )
         for row in rows
     }
+
+
+def _share(flag: Q) -> tuple[Count, Count]:
+    """Records matching ``flag`` out of all records."""
+    return Count("pk", filter=flag), Count("pk")
 
 
 ZERO = Value(0, output_field=BigIntegerField())
@@ -136,14 +156,7 @@ def latest_lists(orders: QuerySet[PurchaseOrder], period: Period) -> QuerySet[Se
 def _list_tally(
     orders: QuerySet[PurchaseOrder], period: Period, numerator: str, over: str
 ) -> Tally:
-    rows = (
-        latest_lists(orders, period)
-        .annotate(month=TruncMonth("uploaded_at"))
-        .order_by()
-        .values("batch__order__buyer_id", "batch__order__supplier_id", "month")
-        .annotate(numerator=Sum(numerator), denominator=Sum(over))
-    )
-    return _tally(rows, "batch__order__buyer_id", "batch__order__supplier_id")
+    return _monthly(latest_lists(orders, period), "uploaded_at", Sum(numerator), Sum(over))
 
 
 def gap_tally(orders: QuerySet[PurchaseOrder], period: Period, viewer: Any) -> Tally:
@@ -177,17 +190,7 @@ def due_requests(orders: QuerySet[PurchaseOrder], period: Period) -> QuerySet[Ev
 
 
 def late_tally(orders: QuerySet[PurchaseOrder], period: Period, viewer: Any) -> Tally:
-    rows = (
-        due_requests(orders, period)
-        .annotate(month=TruncMonth("due_on"))
-        .order_by()
-        .values("batch__order__buyer_id", "batch__order__supplier_id", "month")
-        .annotate(
-            numerator=Count("pk", filter=Q(late=True)),
-            denominator=Count("pk"),
-        )
-    )
-    return _tally(rows, "batch__order__buyer_id", "batch__order__supplier_id")
+    return _monthly(due_requests(orders, period), "due_on", *_share(Q(late=True)))
 
 
 def period_evidence(orders: QuerySet[PurchaseOrder], period: Period) -> QuerySet[EvidenceItem]:
@@ -209,14 +212,7 @@ def flagged_evidence(orders: QuerySet[PurchaseOrder], period: Period) -> QuerySe
 
 
 def evidence_tally(orders: QuerySet[PurchaseOrder], period: Period, viewer: Any) -> Tally:
-    rows = (
-        flagged_evidence(orders, period)
-        .annotate(month=TruncMonth("uploaded_at"))
-        .order_by()
-        .values("batch__order__buyer_id", "batch__order__supplier_id", "month")
-        .annotate(numerator=Count("pk", filter=Q(flagged=True)), denominator=Count("pk"))
-    )
-    return _tally(rows, "batch__order__buyer_id", "batch__order__supplier_id")
+    return _monthly(flagged_evidence(orders, period), "uploaded_at", *_share(Q(flagged=True)))
 
 
 def acceptances(orders: QuerySet[PurchaseOrder], period: Period) -> QuerySet[AuditEvent]:
@@ -246,14 +242,9 @@ def acceptances(orders: QuerySet[PurchaseOrder], period: Period) -> QuerySet[Aud
 
 
 def acceptance_tally(orders: QuerySet[PurchaseOrder], period: Period, viewer: Any) -> Tally:
-    rows = (
-        acceptances(orders, period)
-        .annotate(month=TruncMonth("created_at"))
-        .order_by()
-        .values("order__buyer_id", "order__supplier_id", "month")
-        .annotate(numerator=Count("pk", filter=Q(first_time=True)), denominator=Count("pk"))
+    return _monthly(
+        acceptances(orders, period), "created_at", *_share(Q(first_time=True)), order="order__"
     )
-    return _tally(rows, "order__buyer_id", "order__supplier_id")
 
 
 def _count_of(units: QuerySet[SampledUnit]) -> Coalesce:
@@ -296,17 +287,8 @@ def decided_inspections(
 
 
 def inspection_tally(orders: QuerySet[PurchaseOrder], period: Period, viewer: Any) -> Tally:
-    rows = (
-        decided_inspections(orders, period)
-        .annotate(month=TruncMonth("created_at"))
-        .order_by()
-        .values("batch__order__buyer_id", "batch__order__supplier_id", "month")
-        .annotate(
-            numerator=Count("pk", filter=Q(failed=True) | Q(blocked=True)),
-            denominator=Count("pk"),
-        )
-    )
-    return _tally(rows, "batch__order__buyer_id", "batch__order__supplier_id")
+    failed_or_blocked = Q(failed=True) | Q(blocked=True)
+    return _monthly(decided_inspections(orders, period), "created_at", *_share(failed_or_blocked))
 
 
 @dataclass(frozen=True)

@@ -61,72 +61,71 @@ def _n(value: int) -> str:
     return number_format(value, use_l10n=True, force_grouping=True)
 
 
-def _list_links(serial_list: Any) -> list[tuple[str, str]]:
-    return [
-        (_("Validation report"), reverse("serial-list-detail", args=[serial_list.pk])),
-        (_("Exceptions of the batch"), reverse("batch-exceptions", args=[serial_list.batch_id])),
-    ]
-
-
-def _list_what(serial_list: Any) -> str:
-    return _("Production list #%(id)s (%(name)s)") % {
-        "id": serial_list.pk,
-        "name": serial_list.original_name,
-    }
-
-
-def _lists(orders: QuerySet[PurchaseOrder], period: Period, counted: str) -> QuerySet[Any]:
-    return (
+def _list_records(
+    orders: QuerySet[PurchaseOrder], period: Period, counted: str, figures: Callable[[Any], str]
+) -> Records:
+    """The period's production lists, those with ``counted`` above zero first."""
+    lists = (
         latest_lists(orders, period)
         .select_related("batch__order")
         .annotate(counts=as_flag(Q(**{f"{counted}__gt": 0})))
         .order_by(_first("counts"), "-uploaded_at", "-id")
     )
 
-
-def gap_records(orders: QuerySet[PurchaseOrder], period: Period, viewer: Viewer) -> Records:
     def row(serial_list: Any) -> RecordRow:
         return RecordRow(
             serial_list.uploaded_at,
             serial_list.batch,
-            _list_what(serial_list),
-            _("%(missing)s missing of %(expected)s expected")
-            % {"missing": _n(serial_list.missing), "expected": _n(serial_list.expected)},
+            _("Production list #%(id)s (%(name)s)")
+            % {"id": serial_list.pk, "name": serial_list.original_name},
+            figures(serial_list),
             serial_list.counts,
-            _list_links(serial_list),
+            [
+                (_("Validation report"), reverse("serial-list-detail", args=[serial_list.pk])),
+                (
+                    _("Exceptions of the batch"),
+                    reverse("batch-exceptions", args=[serial_list.batch_id]),
+                ),
+            ],
         )
 
-    return _lists(orders, period, "missing"), _each(row)
+    return lists, _each(row)
+
+
+def gap_records(orders: QuerySet[PurchaseOrder], period: Period, viewer: Viewer) -> Records:
+    return _list_records(
+        orders,
+        period,
+        "missing",
+        lambda serial_list: (
+            _("%(missing)s missing of %(expected)s expected")
+            % {"missing": _n(serial_list.missing), "expected": _n(serial_list.expected)}
+        ),
+    )
 
 
 def duplicate_records(orders: QuerySet[PurchaseOrder], period: Period, viewer: Viewer) -> Records:
-    def row(serial_list: Any) -> RecordRow:
-        return RecordRow(
-            serial_list.uploaded_at,
-            serial_list.batch,
-            _list_what(serial_list),
+    return _list_records(
+        orders,
+        period,
+        "duplicates",
+        lambda serial_list: (
             _("%(duplicates)s duplicated serials in %(rows)s rows")
-            % {"duplicates": _n(serial_list.duplicates), "rows": _n(serial_list.rows)},
-            serial_list.counts,
-            _list_links(serial_list),
-        )
-
-    return _lists(orders, period, "duplicates"), _each(row)
+            % {"duplicates": _n(serial_list.duplicates), "rows": _n(serial_list.rows)}
+        ),
+    )
 
 
 def reuse_records(orders: QuerySet[PurchaseOrder], period: Period, viewer: Viewer) -> Records:
-    def row(serial_list: Any) -> RecordRow:
-        return RecordRow(
-            serial_list.uploaded_at,
-            serial_list.batch,
-            _list_what(serial_list),
+    return _list_records(
+        orders,
+        period,
+        "reused",
+        lambda serial_list: (
             _("%(reused)s reused serials in %(rows)s rows")
-            % {"reused": _n(serial_list.reused), "rows": _n(serial_list.rows)},
-            serial_list.counts,
-            _list_links(serial_list),
-        )
-
-    return _lists(orders, period, "reused"), _each(row)
+            % {"reused": _n(serial_list.reused), "rows": _n(serial_list.rows)}
+        ),
+    )
 
 
 def late_records(orders: QuerySet[PurchaseOrder], period: Period, viewer: Viewer) -> Records:
