@@ -14,6 +14,7 @@ included, and the manifest says so: the dossier must show tampering, not hide it
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,7 +34,8 @@ from approvals.services import gate_states, signature_intact
 from dossier.archive import Entry, Writer, safe_name
 from dossier.chain import Chain, add_chain, chain_readme
 from dossier.epcis import EpcisRefused, epcis_bytes, epcis_document
-from evidence.models import EvidenceItem, EvidenceRequest
+from evidence.models import EvidenceItem, EvidenceProvenance, EvidenceRequest
+from evidence.selectors import freshness_flags
 from inspection.models import CartonScan, InspectionPlan, UnitResult
 from inspection.selectors import carton_reconciliation, plan_outcome
 from orders.models import PurchaseOrder
@@ -272,9 +275,73 @@ def _add_epcis(writer: Writer, order: PurchaseOrder) -> None:
         )
 
 
-# What the dossier holds besides the order's rows: the PDF, the timeline, the chain segment and
-# checkpoints list, the last verification, and manifest.json, README.txt and SHA256SUMS.
-_FIXED_ENTRIES = 8
+FINDINGS_HEADER = [
+    "evidence",
+    "version",
+    "batch",
+    "file",
+    "kind",
+    "uploaded_utc",
+    "sha256",
+    "capture_date_claimed_by_file",
+    "content_credentials",
+    "credentials_failures",
+    "signer",
+    "signer_issuer",
+    "capture_time_claimed_by_credentials",
+    "claimed_source_type",
+    "perceptual_hash",
+    "flags",
+]
+
+
+def _utc(moment: Any) -> str:
+    return moment.astimezone(datetime.UTC).isoformat() if moment else ""
+
+
+def _findings_rows(order: PurchaseOrder) -> Iterator[list[Any]]:
+    """Each evidence file with what the portal read from its bytes (dates, C2PA content
+    credentials, perceptual hash) and its flags. Other batches holding the same or a similar
+    file are named when they are this order's, and are "another order" otherwise: the dossier
+    leaves the buyer's hands."""
+    items = list(
+        EvidenceItem.objects.filter(batch__order=order)
+        .select_related("batch__order")
+        .order_by("id")
+    )
+    readings = {
+        reading.item_id: reading
+        for reading in EvidenceProvenance.objects.filter(item__in=[item.pk for item in items])
+    }
+    flags = freshness_flags(items, AnonymousUser(), named=order.batches.all())
+    for item in items:
+        reading = readings.get(item.pk)
+        yield [
+            item.pk,
+            item.version,
+            item.batch.code,
+            item.original_name,
+            item.get_kind_display(),
+            _utc(item.uploaded_at),
+            item.sha256,
+            _utc(item.capture_date),
+            reading.get_credentials_display() if reading else "not read yet",
+            "; ".join(reading.failure_codes) if reading else "",
+            reading.signer if reading else "",
+            reading.signer_issuer if reading else "",
+            _utc(reading.claimed_at) if reading else "",
+            reading.source_type_label if reading and reading.source_type else "",
+            f"{reading.phash & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+            if reading and reading.phash is not None
+            else "",
+            " | ".join(f"{flag.label}: {flag.detail}" for flag in flags.get(item.pk, [])),
+        ]
+
+
+# What the dossier holds besides the order's rows: the PDF, the timeline, the evidence findings,
+# the chain segment and checkpoints list, the last verification, and manifest.json, README.txt
+# and SHA256SUMS.
+_FIXED_ENTRIES = 9
 
 Progress = Callable[[int, int], None]
 
@@ -364,6 +431,11 @@ def dossier_write(
                 item.sha256,
                 item.uploaded_at,
             )
+        writer.add_bytes(
+            "evidence/findings.csv",
+            _csv(FINDINGS_HEADER, _findings_rows(order)),
+            "what was read from each evidence file: dates, content credentials, flags",
+        )
         for path, text in _statements_text(order):
             writer.add_bytes(path, text.encode("utf-8"), "a request with every statement version")
         _add_inspections(writer, order)
@@ -422,7 +494,9 @@ def _readme(order: PurchaseOrder, entries: list[Entry], chain: Chain) -> str:
         "timeline.csv         every event on the order from the hash-chained audit log",
         "serial-reports/      each uploaded serial list, its validation report and anomalies",
         "epcis/               each batch's EPCIS 2.0 events (JSON-LD), or why there are none yet",
-        "evidence/            every version of every evidence file, as uploaded",
+        "evidence/            every version of every evidence file, as uploaded;",
+        "                     findings.csv: the dates, C2PA content credentials, perceptual",
+        "                     hash and flags the portal read from each",
         "statements/          each request with all statement versions and reviews",
         "inspections/         each inspection: plan, results, carton scans, label photos",
         "payments/            the documents that prove each payment",

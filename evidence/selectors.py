@@ -63,9 +63,14 @@ class Flag:
 
 
 def freshness_flags(
-    items: list[EvidenceItem], viewer: User | AnonymousUser
+    items: list[EvidenceItem],
+    viewer: User | AnonymousUser,
+    *,
+    named: QuerySet[Batch] | None = None,
 ) -> dict[int, list[Flag]]:
-    """Why each item may be old or generic media, or came too late to support a decision."""
+    """Why each item may be old or generic media, or came too late to support a decision.
+    Another batch holding the same or a similar file is named when it is among ``named``
+    (by default the batches the viewer may see), and is "another order" otherwise."""
     flags: dict[int, list[Flag]] = defaultdict(list)
     elsewhere: dict[str, list[tuple[int, str, str, int]]] = defaultdict(list)
     shas = {item.sha256 for item in items}
@@ -84,9 +89,8 @@ def freshness_flags(
     similar = similar_photos(phash for _, _, phash in readings.values() if phash is not None)
     other_batches = {entry[0] for entries in elsewhere.values() for entry in entries}
     other_batches |= {photo.batch_id for photos in similar.values() for photo in photos}
-    visible = set(
-        batches_visible_to(viewer).filter(pk__in=other_batches).values_list("pk", flat=True)
-    )
+    nameable = batches_visible_to(viewer) if named is None else named
+    visible = set(nameable.filter(pk__in=other_batches).values_list("pk", flat=True))
     releases: dict[int, list[tuple[int | None, datetime.datetime, str]]] = defaultdict(list)
     # Reverse lookups, not an import: gates and their releases live in approvals, above, so the
     # gate model is known here only at run time.

@@ -4,8 +4,11 @@ different photo is not; identical bytes keep their own flag."""
 
 from __future__ import annotations
 
+import csv
 import io
 import random
+import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +17,7 @@ from django.urls import reverse
 from PIL import ExifTags, Image
 
 from demo.documents import photo_scene
+from dossier.build import dossier_write
 from evidence import services
 from evidence.models import EvidenceItem
 from evidence.selectors import freshness_flags
@@ -26,6 +30,8 @@ from evidence.similar import (
     similar_candidates,
     similar_photos,
 )
+from orders import services as order_services
+from orders.models import PurchaseOrder
 from tests.conftest import Cast
 from tests.evidence.conftest import jpeg
 
@@ -157,3 +163,44 @@ def test_the_check_reads_the_band_indexes_not_the_table(cast: Cast, scene: Image
         assert f"evidence_phash_band{number}" in plan, plan
     assert "Seq Scan" not in plan
     assert similar_photos([stored])[stored][0].distance == 0
+
+
+def _findings(order: PurchaseOrder, tmp_path: Path) -> dict[str, dict[str, str]]:
+    """The dossier's evidence/findings.csv, by file name."""
+    output = tmp_path / "dossier.zip"
+    with output.open("wb") as file:
+        dossier_write(order=order, target=file)
+    with zipfile.ZipFile(output) as archive:
+        text = archive.read("evidence/findings.csv").decode()
+    return {row["file"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_the_dossier_lists_what_was_read_from_each_file(
+    cast: Cast, scene: Image.Image, tmp_path: Path
+) -> None:
+    """Dates, credentials and hash in findings.csv; a similar photo is named when it is on the
+    same order, and is "another order" otherwise, even for the buyer's own other order: the
+    dossier leaves the buyer's hands."""
+    _upload(cast, "b_order", _jpeg(scene, "carton.jpg"))
+    again = _upload(cast, "own", _sent_again(scene))
+    second = order_services.batch_create(
+        order=cast.orders["own"], user=cast.users["buyer"], code="OWN-B2", planned_quantity=100
+    )
+    item = services.evidence_upload(
+        batch=second,
+        user=cast.users["supplier_a"],
+        uploaded_file=_sent_again(scene, "third.jpg"),
+        kind="photo",
+    )
+    services.evidence_process(item_id=item.pk)
+
+    rows = _findings(cast.orders["own"], tmp_path)
+    assert set(rows) == {"again.jpg", "third.jpg"}
+    row = rows["again.jpg"]
+    assert row["sha256"] == again.sha256 and row["batch"] == "OWN-B1"
+    assert row["content_credentials"] == "none"
+    assert row["capture_date_claimed_by_file"].startswith("2026-11-02T08:00:00")
+    assert int(row["perceptual_hash"], 16) == again.provenance.phash & (2**64 - 1)
+    assert "Similar photo on another batch" in row["flags"]
+    assert "batch OWN-B2 of PO PO-OWN" in row["flags"] and "another order" in row["flags"]
+    assert "PO-BEE" not in "".join(str(value) for value in rows.values())
