@@ -19,6 +19,11 @@ declared in ``@context``):
   customer of the newest validated distribution list, at 00:00 UTC of that date (the list
   gives a day, not a time); the customer is the destination (``owning_party``), as
   ``<PORTAL_BASE_URL>/epcis/customers/<buyer id>/<customer reference>``.
+- one ``ObjectEvent`` per recorded life event touching the batch's accepted serials
+  (``serials.SerialLifeEvent``), at the time it was recorded: returned (OBSERVE, ``receiving``,
+  ``returned``), destroyed (DELETE, ``destroying``, ``destroyed``), decommissioned (DELETE,
+  ``decommissioning``, ``inactive``), with the extension ``sep:lifeEvent`` (its id, reason and
+  reference).
 
 Only accepted serials appear: a carton list's or distribution list's serial that the registry
 does not hold for this batch is left out. Every ``eventID`` is the event's CBV 2.0 hash
@@ -50,7 +55,15 @@ from orders.models import Batch
 from portal.errors import Conflict
 from portal.models import AuditEvent
 from serials import engine
-from serials.models import NumberingRule, SerialCode, SerialList, SerialPlacement, SerialRun
+from serials.life_models import SerialLifeEvent
+from serials.models import (
+    NumberingRule,
+    SerialCode,
+    SerialList,
+    SerialPlacement,
+    SerialRun,
+    registry_scope,
+)
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 MEDIA_TYPE = "application/ld+json"
@@ -437,6 +450,54 @@ def _shipments(sources: Sources) -> Iterator[dict[str, Any]]:
         yield {**event, **_ties(sources)}
 
 
+# What a recorded life event says in CBV 2.0: (action, business step, disposition).
+LIFE_EVENTS = {
+    SerialLifeEvent.State.RETURNED: ("OBSERVE", "receiving", "returned"),
+    SerialLifeEvent.State.DESTROYED: ("DELETE", "destroying", "destroyed"),
+    SerialLifeEvent.State.DECOMMISSIONED: ("DELETE", "decommissioning", "inactive"),
+}
+
+
+def _life_events(sources: Sources) -> Iterator[dict[str, Any]]:
+    """The recorded returns, destructions and decommissionings of the batch's accepted
+    serials (``serials.SerialLifeEvent``), whichever batch's page recorded them: other systems
+    must not go on treating a destroyed serial as live."""
+    events = SerialLifeEvent.objects.filter(scope=registry_scope(sources.batch.order))
+    if sources.runs:
+        covering = Q()
+        for lo, hi in sources.runs:
+            covering |= Q(counter_lo__lte=hi, counter_hi__gte=lo)
+        events = events.filter(covering)
+    else:
+        events = events.filter(code__in=sources.codes)
+    rule = sources.accepted_list.as_engine_rule() if sources.runs else None
+    for event in events.order_by("recorded_at", "id"):
+        if rule is not None:
+            assert event.counter_lo is not None and event.counter_hi is not None
+            serials: Iterator[np.ndarray] | list[str] = (
+                formatted_serials(rule, max(lo, event.counter_lo), min(hi, event.counter_hi))
+                for lo, hi in sources.runs
+                if lo <= event.counter_hi and hi >= event.counter_lo
+            )
+        else:
+            serials = [event.code]
+        action, step, disposition = LIFE_EVENTS[SerialLifeEvent.State(event.state)]
+        yield {
+            "type": "ObjectEvent",
+            **_time(event.recorded_at),
+            "epcList": _sgtins(sources, serials),
+            "action": action,
+            "bizStep": step,
+            "disposition": disposition,
+            **_ties(sources),
+            "sep:lifeEvent": {
+                "sep:lifeEventID": str(event.pk),
+                "sep:reason": event.reason,
+                "sep:reference": event.reference,
+            },
+        }
+
+
 def epcis_context() -> list[Any]:
     return [EPCIS_CONTEXT, {"sep": namespace()}]
 
@@ -444,7 +505,12 @@ def epcis_context() -> list[Any]:
 def epcis_document(batch: Batch) -> dict[str, Any]:
     """The batch's EPCISDocument (see the module's docstring), or ``EpcisRefused``."""
     sources = epcis_sources(batch)
-    events = [_commissioning(sources), *_aggregations(sources), *_shipments(sources)]
+    events = [
+        _commissioning(sources),
+        *_aggregations(sources),
+        *_shipments(sources),
+        *_life_events(sources),
+    ]
     context = epcis_context()
     for event, event_id in zip(events, event_ids(context, events), strict=True):
         event["eventID"] = event_id

@@ -70,6 +70,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from serials.models import SerialException
@@ -78,33 +79,38 @@ from serials.models import SerialException
 class LookupStatus(models.TextChoices):
     """In precedence order: the first that applies is a lookup's primary status."""
 
-    DESTROYED = "destroyed", "Declared destroyed or never applied"
-    MALFORMED = "malformed", "Malformed for its rule"
-    UNKNOWN = "unknown", "Unknown"
-    REUSED = "reused", "Reused from an earlier order"
-    DUPLICATED = "duplicated", "Duplicated in its batch's list"
-    OUT_OF_RANGE = "out_of_range", "Outside its allocation"
-    FAILED_INSPECTION = "failed_inspection", "Failed an inspection sample"
-    ACCEPTED_EXCEPTION = "accepted_exception", "Inside an accepted exception"
-    CLEAN = "clean", "Clean"
+    DESTROYED = "destroyed", _("Declared destroyed or never applied")
+    MALFORMED = "malformed", _("Malformed for its rule")
+    UNKNOWN = "unknown", _("Unknown")
+    REUSED = "reused", _("Reused from an earlier order")
+    DUPLICATED = "duplicated", _("Duplicated in its batch's list")
+    OUT_OF_RANGE = "out_of_range", _("Outside its allocation")
+    FAILED_INSPECTION = "failed_inspection", _("Failed an inspection sample")
+    ACCEPTED_EXCEPTION = "accepted_exception", _("Inside an accepted exception")
+    CLEAN = "clean", _("Clean")
 
 
 RANK = {status: rank for rank, status in enumerate(LookupStatus.values)}
 S = LookupStatus
 # What each status means, as the lookup page's legend and the API's documentation say it.
-LOOKUP_MEANINGS: dict[str, str] = {
-    S.DESTROYED: "reported destroyed or decommissioned, or declared by the supplier destroyed, "
-    "scrapped or never applied: no unit should carry it, so one that turns up is not genuine",
-    S.MALFORMED: "not a readable label, or it breaks its product's numbering rule (prefix, "
-    "length, digits, check digit)",
-    S.UNKNOWN: "no batch of yours used it, or it fits none of your numbering rules",
-    S.REUSED: "two batches' lists hold it",
-    S.DUPLICATED: "its batch's list holds it more than once",
-    S.OUT_OF_RANGE: "outside the range or codes allocated to its batch",
-    S.FAILED_INSPECTION: "found defective in an inspection sample",
-    S.ACCEPTED_EXCEPTION: "inside an exception you accepted (a duplicate, reuse or gap "
-    "explained and accepted)",
-    S.CLEAN: "in one batch's validated list, nothing against it",
+LOOKUP_MEANINGS: dict[str, Promise] = {
+    S.DESTROYED: _(
+        "reported destroyed or decommissioned, or declared by the supplier destroyed, "
+        "scrapped or never applied: no unit should carry it, so one that turns up is not genuine"
+    ),
+    S.MALFORMED: _(
+        "not a readable label, or it breaks its product's numbering rule (prefix, "
+        "length, digits, check digit)"
+    ),
+    S.UNKNOWN: _("no batch of yours used it, or it fits none of your numbering rules"),
+    S.REUSED: _("two batches' lists hold it"),
+    S.DUPLICATED: _("its batch's list holds it more than once"),
+    S.OUT_OF_RANGE: _("outside the range or codes allocated to its batch"),
+    S.FAILED_INSPECTION: _("found defective in an inspection sample"),
+    S.ACCEPTED_EXCEPTION: _(
+        "inside an exception you accepted (a duplicate, reuse or gap explained and accepted)"
+    ),
+    S.CLEAN: _("in one batch's validated list, nothing against it"),
 }
 # How each status looks on a page (badge class, bootstrap icon), keyed by the status text a
 # result, finding or logged lookup carries (LookupStatus members are those strings).
@@ -233,13 +239,21 @@ class LookupResult:
         return self.composed_life
 
     @property
+    def standing(self) -> LifeEntry | None:
+        """Where the life line stands: its last destroyed or decommissioned step, for nothing
+        brings a serial back from those (a return recorded later is the unit turning up
+        again); otherwise its last step."""
+        final = [entry for entry in self.life if entry.is_final]
+        return final[-1] if final else (self.life[-1] if self.life else None)
+
+    @property
     def life_state(self) -> str:
-        """The state the life line ends in ('' when there is none)."""
-        return self.life[-1].state if self.life else ""
+        """The state the life line stands in ('' when there is none)."""
+        return self.standing.state if self.standing else ""
 
     @property
     def life_label(self) -> str:
-        return self.life[-1].label if self.life else ""
+        return self.standing.label if self.standing else ""
 
     @property
     def statuses(self) -> list[str]:
@@ -252,7 +266,7 @@ class LookupResult:
 
     @property
     def status_label(self) -> str:
-        return LookupStatus(self.status).label
+        return str(LookupStatus(self.status).label)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -29,6 +29,7 @@ from portal.exports import csv_response
 from portal.pages import Headline, batch_headline
 from portal.roles import is_buyer_side
 from portal.typing import AuthenticatedRequest
+from serials.services import life_states_for
 
 
 def _lookup_page(
@@ -64,6 +65,8 @@ def _lookup_page(
             "paste_limit_mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024),
             "recent_lookups": recent_lookups(request.user),
             "decision": _decision(request, result),
+            # Which life events this person may record from the result (serials.services).
+            "life_states": [value for value, _label in life_states_for(request.user)],
         },
         status=status,
     )

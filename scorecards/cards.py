@@ -45,9 +45,10 @@ def counted_text(measure: Measure, counted: Counted) -> str:
     """What the figure is made of, in words; for a count, with its rate per 10,000 beside."""
     if not counted.denominator:
         return _("Nothing to count in this period.")
-    text = str(measure.counted_as) % {
+    text = measure.counted_as % {
         "numerator": number_format(counted.numerator, use_l10n=True, force_grouping=True),
         "denominator": number_format(counted.denominator, use_l10n=True, force_grouping=True),
+        "count": counted.denominator,
     }
     if measure.shown_as == "count" and counted.ratio is not None:
         rate = _one_decimal(counted.ratio * 10000)

@@ -35,6 +35,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from evidence.models import EvidenceItem, EvidenceRequest, Statement
 from inspection.models import BlockedStep, InspectionPlan, SampledUnit, UnitResult
@@ -300,7 +301,8 @@ class Measure:
     definition: Promise
     dated_by: Promise
     shown_as: str  # "percent", "per_10000" or "count" (with its rate per 10,000 beside)
-    # What the numerator and denominator are, with %(numerator)s and %(denominator)s.
+    # What the numerator and denominator are, with %(numerator)s and %(denominator)s; plural
+    # by ``count``, the denominator.
     counted_as: Promise
     lower_is_better: bool
     tally: Callable[[QuerySet[PurchaseOrder], Period, Any], Tally]
@@ -317,7 +319,11 @@ MEASURES = [
         ),
         _("Counted in the month the list was uploaded."),
         "percent",
-        _("%(numerator)s missing of %(denominator)s expected serials"),
+        ngettext_lazy(
+            "%(numerator)s missing of %(denominator)s expected serial",
+            "%(numerator)s missing of %(denominator)s expected serials",
+            "count",
+        ),
         True,
         gap_tally,
     ),
@@ -330,7 +336,11 @@ MEASURES = [
         ),
         _("Counted in the month the list was uploaded."),
         "per_10000",
-        _("%(numerator)s duplicated serials in %(denominator)s rows"),
+        ngettext_lazy(
+            "%(numerator)s duplicated serials in %(denominator)s row",
+            "%(numerator)s duplicated serials in %(denominator)s rows",
+            "count",
+        ),
         True,
         duplicate_tally,
     ),
@@ -343,7 +353,11 @@ MEASURES = [
         ),
         _("Counted in the month the list was uploaded."),
         "count",
-        _("%(numerator)s reused serials in %(denominator)s rows"),
+        ngettext_lazy(
+            "%(numerator)s reused serials in %(denominator)s row",
+            "%(numerator)s reused serials in %(denominator)s rows",
+            "count",
+        ),
         True,
         reuse_tally,
     ),
@@ -357,7 +371,11 @@ MEASURES = [
         ),
         _("Counted in the month the request was due."),
         "percent",
-        _("%(numerator)s late of %(denominator)s requests due"),
+        ngettext_lazy(
+            "%(numerator)s late of %(denominator)s request due",
+            "%(numerator)s late of %(denominator)s requests due",
+            "count",
+        ),
         True,
         late_tally,
     ),
@@ -371,7 +389,11 @@ MEASURES = [
         ),
         _("Counted in the month the file was uploaded."),
         "percent",
-        _("%(numerator)s flagged of %(denominator)s files"),
+        ngettext_lazy(
+            "%(numerator)s flagged of %(denominator)s file",
+            "%(numerator)s flagged of %(denominator)s files",
+            "count",
+        ),
         True,
         evidence_tally,
     ),
@@ -384,7 +406,11 @@ MEASURES = [
         ),
         _("Counted in the month the batch was accepted."),
         "percent",
-        _("%(numerator)s first-time of %(denominator)s batches accepted"),
+        ngettext_lazy(
+            "%(numerator)s first-time of %(denominator)s batch accepted",
+            "%(numerator)s first-time of %(denominator)s batches accepted",
+            "count",
+        ),
         False,
         acceptance_tally,
     ),
@@ -398,7 +424,11 @@ MEASURES = [
         ),
         _("Counted in the month the inspection was planned."),
         "percent",
-        _("%(numerator)s failed or blocked of %(denominator)s inspections"),
+        ngettext_lazy(
+            "%(numerator)s failed or blocked of %(denominator)s inspection",
+            "%(numerator)s failed or blocked of %(denominator)s inspections",
+            "count",
+        ),
         True,
         inspection_tally,
     ),

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,6 +28,20 @@ from portal.typing import AuthenticatedRequest
 from serials import services
 from serials.life_models import SerialLifeEvent
 from serials.models import NumberingRule
+
+STATE_MEANINGS: dict[str, Promise] = {
+    SerialLifeEvent.State.RETURNED: gettext_lazy(
+        "a customer sent the unit back (an RMA, a warranty claim); its serial stays valid"
+    ),
+    SerialLifeEvent.State.DESTROYED: gettext_lazy(
+        "the unit or its label no longer exists (scrapped, burnt, a damaged reel of labels); "
+        "a unit that turns up with the serial is not genuine"
+    ),
+    SerialLifeEvent.State.DECOMMISSIONED: gettext_lazy(
+        "the serial is taken out of use for good (recalled, withdrawn), whether or not the "
+        "unit still exists"
+    ),
+}
 
 
 class SerialLifeForm(forms.Form):
@@ -51,16 +66,24 @@ class SerialLifeForm(forms.Form):
     proof = forms.FileField(
         label=gettext_lazy("Its scan or photo (PDF, JPEG, PNG, WebP)"), required=False
     )
+    # Shown once the service has said that shipped units carry some of the serials.
+    shipped_confirmed = forms.BooleanField(
+        label=gettext_lazy(
+            "I checked: record these serials even though units carrying them shipped."
+        ),
+        required=False,
+    )
     confirm = forms.BooleanField(
         label=gettext_lazy(
-            "I understand this cannot be undone: a destroyed or decommissioned serial can never "
-            "be accepted again."
+            "I understand that this is kept for good: it cannot be edited or removed, and a "
+            "destroyed or decommissioned serial can never be accepted again."
         )
     )
 
     def __init__(self, *args: Any, states: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["state"]).choices = states
+        choices = [("", _("Choose…")), *states]
+        cast(forms.ChoiceField, self.fields["state"]).choices = choices
 
 
 @login_required
@@ -74,7 +97,11 @@ def batch_serial_life(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     states = services.life_states_for(request.user)
     form: SerialLifeForm | None = None
     if request.method == "POST":
-        if not services.can_record_life_state(request.user, request.POST.get("state", "")):
+        state = request.POST.get("state", "")
+        if not states or (
+            state in SerialLifeEvent.State.values
+            and not services.can_record_life_state(request.user, state)
+        ):
             raise PermissionDenied
         form = SerialLifeForm(request.POST, request.FILES, states=states)
         if form.is_valid():
@@ -89,6 +116,7 @@ def batch_serial_life(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                     reason=data["reason"],
                     reference=data["reference"],
                     proof=data["proof"],
+                    shipped_confirmed=data["shipped_confirmed"],
                 )
             except (ValidationError, PermissionDenied) as error:
                 form_refused(form, error)
@@ -103,7 +131,8 @@ def batch_serial_life(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         initial = {
             "first_serial": request.GET.get("serial", "")[:100],
             "last_serial": request.GET.get("last", "")[:100],
-            "state": request.GET.get("state", ""),
+            # A state this person may not record is not chosen for them.
+            "state": next((v for v, _label in states if v == request.GET.get("state")), ""),
         }
         form = SerialLifeForm(initial=initial, states=states)
     rule = NumberingRule.for_order(batch.order)
@@ -117,6 +146,7 @@ def batch_serial_life(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "form": form,
             "rule": rule,
             "events": events.order_by("-recorded_at", "-id"),
+            "state_meanings": [(label, STATE_MEANINGS[value]) for value, label in states],
         },
         status=400 if form is not None and form.is_bound and form.errors else 200,
     )

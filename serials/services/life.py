@@ -15,9 +15,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Max, Min, Q, QuerySet
+from django.db.models.functions import Length
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from orders.models import Batch, PurchaseOrder
 from portal.audit import audit_log
@@ -28,7 +29,14 @@ from portal.uploads import upload_checked
 from serials import engine
 from serials.engine.rules import REASON_NAMES
 from serials.life_models import SerialLifeEvent
-from serials.models import NumberingRule, SerialCode, SerialList, SerialRun, registry_scope
+from serials.models import (
+    NumberingRule,
+    SerialCode,
+    SerialList,
+    SerialPlacement,
+    SerialRun,
+    registry_scope,
+)
 
 PROOF_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 # A reel, a pallet of damaged labels: one event. More than this is a typing mistake.
@@ -110,6 +118,65 @@ def life_span_read(*, batch: Batch, first: str, last: str = "") -> LifeSpan:
     return LifeSpan(engine_rule.format(lo), engine_rule.format(hi), lo, hi)
 
 
+def _span_of_another_batch(batch: Batch, span: LifeSpan) -> Batch | None:
+    """Another batch whose lists hold serials of the span when this batch's hold none: the
+    event belongs on that batch's page (its life line, its timeline, its order)."""
+    scope = registry_scope(batch.order)
+    rows: QuerySet[SerialCode] | QuerySet[SerialRun]
+    if span.code:
+        rows = SerialCode.objects.filter(scope=scope, code=span.code)
+    else:
+        rows = SerialRun.objects.filter(
+            scope=scope, lo__lte=span.counter_hi, hi__gte=span.counter_lo
+        )
+    if rows.filter(batch=batch).exists():
+        return None
+    other = rows.select_related("batch__order").order_by("id").first()
+    return other.batch if other is not None else None
+
+
+def shipped_in_span(*, batch: Batch, span: LifeSpan) -> QuerySet[SerialPlacement]:
+    """The shipped placements of the span's serials: units a customer may hold."""
+    placements = SerialPlacement.objects.filter(
+        scope=registry_scope(batch.order), shipped_on__isnull=False
+    )
+    if span.code:
+        return placements.filter(serial=span.code)
+    # One rule, one width: the serials of a counter range sort between its ends.
+    return placements.alias(width=Length("serial")).filter(
+        serial__gte=span.first_serial,
+        serial__lte=span.last_serial,
+        width=len(span.first_serial),
+    )
+
+
+def _shipped_refusal(batch: Batch, span: LifeSpan) -> ValidationError | None:
+    shipped = shipped_in_span(batch=batch, span=span)
+    first = shipped.order_by("shipped_on", "id").first()
+    if first is None:
+        return None
+    count = shipped.values("serial").distinct().count()
+    return ValidationError(
+        {
+            "shipped_confirmed": ngettext(
+                "%(count)s of these serials was shipped to a customer (%(serial)s to "
+                "%(customer)s on %(day)s). Whoever holds that unit will be told it is not "
+                "genuine. Check it, then tick to record it all the same.",
+                "%(count)s of these serials were shipped to customers (%(serial)s to "
+                "%(customer)s on %(day)s, among others). Whoever holds one of those units will "
+                "be told it is not genuine. Check them, then tick to record it all the same.",
+                count,
+            )
+            % {
+                "count": count,
+                "serial": first.serial,
+                "customer": first.customer_reference or _("a customer"),
+                "day": f"{first.shipped_on:%Y-%m-%d}",
+            }
+        }
+    )
+
+
 @transaction.atomic
 def serial_life_record(
     *,
@@ -121,11 +188,14 @@ def serial_life_record(
     reason: str,
     reference: str = "",
     proof: UploadedFile | None = None,
+    shipped_confirmed: bool = False,
 ) -> SerialLifeEvent:
     """Append one event to the life of the serials ``first_serial`` – ``last_serial`` of the
     batch's product (scope: buyer + product), with who, when, why and its proof (a reference
     and/or a stored photo or PDF); audited. Never undone: a destroyed or decommissioned serial
-    is refused by the registry from then on."""
+    is refused by the registry from then on. Destroying or decommissioning serials of units
+    already shipped needs ``shipped_confirmed``: a typing mistake would tell customers holding
+    genuine units that they are not."""
     if state not in State.values:
         raise ValidationError({"state": _("Choose what happened.")})
     if not can_record_life_state(user, state):
@@ -138,6 +208,21 @@ def serial_life_record(
             {"reference": _("Name the record that proves it, or attach it (a photo or a PDF).")}
         )
     span = life_span_read(batch=batch, first=first_serial, last=last_serial)
+    elsewhere = _span_of_another_batch(batch, span)
+    if elsewhere is not None:
+        raise ValidationError(
+            {
+                "first_serial": _(
+                    "These serials are in the lists of batch %(batch)s of PO %(order)s, not "
+                    "this batch's: record it from that batch's serial life page."
+                )
+                % {"batch": elsewhere.code, "order": elsewhere.order.number}
+            }
+        )
+    if state in SerialLifeEvent.FINAL and not shipped_confirmed:
+        refusal = _shipped_refusal(batch, span)
+        if refusal is not None:
+            raise refusal
     # The lock order of acceptance: the order row first (the event's insert then takes the
     # scope's serial lock, audit_log the chain's).
     PurchaseOrder.objects.select_for_update().filter(pk=batch.order_id).first()

@@ -132,12 +132,21 @@ def test_the_demo_batch_s_event_hashes_are_recomputed_and_match(demo: Batch) -> 
     assert packing[0]["parentID"].endswith(f"/epcis/batches/{demo.pk}/cartons/CTN-001")
     assert set(packing[0]["childEPCs"]) <= set(epcs)
 
-    shipping = [e for e in rest if e["type"] == "ObjectEvent"]
+    shipping = [e for e in rest if e.get("bizStep") == "shipping"]
     assert [(e["action"], e["bizStep"], e["disposition"]) for e in shipping] == [
         ("OBSERVE", "shipping", "in_transit")
     ] * 3  # three customers, one shipment date
     assert sum(len(e["epcList"]) for e in shipping) == 1_200  # the first 1,200 chargers
     assert all(len(e["destinationList"]) == 1 for e in shipping)
+
+    # The demo's recorded life: VLT000100050 returned, VLT000105500 destroyed (seed_demo), so
+    # that other systems stop treating it as live.
+    life = [e for e in rest if "sep:lifeEvent" in e]
+    assert [(e["action"], e["bizStep"], e["disposition"], e["epcList"]) for e in life] == [
+        ("DELETE", "destroying", "destroyed", ["urn:epc:id:sgtin:5012345.067890.VLT000105500"]),
+        ("OBSERVE", "receiving", "returned", ["urn:epc:id:sgtin:5012345.067890.VLT000100050"]),
+    ]
+    assert len(rest) == len(packing) + len(shipping) + len(life)
 
     # Every event names the PO and the signed approval that accepted the batch.
     approval = Approval.objects.get(batch=demo, pins__kind="serial_list")
@@ -237,7 +246,7 @@ def test_the_buyer_s_staff_download_it_and_others_get_404(demo: Batch) -> None:
                 'attachment; filename="epcis-PO-2026-0141-B1.jsonld"'
             )
             document = json.loads(response.content)
-            assert len(_events(document)) == 124
+            assert len(_events(document)) == 126  # 1 + 120 cartons + 3 shipments + 2 life events
     logged = AuditEvent.objects.filter(action="batch.epcis_downloaded", object_id=str(demo.pk))
     assert logged.count() == 2 * len(DEMO_BUYER_SIDE)
 

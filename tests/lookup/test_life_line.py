@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -14,8 +15,9 @@ from django.utils import timezone
 from inspection.models import InspectionPlan, SampledUnit
 from lookup.results import LookupStatus as S
 from lookup.selectors import serial_lookup, serials_lookup_bulk
+from orders import services as order_services
 from serials import services
-from serials.models import SerialList
+from serials.models import SerialLifeEvent, SerialList
 from tests.conftest import Cast
 
 GTIN = "05012345678900"
@@ -194,3 +196,115 @@ def test_a_bulk_lookup_finds_destroyed_serials_without_composing_life_lines(
     destroyed = [r.serial for r in results if r.status == S.DESTROYED]
     assert destroyed == ["VLT000050"] * 51
     assert all(r.life == [] for r in results)  # past 100 inputs: the status only
+
+
+def test_a_unit_shipped_is_destroyed_only_once_the_recorder_has_checked(
+    cast: Cast, accepted: SerialList
+) -> None:
+    """VLT000010 went to ACME-778: recording it destroyed names that shipment and waits for a
+    second tick; the page shows the warning and keeps what was typed."""
+    url = reverse("batch-serial-life", args=[cast.batches["own"].pk])
+    values = {
+        "state": "destroyed",
+        "first_serial": "VLT000005",
+        "last_serial": "VLT000015",
+        "reason": "Labels of the wrong reel.",
+        "reference": "NCR-4",
+        "confirm": "on",
+    }
+    client = cast.client("buyer")
+    first = client.post(url, values)
+    body = first.content.decode()
+    assert first.status_code == 400 and not SerialLifeEvent.objects.exists()
+    assert "1 of these serials was shipped to a customer (VLT000010 to ACME-778 on 2026-02-01)" in (
+        body
+    )
+    assert 'name="shipped_confirmed"' in body and 'value="VLT000015"' in body
+    with pytest.raises(ValidationError, match="shipped to a customer"):
+        services.serial_life_record(
+            batch=cast.batches["own"], user=cast.users["buyer"], **_service_values(values)
+        )
+    checked = client.post(url, {**values, "shipped_confirmed": "on"})
+    assert checked.status_code == 302 and SerialLifeEvent.objects.count() == 1
+    # A return needs no such tick: the serial stays valid.
+    returned = client.post(url, {**values, "state": "returned", "first_serial": "VLT000010"})
+    assert returned.status_code == 302, returned.content.decode()
+
+
+def _service_values(values: dict) -> dict:
+    return {
+        key: values[key] for key in ("state", "first_serial", "last_serial", "reason", "reference")
+    }
+
+
+def test_serials_of_another_batch_are_recorded_from_that_batch(
+    cast: Cast, accepted: SerialList
+) -> None:
+    """VLT000001–100 are batch OWN-B1's: recorded from another batch's page they would sit on
+    the wrong batch's record."""
+    second = order_services.batch_create(
+        order=cast.orders["own"], user=cast.users["buyer"], code="OWN-B2", planned_quantity=10
+    )
+    with pytest.raises(ValidationError, match="in the lists of batch OWN-B1 of PO PO-OWN"):
+        services.serial_life_record(
+            batch=second,
+            user=cast.users["buyer"],
+            state="destroyed",
+            first_serial="VLT000050",
+            reason="Crushed.",
+            reference="DC-1",
+        )
+    # Serials no list holds yet (a reel destroyed before use) may be recorded from any batch.
+    event = services.serial_life_record(
+        batch=second,
+        user=cast.users["buyer"],
+        state="destroyed",
+        first_serial="VLT000500",
+        last_serial="VLT000599",
+        reason="Reel crushed before use.",
+        reference="DC-2",
+    )
+    assert event.batch == second
+
+
+def test_a_destroyed_serial_stays_destroyed_after_a_return_is_recorded(
+    cast: Cast, accepted: SerialList
+) -> None:
+    for state in ("destroyed", "returned"):
+        services.serial_life_record(
+            batch=cast.batches["own"],
+            user=cast.users["buyer"],
+            state=state,
+            first_serial="VLT000030",
+            reason="Seen again at the counter." if state == "returned" else "Scrapped.",
+            reference="X-1",
+        )
+    result = serial_lookup(user=cast.users["service"], text="VLT000030")
+    assert [entry.state for entry in result.life][-1] == "returned"
+    assert result.life_state == "destroyed" and result.status == S.DESTROYED
+
+
+def test_a_returned_unit_says_so_and_service_is_offered_only_what_it_may_record(
+    cast: Cast, accepted: SerialList
+) -> None:
+    services.serial_life_record(
+        batch=cast.batches["own"],
+        user=cast.users["service"],
+        state="returned",
+        first_serial="VLT000040",
+        reason="Warranty claim: no power.",
+        reference="RMA-1",
+    )
+    page = cast.client("service").get(reverse("serial-lookup"), {"serial": "VLT000040"})
+    body = page.content.decode()
+    assert "data-returned" in body and "second claim on the same unit" in body
+    assert "Record a return" in body and "Record destroyed or decommissioned" not in body
+    buyer = cast.client("buyer").get(reverse("serial-lookup"), {"serial": "VLT000040"})
+    assert "Record destroyed or decommissioned" in buyer.content.decode()
+    # A link asking customer service to record "destroyed" chooses nothing for them.
+    form = cast.client("service").get(
+        reverse("batch-serial-life", args=[cast.batches["own"].pk]),
+        {"serial": "VLT000041", "state": "destroyed"},
+    )
+    assert 'value="returned" selected' not in form.content.decode()
+    assert 'value="" selected' in form.content.decode()
