@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from lookup.inputs import (
     BULK_FILE_MAX_BYTES,
@@ -13,7 +15,7 @@ from portal.forms import BootstrapFormMixin
 
 class SerialLookupForm(forms.Form):
     serial = forms.CharField(
-        label="Serial, GS1 element string or Digital Link",
+        label=_("Serial, GS1 element string or Digital Link"),
         max_length=TEXT_MAX,
         strip=False,  # a scanner's group separators and symbology prefix are part of the text
     )
@@ -21,7 +23,7 @@ class SerialLookupForm(forms.Form):
     def clean_serial(self) -> str:
         value = self.cleaned_data["serial"]
         if not value.strip():
-            raise forms.ValidationError("Type, paste or scan a serial.")
+            raise forms.ValidationError(_("Type, paste or scan a serial."))
         return value
 
 
@@ -29,15 +31,21 @@ class BulkLookupForm(BootstrapFormMixin, forms.Form):
     """Paste serials or upload a CSV/TXT file: the same inputs the API takes."""
 
     serials = forms.CharField(
-        label="Serials, one per line",
+        label=_("Serials, one per line"),
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 7, "spellcheck": "false"}),
     )
     file = forms.FileField(
-        label="… or a CSV/TXT file",
+        label=_("… or a CSV/TXT file"),
         required=False,
-        help_text=f"Up to {BULK_LIMIT:,} serials; a CSV with a “serial” column works too.",
+        help_text=lazy(
+            lambda: (
+                _("Up to %(limit)s serials; a CSV with a “serial” column works too.")
+                % {"limit": f"{BULK_LIMIT:,}"}
+            ),
+            str,
+        )(),
     )
 
     def clean(self) -> dict[str, object]:

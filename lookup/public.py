@@ -37,6 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest
@@ -47,6 +48,7 @@ from inspection.labels import label_parse
 from lookup.models import PublicCheck
 from lookup.results import LookupResult, LookupStatus
 from lookup.selectors import serial_check_for_brand
+from orders.gtin import gtin_spellings
 from portal.models import Organisation, Role, User
 from portal.roles import can_manage_orders, is_buyer_side, membership_of
 from serials.models import NumberingRule
@@ -177,12 +179,6 @@ def link_text(full_path: str) -> str:
     return LINK_BASE + full_path
 
 
-def gtin_spellings(gtin14: str) -> list[str]:
-    """A GTIN-14 as a numbering rule may name it: 14 digits, or 13, 12 or 8 where the leading
-    digits are zeros (``lookup.query`` pads a rule's product the same way)."""
-    return [gtin14[-n:] for n in (14, 13, 12, 8) if set(gtin14[: 14 - n]) <= {"0"}]
-
-
 def brands_for_gtin(gtin14: str) -> list[Organisation]:
     """The buyers with a numbering rule for the GTIN, oldest first (one, as a rule)."""
     if not gtin14:
@@ -193,6 +189,18 @@ def brands_for_gtin(gtin14: str) -> list[Organisation]:
         .distinct()
     )
     return list(Organisation.objects.filter(pk__in=buyer_ids).order_by("pk"))
+
+
+def is_brand_staff(user: User | AnonymousUser, full_path: str) -> bool:
+    """Whether the user is on the staff of a brand of the link's GTIN (whoever may use its
+    lookup): they go to the lookup; another brand's staff get the public page like anyone."""
+    if not is_buyer_side(user):
+        return False
+    reading = label_parse(link_text(full_path))
+    if reading.error is not None or not reading.gtin:
+        return False
+    membership = membership_of(user)
+    return membership is not None and membership.organisation in brands_for_gtin(reading.gtin)
 
 
 def verdict_of(result: LookupResult) -> str:
@@ -221,10 +229,16 @@ def public_check(*, full_path: str, gtin_asked: str, serial_asked: str, run: boo
     )
     if not run or not brands or not reading.serial:
         return answer
-    verdicts = [
-        (verdict_of(serial_check_for_brand(organisation=brand, text=text)), brand)
-        for brand in brands
-    ]
+    # The link's path is what names the unit; its query (attributes, a linkType) is read and
+    # ignored, so it is not handed to the lookup, whose input has a length limit.
+    path_only = link_text(full_path.split("?", 1)[0])
+    verdicts = []
+    for brand in brands:
+        try:
+            result = serial_check_for_brand(organisation=brand, text=path_only)
+        except ValidationError:  # longer than any label: not a serial we can confirm
+            continue
+        verdicts.append((verdict_of(result), brand))
     for wanted in (V.DESTROYED, V.GENUINE):
         found = next((brand for verdict, brand in verdicts if verdict == wanted), None)
         if found is not None:

@@ -18,13 +18,14 @@ from lookup.models import PublicCheck
 from lookup.public import (
     REPEATED_MIN,
     can_see_public_checks,
+    is_brand_staff,
     public_check,
     public_check_allowed,
     public_check_hot_spots,
     public_check_log,
 )
 from lookup.results import LOOKUP_STYLES, LookupStatus
-from portal.roles import is_buyer_side, membership_of
+from portal.roles import membership_of
 from portal.typing import AuthenticatedRequest
 
 V = PublicCheck.Verdict
@@ -39,9 +40,10 @@ VERDICT_STYLES: dict[str, tuple[str, str]] = {
 
 @require_GET
 def digital_link(request: HttpRequest, gtin: str, serial: str) -> HttpResponse:
-    """The brand's staff: the lookup of this serial. Anyone else, signed in or not: the public
-    verdict, counted against the client's rate limit and logged for the brand."""
-    if is_buyer_side(request.user):
+    """The brand's staff: the lookup of this serial. Anyone else, signed in or not (another
+    brand's staff included): the public verdict, counted against the client's rate limit and
+    logged for the brand."""
+    if is_brand_staff(request.user, request.get_full_path()):
         query = urlencode({"serial": request.build_absolute_uri()})
         return HttpResponseRedirect(f"{reverse('serial-lookup')}?{query}")
     allowed, retry_after = public_check_allowed(request)

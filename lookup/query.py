@@ -24,6 +24,7 @@ from django.db import connection
 from lookup.inputs import Scope, scope_classify
 from lookup.results import Links, LookupResult
 from lookup.results import LookupStatus as S
+from orders.gtin import gtin14
 from orders.selectors import orders_visible_to
 from portal.models import User
 from serials.models import ExceptionAnswer, NumberingRule, SerialException, SerialList
@@ -106,12 +107,6 @@ class Lists:
     expected: dict[int, tuple[int, int]] = field(default_factory=dict)  # list id -> range
 
 
-def _gtin_key(product: str) -> str:
-    """A rule's product as a 14-digit GTIN, or '' for a SKU."""
-    product = product.strip()
-    return product.zfill(14) if product.isdigit() and len(product) in (8, 12, 13, 14) else ""
-
-
 def _marks(values: Sized) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -190,8 +185,8 @@ class LookupQuery:
         ]
         by_gtin: dict[str, list[Scope]] = defaultdict(list)
         for scope in scopes:
-            if _gtin_key(scope.rule.product):
-                by_gtin[_gtin_key(scope.rule.product)].append(scope)
+            if gtin14(scope.rule.product):
+                by_gtin[gtin14(scope.rule.product)].append(scope)
         # Which scopes each pending input is tried in.
         tries: dict[int, list[Scope]] = {}
         for position, result in enumerate(self.results):

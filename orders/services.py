@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Q
 from django.utils.functional import Promise
 
+from orders.gtin import gtin_as_written
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
 from portal.audit import audit_log
@@ -205,7 +206,7 @@ def order_create(
         supplier=supplier,
         number=number.strip(),
         product_name=product_name,
-        gtin=gtin.strip(),
+        gtin=gtin_as_written(buyer.pk, gtin),
         sku=sku.strip(),
         quantity=quantity,
         customer_promise=customer_promise,
@@ -243,6 +244,8 @@ def order_update(
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     order = _locked_visible_order(user, order.pk)
+    if "gtin" in values:
+        values["gtin"] = gtin_as_written(order.buyer_id, values["gtin"] or "")
     frozen_fields_check(obj=order, values=values)
     changed = _changes(order, values)
     if changed:

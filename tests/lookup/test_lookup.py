@@ -273,12 +273,12 @@ def test_the_status_names_and_the_legend_agree(world: World) -> None:
     html = page.content.decode()
     assert 'data-status="unknown"' in html
     legend = html[html.index("What the statuses mean") :]
-    found = re.findall(r"</i> ([^<]+)</span><span>([^<]+)</span>", legend)
+    found = re.findall(r'</i> ([^<]+)</span><div class="mt-1">([^<]+)</div>', legend)
     rows = [(html_module.unescape(label), html_module.unescape(text)) for label, text in found]
     # One list, in precedence order, each status named as the result badge names it.
-    assert [label for label, _ in rows] == [S(status).label for status in S.values]
+    assert [label for label, _ in rows] == [str(S(status).label) for status in S.values]
     meanings = dict(rows)
-    assert meanings == {S(status).label: LOOKUP_MEANINGS[status] for status in S.values}
+    assert meanings == {str(S(status).label): str(LOOKUP_MEANINGS[status]) for status in S.values}
     assert "fits none of your numbering rules" in meanings[S.UNKNOWN.label]
     assert "fit" not in meanings[S.MALFORMED.label]  # breaking its rule is not "fitting none"
 

@@ -436,3 +436,25 @@ def test_a_check_costs_a_handful_of_statements(brands: Brands) -> None:
     inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1
     assert len(queries.captured_queries) <= 20, [q["sql"][:80] for q in queries]
+
+
+def test_another_brand_s_staff_get_the_public_verdict(cast: Cast) -> None:
+    """Only the staff of a brand of the GTIN go to the lookup: another buyer's staff would
+    read "unknown" there, never "do not accept", and the check would not reach the brand."""
+    services.numbering_rule_save(
+        user=cast.users["buyer"], product=GTIN, prefix="VLT", width=6, check_digit="none"
+    )
+    response = cast.client("other_buyer").get(_link("VLT000001"))
+    assert response.status_code == 200 and 'data-verdict="unconfirmed"' in response.content.decode()
+    assert PublicCheck.objects.get().brand == cast.organisations["buyer"]
+    assert cast.client("buyer").get(_link("VLT000001")).status_code == 302
+
+
+def test_a_long_query_string_is_ignored_and_the_check_logged(brands: Brands) -> None:
+    """Attributes and a linkType after the serial are read and ignored: however long, they
+    neither break the check (the lookup's input has a length limit) nor change its answer."""
+    status, verdict, _page = _check(_link("VLT000001") + "?linkType=" + "a" * 2_000)
+    assert (status, verdict) == (200, V.GENUINE)
+    status, verdict, _page = _check(_link("VLT000005") + "?17=261231&x=" + "b" * 600)
+    assert (status, verdict) == (200, V.DESTROYED)
+    assert PublicCheck.objects.count() == 2

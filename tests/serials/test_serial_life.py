@@ -4,6 +4,7 @@ on PostgreSQL by the database itself, whatever path tries to accept it."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
@@ -14,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 
+from orders import services as order_services
 from portal.bulk import bulk_insert
 from portal.models import AuditEvent
 from serials import selectors, services
@@ -403,3 +405,69 @@ def test_the_proof_is_served_to_the_buyer_s_staff_who_see_its_batch(cast_with_li
     assert wrong == []
     anonymous = cast.client(None).get(reverse("serial-life-file", args=[events["own"].pk]))
     assert anonymous.status_code == 302
+
+
+def test_a_gtin_written_another_way_is_the_same_registry(cast: Cast) -> None:
+    """5012345678900 and 05012345678900 are one GTIN: a rule or an order written the other way
+    takes the writing already in use, so a destroyed serial stays refused."""
+    rule = services.numbering_rule_save(
+        user=cast.users["buyer"], product="05012345678900", prefix="VLT", width=6
+    )
+    again = services.numbering_rule_save(
+        user=cast.users["buyer"], product="5012345678900", prefix="VLT", width=6, note="edited"
+    )
+    assert again.pk == rule.pk and NumberingRule.objects.count() == 1
+    order = order_services.order_create(
+        user=cast.users["buyer"],
+        supplier=cast.organisations["supplier_a"],
+        number="PO-13DIGITS",
+        product_name="Volta 65W charger",
+        quantity=100,
+        order_date=datetime.date(2026, 11, 1),
+        required_by=datetime.date(2026, 12, 1),
+        gtin="5012345678900",
+        status="issued",
+    )
+    assert order.gtin == "05012345678900"
+    assert order_services.order_update(
+        order=order, user=cast.users["buyer"], gtin="5012345678900"
+    ).gtin == ("05012345678900")
+    _destroy(cast, "VLT000050")
+    batch = order_services.batch_create(
+        order=order, user=cast.users["buyer"], code="Z1", planned_quantity=10
+    )
+    serial_list = services.serial_list_upload(
+        batch=batch, user=cast.users["supplier_a"], uploaded_file=csv_file(list(range(45, 55)))
+    )
+    services.serial_list_validate(serial_list_id=serial_list.pk)
+    serial_list.refresh_from_db()
+    destroyed = serial_list.exceptions.get(kind="reused")
+    assert destroyed.detail["state"] == "destroyed" and "VLT000050" in destroyed.summary
+    # A GTIN nobody here writes yet keeps the writing given.
+    other = services.numbering_rule_save(
+        user=cast.users["buyer"], product="4006381333931", prefix="EW", width=6
+    )
+    assert other.product == "4006381333931"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kind": "allocated_codes", "prefix": "", "width": None},
+        {"prefix": "VLX"},
+        {"width": 7},
+        {"check_digit": "luhn"},
+    ],
+)
+def test_the_pattern_of_a_product_with_a_life_or_registered_serials_stays(
+    cast: Cast, rule: NumberingRule, change: dict
+) -> None:
+    """Codes or a new width would read the registry's counters and the destroyed events
+    otherwise: a destroyed serial could come back as a code no event names."""
+    values = {"user": cast.users["buyer"], "product": rule.product, "prefix": "VLT", "width": 6}
+    services.numbering_rule_save(**values, warranty_months=24)  # the pattern unchanged: fine
+    _destroy(cast, "VLT000005")
+    with pytest.raises(ValidationError, match="cannot change"):
+        services.numbering_rule_save(**{**values, **change})
+    rule.refresh_from_db()
+    assert (rule.kind, rule.prefix, rule.width) == ("sequential", "VLT", 6)
