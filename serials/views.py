@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from orders.selectors import batch_for, order_for
 from portal.errors import message_of
 from portal.exports import csv_response
+from portal.forms import form_refused
 from portal.roles import can_manage_orders, can_upload_batch_files, is_buyer_side
 from portal.typing import AuthenticatedRequest
 from serials import engine, services
@@ -357,9 +358,13 @@ def numbering_rules(request: AuthenticatedRequest) -> HttpResponse:
         if not can_manage_orders(request.user):
             raise PermissionDenied
         if form.is_valid():
-            rule = services.numbering_rule_save(user=request.user, **form.cleaned_data)
-            messages.success(request, f"Rule for {rule.product} saved: {rule.pattern}.")
-            return redirect("numbering-rules")
+            try:
+                rule = services.numbering_rule_save(user=request.user, **form.cleaned_data)
+            except ValidationError as refusal:
+                form_refused(form, refusal)
+            else:
+                messages.success(request, f"Rule for {rule.product} saved: {rule.pattern}.")
+                return redirect("numbering-rules")
     return render(
         request,
         "serials/numbering_rules.html",

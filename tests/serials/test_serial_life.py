@@ -471,3 +471,20 @@ def test_the_pattern_of_a_product_with_a_life_or_registered_serials_stays(
         services.numbering_rule_save(**{**values, **change})
     rule.refresh_from_db()
     assert (rule.kind, rule.prefix, rule.width) == ("sequential", "VLT", 6)
+
+
+def test_the_rules_page_and_api_say_why_the_pattern_stays(cast: Cast, rule: NumberingRule) -> None:
+    _destroy(cast, "VLT000005")
+    values = {
+        "product": rule.product,
+        "kind": "sequential",
+        "prefix": "VLT",
+        "width": 7,
+        "check_digit": "none",
+    }
+    api = cast.api("buyer").post(reverse("api-numbering-rules"), values, format="json")
+    assert api.status_code == 400 and "cannot change" in str(api.json())
+    page = cast.client("buyer").post(reverse("numbering-rules"), values)
+    assert page.status_code in (200, 400) and "cannot change" in page.content.decode()
+    rule.refresh_from_db()
+    assert rule.width == 6
