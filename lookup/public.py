@@ -49,6 +49,7 @@ from lookup.models import PublicCheck
 from lookup.results import LookupResult, LookupStatus
 from lookup.selectors import serial_check_for_brand
 from orders.gtin import gtin_spellings
+from orders.models import PurchaseOrder
 from portal.models import Organisation, Role, User
 from portal.roles import can_manage_orders, is_buyer_side, membership_of
 from serials.models import NumberingRule
@@ -172,6 +173,8 @@ class PublicAnswer:
     gtin: str
     serial: str
     brand: Organisation | None
+    # The brand's name for the product (its newest order's), shown with the brand's name.
+    product_name: str = ""
 
 
 def link_text(full_path: str) -> str:
@@ -189,6 +192,18 @@ def brands_for_gtin(gtin14: str) -> list[Organisation]:
         .distinct()
     )
     return list(Organisation.objects.filter(pk__in=buyer_ids).order_by("pk"))
+
+
+def product_name_of(brand: Organisation, gtin14: str) -> str:
+    """The product's name as the brand's newest order of the GTIN gives it: what the box
+    says, so that a shopper can match the answer to the unit in hand."""
+    name = (
+        PurchaseOrder.objects.filter(buyer=brand, gtin__in=gtin_spellings(gtin14))
+        .order_by("-order_date", "-id")
+        .values_list("product_name", flat=True)
+        .first()
+    )
+    return name or ""
 
 
 def is_brand_staff(user: User | AnonymousUser, full_path: str) -> bool:
@@ -242,7 +257,13 @@ def public_check(*, full_path: str, gtin_asked: str, serial_asked: str, run: boo
     for wanted in (V.DESTROYED, V.GENUINE):
         found = next((brand for verdict, brand in verdicts if verdict == wanted), None)
         if found is not None:
-            return PublicAnswer(verdict=wanted, gtin=gtin, serial=answer.serial, brand=found)
+            return PublicAnswer(
+                verdict=wanted,
+                gtin=gtin,
+                serial=answer.serial,
+                brand=found,
+                product_name=product_name_of(found, gtin),
+            )
     return answer
 
 

@@ -119,6 +119,7 @@ def test_it_answers_registered_and_accepted_for_a_serial_of_an_accepted_batch(
     status, verdict, page = _check(_link("VLT000001"))
     assert (status, verdict) == (200, V.GENUINE)
     assert "Registered and accepted" in page and "Volta Brands registered this serial" in page
+    assert 'data-testid="product-name">Volta 65W charger<' in page  # what the box says
     logged = PublicCheck.objects.get()
     assert (logged.gtin, logged.serial, logged.verdict, logged.brand) == (
         GTIN,
