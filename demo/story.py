@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.factors import command_factor
 from approvals import services as approvals
 from approvals.models import Gate
+from demo.credentials import with_credentials
 from demo.documents import carton_photo, label_photo, payment_proof, scrap_tag_photo
 from evidence import services as evidence_services
 from inspection import services as inspection_services
@@ -316,7 +317,10 @@ def demo_story(*, order: PurchaseOrder, users: dict[str, User], password: str) -
         user=supplier,
         kind="photo",
         description="Rating label of the first unit off line 2",
-        uploaded_file=label_photo(f"VLT{FIRST:09d}", order.gtin, during(0, 9, 14)),
+        # Line 2's QA camera signs its pictures: the page shows its content credentials.
+        uploaded_file=with_credentials(
+            label_photo(f"VLT{FIRST:09d}", order.gtin, during(0, 9, 14)), captured=during(0, 9, 14)
+        ),
     )
     label_print = evidence_services.evidence_upload(
         batch=batch,

@@ -47,6 +47,13 @@ def test_the_demo_story_does_not_contradict_itself(db: None) -> None:
     items = list(EvidenceItem.objects.filter(batch__order__buyer=buyer.membership.organisation))
     assert items and not freshness_flags(items, buyer)
     assert all(started <= item.capture_date.date() <= finished for item in items)
+    # Line 2's QA camera signs its photos: the label photo carries valid content credentials,
+    # on no trust list, captured when its EXIF date says.
+    signed = [item for item in items if hasattr(item, "provenance") and item.provenance.is_signed]
+    assert [item.provenance.signer for item in signed] == ["Line 2 QA camera"]
+    assert signed[0].provenance.claimed_at == signed[0].capture_date.replace(
+        tzinfo=signed[0].provenance.claimed_at.tzinfo
+    )
     # What the buyer requires of the batch is on file before the approval rests on it.
     assert batch_evidence_summary(batch, buyer)["missing_kinds"] == []
 

@@ -9,16 +9,13 @@ import io
 
 import c2pa
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from PIL import ExifTags, Image
 
+from demo.credentials import CAPTURE, camera_signer, signed_jpeg
 from demo.documents import photo_scene
 from evidence import provenance, services
 from evidence.models import EvidenceItem, EvidenceProvenance
@@ -27,76 +24,13 @@ from tests.conftest import Cast
 from tests.evidence.conftest import jpeg, pdf
 
 CREATED = "2026-11-03T09:30:00Z"
-CAPTURE = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
 Credentials = EvidenceProvenance.Credentials
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, common),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Portal Test Lab"),
-        ]
-    )
-
-
-def _usage(*, sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=sign,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=not sign,
-        crl_sign=not sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
 def _signer() -> c2pa.Signer:
-    """A test CA and the camera's end-entity certificate it issued (ES256, digitalSignature,
-    emailProtection): the chain c2pa needs to accept a signature, on no trust list."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-
-    def issued(subject: str, public: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
-        return (
-            x509.CertificateBuilder()
-            .subject_name(_name(subject))
-            .issuer_name(_name("Portal Test CA"))
-            .public_key(public)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        )
-
-    ca = (
-        issued("Portal Test CA", ca_key.public_key())
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_usage(sign=False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    camera = (
-        issued("Test Camera", key.public_key())
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_usage(sign=True), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    chain = b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in (camera, ca))
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, private, None)
-    return c2pa.Signer.from_info(info)
+    """A test CA and the camera's end-entity certificate it issued: the chain c2pa needs to
+    accept a signature, on no trust list."""
+    return camera_signer("Test Camera", "Portal Test Lab")
 
 
 def _photo_bytes(image: Image.Image) -> bytes:
@@ -109,23 +43,13 @@ def _photo_bytes(image: Image.Image) -> bytes:
 
 def _signed(source: bytes) -> bytes:
     """The photo with a C2PA manifest: created (captured) by a camera at ``CREATED``."""
-    manifest = {
-        "claim_generator_info": [{"name": "Portal test camera", "version": "1.0"}],
-        "title": "label.jpg",
-        "assertions": [
-            {
-                "label": "c2pa.actions",
-                "data": {
-                    "actions": [
-                        {"action": "c2pa.created", "when": CREATED, "digitalSourceType": CAPTURE}
-                    ]
-                },
-            }
-        ],
-    }
-    signed = io.BytesIO()
-    c2pa.Builder(manifest).sign(_signer(), "image/jpeg", io.BytesIO(source), signed)
-    return signed.getvalue()
+    return signed_jpeg(
+        source,
+        signer=_signer(),
+        created=CREATED,
+        title="label.jpg",
+        generator=("Portal test camera", "1.0"),
+    )
 
 
 def _one_pixel_changed(signed: bytes, image: Image.Image) -> bytes:
