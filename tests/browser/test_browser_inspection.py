@@ -5,6 +5,7 @@ and sees it failed the inspection sample."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from playwright.sync_api import Page, expect
 
 from approvals import services as approvals
 from serials import services as serial_services
+from serials.models import SerialList
 from tests.browser.test_browser_walk import _sign_in
-from tests.conftest import Cast
+from tests.conftest import HANG_GUARD_SECONDS, Cast
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +36,12 @@ def _lot(cast: Cast) -> None:
         uploaded_file=SimpleUploadedFile("production.csv", f"serial,carton\n{rows}\n".encode()),
     )
     serial_services.serial_list_validate(serial_list_id=production.pk)
+    # With a broker the worker may have claimed the list first: then the call above leaves it
+    # to the worker, and the lot is ready once the worker says so (the hang guard bounds it).
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while SerialList.objects.get(pk=production.pk).status != SerialList.Status.DONE:
+        assert time.monotonic() < deadline, "the serial list was never validated"
+        time.sleep(0.05)
     approvals.gate_create(user=cast.users["buyer"], order=batch.order, batch=batch, kind="balance")
 
 
