@@ -6,6 +6,7 @@ style attribute)."""
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -81,7 +82,7 @@ class MeasureCard:
     counted_text: str
     bars: list[Bar]
     chart_width: int
-    highest: str  # the figure the tallest bar stands for
+    scale: str  # "Scale: 0 to 5 %": the top of the chart
 
     @property
     def description(self) -> str:
@@ -96,17 +97,55 @@ def _value(measure: Measure, counted: Counted) -> float | None:
     return float(counted.numerator) if measure.shown_as == "count" else ratio
 
 
-def _bars(measure: Measure, months: list[tuple[datetime.date, Counted]], query: str) -> list[Bar]:
+def _nice(value: float) -> float:
+    """The smallest of 1, 2 and 5 times a power of ten that is at least ``value`` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value * (1 - 1e-9))
+
+
+def chart_top(measure: Measure, months: list[tuple[datetime.date, Counted]]) -> float:
+    """The top of the chart's scale, in the measure's own values: the tallest month rounded up
+    to 1, 2 or 5 (a percentage at most 100 %), so that two charts with the same scale can be
+    compared by eye, and the scale is said under each chart. 0 when there is nothing above 0."""
     values = [_value(measure, counted) for _month, counted in months]
     top = max((value for value in values if value is not None), default=0.0)
+    if top <= 0:
+        return 0.0
+    if measure.shown_as == "percent":
+        return min(_nice(top * 100), 100.0) / 100
+    if measure.shown_as == "per_10000":
+        return _nice(top * 10000) / 10000
+    return _nice(top)
+
+
+def scale_text(measure: Measure, top: float) -> str:
+    if not top:
+        return ""
+    if measure.shown_as == "percent":
+        shown = f"{_one_decimal(top * 100)} %"
+    elif measure.shown_as == "per_10000":
+        shown = _("%(rate)s per 10,000") % {"rate": _one_decimal(top * 10000)}
+    else:
+        shown = number_format(int(top), use_l10n=True, force_grouping=True)
+    return _("Scale: 0 to %(top)s") % {"top": shown}
+
+
+def _bars(measure: Measure, months: list[tuple[datetime.date, Counted]], query: str) -> list[Bar]:
+    """A bar per month. Coloured by what the measure counts: a problem (lower is better,
+    orange) or a success (higher is better, blue); a month at the good end is a green tick and
+    a month at the bad end a red one; a month with nothing to count is an outline only."""
+    values = [_value(measure, counted) for _month, counted in months]
+    top = chart_top(measure, months)
+    good_at_zero = measure.lower_is_better
     bars = []
     for index, ((month, counted), value) in enumerate(zip(months, values, strict=True)):
         if value is None:
-            height, css = 1.0, "score-empty"
+            height, css = 3.0, "score-empty"
         elif value == 0 or not top:
-            height, css = 1.0, "score-zero"
+            height, css = 1.5, "score-zero" if good_at_zero else "score-zero-bad"
         else:
-            height, css = max(round(value / top * (CHART_HEIGHT - 2), 2), 1.5), "score-bar"
+            height = max(round(value / top * (CHART_HEIGHT - 2), 2), 1.5)
+            css = "score-bar score-bar-problem" if good_at_zero else "score-bar score-bar-success"
         when = date_format(month, "YEAR_MONTH_FORMAT")
         title = f"{when}: {figure(measure, counted)} ({counted_text(measure, counted)})"
         bars.append(
@@ -123,15 +162,6 @@ def _bars(measure: Measure, months: list[tuple[datetime.date, Counted]], query: 
             )
         )
     return bars
-
-
-def _top_figure(measure: Measure, months: list[tuple[datetime.date, Counted]]) -> str:
-    best = max(
-        (counted for _month, counted in months if counted.ratio is not None),
-        key=lambda counted: _value(measure, counted) or 0.0,
-        default=None,
-    )
-    return figure(measure, best) if best is not None else NO_FIGURE
 
 
 def _pair_months(
@@ -173,7 +203,7 @@ def measure_cards(
                 counted_text=counted_text(measure, total),
                 bars=_bars(measure, months, query),
                 chart_width=len(months) * SLOT,
-                highest=_top_figure(measure, months),
+                scale=scale_text(measure, chart_top(measure, months)),
             )
         )
     return cards

@@ -22,6 +22,9 @@ from inspection import services as inspection_services
 from inspection.models import InspectionPlan
 from orders import services as order_services
 from orders.models import Batch
+from scorecards.cards import _bars, chart_top, measure_cards, scale_text
+from scorecards.measures import MEASURES, Counted
+from scorecards.periods import Period
 from serials import services as serial_services
 from serials.models import SerialList
 from tests.conftest import Cast
@@ -364,3 +367,27 @@ def test_a_similar_photo_on_another_batch_counts_as_flagged(cast: Cast) -> None:
     flagged = _records(story, "buyer", "old-evidence")
     assert flagged.count("Similar photo on another batch") == 1
     assert flagged.index("scene.jpg") < flagged.index("other.jpg")
+
+
+def test_a_chart_says_its_scale_and_colours_a_month_by_what_it_counts() -> None:
+    """Two charts fill their height alike only when their scales say so; a month at the good
+    end is green, at the bad end red, and a month with nothing to count is only an outline."""
+    by_slug = {measure.slug: measure for measure in MEASURES}
+    months = [datetime.date(2026, month, 1) for month in (9, 10, 11)]
+    gaps = list(zip(months, [Counted(1, 500), Counted(0, 400), Counted()], strict=True))
+    assert chart_top(by_slug["gaps"], gaps) == pytest.approx(0.002)
+    assert scale_text(by_slug["gaps"], chart_top(by_slug["gaps"], gaps)) == "Scale: 0 to 0.2 %"
+    card = measure_cards(
+        {slug: {} for slug in by_slug}, 1, 2, Period("q", months[0], 3), ""
+    )  # nothing at all: no scale
+    assert {c.scale for c in card} == {""}
+    bars = [bar.css for bar in _bars(by_slug["gaps"], gaps, "")]
+    assert bars == ["score-bar score-bar-problem", "score-zero", "score-empty"]
+    firsts = list(zip(months, [Counted(3, 4), Counted(0, 2), Counted()], strict=True))
+    bars = [bar.css for bar in _bars(by_slug["first-time"], firsts, "")]
+    assert bars == ["score-bar score-bar-success", "score-zero-bad", "score-empty"]
+    assert scale_text(by_slug["first-time"], chart_top(by_slug["first-time"], firsts)) == (
+        "Scale: 0 to 100.0 %"
+    )
+    counts = list(zip(months, [Counted(7, 900), Counted(0, 1), Counted()], strict=True))
+    assert chart_top(by_slug["reuse"], counts) == 10  # a count: 7 rounds up to 10
