@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lookup.forms import BulkLookupForm, SerialLookupForm
 from lookup.inputs import BULK_LIMIT
+from lookup.label_links import label_link, label_qr_svg
 from lookup.log import lookup_log, recent_lookups
 from lookup.models import LookupLog
 from lookup.results import (
@@ -65,6 +68,9 @@ def _lookup_page(
             "paste_limit_mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024),
             "recent_lookups": recent_lookups(request.user),
             "decision": _decision(request, result),
+            "label_link": label_link(result.product, result.serial)
+            if result is not None and result.batch_code
+            else "",
             # Which life events this person may record from the result (serials.services).
             "life_states": [value for value, _label in life_states_for(request.user)],
         },
@@ -127,3 +133,21 @@ def serial_lookup_bulk(request: AuthenticatedRequest) -> HttpResponse:
         BULK_CSV_HEADER,
         bulk_csv_rows(results),
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def label_qr(request: AuthenticatedRequest) -> HttpResponse:
+    """The QR code of a unit's Digital Link (``?product=…&serial=…``), as an SVG file for a
+    label: the brand's staff only. Nothing is read from the records; 404 for a product that is
+    not a GTIN or a serial a Digital Link cannot carry."""
+    if not is_buyer_side(request.user):
+        raise Http404
+    serial = request.GET.get("serial", "")[:100]
+    link = label_link(request.GET.get("product", "")[:32], serial)
+    if not link:
+        raise Http404("Not a GTIN and a serial of at most 20 GS1 characters.")
+    response = HttpResponse(label_qr_svg(link), content_type="image/svg+xml")
+    response["Content-Disposition"] = f'inline; filename="label-{quote(serial, safe="")}.svg"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

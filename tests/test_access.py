@@ -226,6 +226,8 @@ PLAIN_URLS = {
     # Customer-service lookup: per role in tests/lookup/test_lookup.py.
     "serial-lookup",
     "serial-lookup-bulk",
+    # A unit's label QR code, drawn from its query alone: tests/lookup/test_label_links.py.
+    "label-qr",
     "api-serial-lookup",
     "api-serial-lookup-bulk",
     # A built dossier's download (an order's id and an export's): per role, own and foreign, in
