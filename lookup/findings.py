@@ -37,9 +37,17 @@ class Conclusions:
             return
         # A plain serial that fits several products' rules: the product whose newest batch
         # knows it answers.
+        # A serial destroyed or decommissioned in one of them answers whatever the others say
+        # (the loudest status; a product written two ways must not hide it).
         one = known[0]
         if len(known) > 1:
-            one = max(known, key=lambda f: max(b.sort_key for b in self._batches_of(f)))
+            one = max(
+                known,
+                key=lambda f: (
+                    any(row.is_final for row in f.life),
+                    max(b.sort_key for b in self._batches_of(f)),
+                ),
+            )
         serial = result.serial
         rule = one.scope.rule
         result.product = rule.product

@@ -44,7 +44,9 @@ def digital_link(request: HttpRequest, gtin: str, serial: str) -> HttpResponse:
     brand's staff included): the public verdict, counted against the client's rate limit and
     logged for the brand."""
     if is_brand_staff(request.user, request.get_full_path()):
-        query = urlencode({"serial": request.build_absolute_uri()})
+        # The link's path names the unit; its query (read and ignored) stays behind, so that
+        # no length of it can break the lookup's input.
+        query = urlencode({"serial": request.build_absolute_uri(request.path)})
         return HttpResponseRedirect(f"{reverse('serial-lookup')}?{query}")
     allowed, retry_after = public_check_allowed(request)
     answer = public_check(

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Q
 from django.utils.functional import Promise
 
-from orders.gtin import gtin_as_written
+from orders.gtin import gtin_as_written, product_as_written
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
 from portal.audit import audit_log
@@ -73,6 +73,13 @@ def order_frozen_reason(*, order: PurchaseOrder) -> str | None:
         return "a signed approval of this order rests on it"
     if _accepted_serials(Batch.objects.filter(order=order)):
         return "the registry holds this order's accepted serials under it"
+    # Reverse lookups, not an import: a validated list's registry rows carry the product they
+    # were read under; changing it would leave them in another product's registry.
+    batches = Batch.objects.filter(order=order)
+    if batches.filter(Q(serial_runs__isnull=False) | Q(serial_codes__isnull=False)).exists():
+        return (
+            "this order's serial lists are registered under it (upload them again on a new order)"
+        )
     return None
 
 
@@ -207,7 +214,7 @@ def order_create(
         number=number.strip(),
         product_name=product_name,
         gtin=gtin_as_written(buyer.pk, gtin),
-        sku=sku.strip(),
+        sku=product_as_written(buyer.pk, sku, sku=True),
         quantity=quantity,
         customer_promise=customer_promise,
         order_date=order_date,
@@ -246,6 +253,8 @@ def order_update(
     order = _locked_visible_order(user, order.pk)
     if "gtin" in values:
         values["gtin"] = gtin_as_written(order.buyer_id, values["gtin"] or "")
+    if "sku" in values:
+        values["sku"] = product_as_written(order.buyer_id, values["sku"] or "", sku=True)
     frozen_fields_check(obj=order, values=values)
     changed = _changes(order, values)
     if changed:

@@ -119,8 +119,9 @@ def life_span_read(*, batch: Batch, first: str, last: str = "") -> LifeSpan:
 
 
 def _span_of_another_batch(batch: Batch, span: LifeSpan) -> Batch | None:
-    """Another batch whose lists hold serials of the span when this batch's hold none: the
-    event belongs on that batch's page (its life line, its timeline, its order)."""
+    """Another batch whose lists hold serials of the span, when the event belongs on that
+    batch's page (its life line, its timeline, its order): a serial this batch does not hold,
+    or any part of a range."""
     scope = registry_scope(batch.order)
     rows: QuerySet[SerialCode] | QuerySet[SerialRun]
     if span.code:
@@ -129,9 +130,12 @@ def _span_of_another_batch(batch: Batch, span: LifeSpan) -> Batch | None:
         rows = SerialRun.objects.filter(
             scope=scope, lo__lte=span.counter_hi, hi__gte=span.counter_lo
         )
-    if rows.filter(batch=batch).exists():
+    # One serial is this batch's when its lists hold it, even if another's do too (reused);
+    # a range reaching into another batch's serials is recorded part by part.
+    single = bool(span.code) or span.counter_lo == span.counter_hi
+    if single and rows.filter(batch=batch).exists():
         return None
-    other = rows.select_related("batch__order").order_by("id").first()
+    other = rows.exclude(batch=batch).select_related("batch__order").order_by("id").first()
     return other.batch if other is not None else None
 
 
@@ -215,6 +219,12 @@ def serial_life_record(
                 "first_serial": _(
                     "These serials are in the lists of batch %(batch)s of PO %(order)s, not "
                     "this batch's: record it from that batch's serial life page."
+                )
+                if span.code or span.counter_lo == span.counter_hi
+                else _(
+                    "Some of these serials are in the lists of batch %(batch)s of PO "
+                    "%(order)s: record that batch's part from its serial life page, and this "
+                    "batch's here."
                 )
                 % {"batch": elsewhere.code, "order": elsewhere.order.number}
             }

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from orders.gtin import gtin_as_written
+from orders.gtin import product_as_written
 from portal.audit import audit_log
 from portal.models import User
 from portal.roles import can_manage_orders
@@ -60,8 +60,16 @@ def numbering_rule_save(
     if not can_manage_orders(user):
         raise PermissionDenied("Only the buyer's buyers and admins define numbering rules.")
     buyer = user.membership.organisation
-    # One writing per GTIN: "5012345678900" edits the rule written "05012345678900".
-    product = gtin_as_written(buyer.pk, product)
+    # One writing per product: "5012345678900" edits the rule written "05012345678900", and
+    # "sku-z" the rule written "SKU-Z".
+    if product.strip().isdigit() and not product.strip().isascii():
+        raise ValidationError(
+            {
+                "product": _("Write the GTIN in the digits 0 to 9: “%(product)s”.")
+                % {"product": product}
+            }
+        )
+    product = product_as_written(buyer.pk, product)
     rule = NumberingRule.objects.select_for_update().filter(buyer=buyer, product=product).first()
     before = None if rule is None else rule.pattern
     pattern_before = None if rule is None else _pattern_of(rule)

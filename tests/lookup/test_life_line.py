@@ -16,6 +16,7 @@ from inspection.models import InspectionPlan, SampledUnit
 from lookup.results import LookupStatus as S
 from lookup.selectors import serial_lookup, serials_lookup_bulk
 from orders import services as order_services
+from orders.models import PurchaseOrder
 from serials import services
 from serials.models import SerialLifeEvent, SerialList
 from tests.conftest import Cast
@@ -308,3 +309,23 @@ def test_a_returned_unit_says_so_and_service_is_offered_only_what_it_may_record(
     )
     assert 'value="returned" selected' not in form.content.decode()
     assert 'value="" selected' in form.content.decode()
+
+
+def test_a_serial_destroyed_under_one_product_answers_under_any(cast: Cast) -> None:
+    """Two products whose rules both fit the serial (a SKU and a GTIN with one pattern): the one
+    that recorded it destroyed answers, however new the other's batch."""
+    for product in ("SKU-A", GTIN):
+        services.numbering_rule_save(
+            user=cast.users["buyer"], product=product, prefix="VLT", width=6
+        )
+    services.serial_life_record(
+        batch=cast.batches["b_order"],
+        user=cast.users["buyer"],
+        state="destroyed",
+        first_serial="VLT000007",
+        reason="Scrapped.",
+        reference="SC-1",
+    )
+    PurchaseOrder.objects.filter(pk=cast.orders["b_order"].pk).update(gtin="", sku="SKU-A")
+    _validated(cast, ["serial", *(f"VLT{n:06d}" for n in range(1, 11))])  # the GTIN's batch
+    assert serial_lookup(user=cast.users["service"], text="VLT000007").status == S.DESTROYED

@@ -20,7 +20,7 @@ from portal.bulk import bulk_insert
 from portal.models import AuditEvent
 from serials import selectors, services
 from serials.models import NumberingRule, SerialCode, SerialLifeEvent, SerialList, SerialRun
-from tests.conftest import ORDER_KEYS, ROLES, VISIBLE, Cast
+from tests.conftest import HANG_GUARD_SECONDS, ORDER_KEYS, ROLES, VISIBLE, Cast
 from tests.serials.conftest import csv_file
 
 postgres_only = pytest.mark.skipif(
@@ -488,3 +488,93 @@ def test_the_rules_page_and_api_say_why_the_pattern_stays(cast: Cast, rule: Numb
     assert page.status_code in (200, 400) and "cannot change" in page.content.decode()
     rule.refresh_from_db()
     assert rule.width == 6
+
+
+def test_a_gtin_in_other_digits_is_refused_and_a_sku_has_one_writing(cast: Cast) -> None:
+    """Full-width digits pass a GTIN's check digit but would be another registry; a SKU in
+    another case takes the writing in use."""
+    with pytest.raises(ValidationError, match="digits 0 to 9"):
+        services.numbering_rule_save(
+            user=cast.users["buyer"], product="０５０１２３４５６７８９００", prefix="VLT", width=6
+        )
+    with pytest.raises(ValidationError, match="digits 0 to 9"):
+        order_services.order_update(
+            order=cast.orders["own"], user=cast.users["buyer"], gtin="０５０１２３４５６７８９００"
+        )
+    rule = services.numbering_rule_save(
+        user=cast.users["buyer"], product="SKU-Z", prefix="SZ", width=4
+    )
+    again = services.numbering_rule_save(
+        user=cast.users["buyer"], product="sku-z ", prefix="SZ", width=4, note="edited"
+    )
+    assert again.pk == rule.pk and again.product == "SKU-Z"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_writings_saved_at_the_same_moment_agree(cast: Cast) -> None:
+    """The product's lock: while one transaction saves the rule "05012345678900", another
+    saving "5012345678900" waits for it, then takes that writing (one rule, no 500)."""
+    saved_first, release = threading.Event(), threading.Event()
+    products: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def save(user: str, product: str, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                rule = services.numbering_rule_save(
+                    user=cast.users[user], product=product, prefix="VLT", width=6
+                )
+                products[user] = rule.product
+                if hold:
+                    saved_first.set()
+                    release.wait(HANG_GUARD_SECONDS)
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+            saved_first.set()
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=save, args=("buyer", "05012345678900", True))
+    first.start()
+    assert saved_first.wait(HANG_GUARD_SECONDS)
+    second = threading.Thread(target=save, args=("admin", "5012345678900", False))
+    second.start()
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    with connection.cursor() as cursor:  # the second save waits on the product's lock
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if cursor.fetchone()[0] or errors:
+                break
+            assert time.monotonic() < deadline, "the second save never waited"
+            time.sleep(0.02)
+    release.set()
+    first.join(HANG_GUARD_SECONDS)
+    second.join(HANG_GUARD_SECONDS)
+    assert errors == []
+    assert products == {"buyer": "05012345678900", "admin": "05012345678900"}
+    assert NumberingRule.objects.filter(buyer=cast.organisations["buyer"]).count() == 1
+
+
+def test_an_order_s_product_stays_once_its_lists_are_registered(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    _validated(cast, "own", list(range(1, 21)))
+    with pytest.raises(ValidationError, match="serial lists are registered under it"):
+        order_services.order_update(
+            order=cast.orders["own"], user=cast.users["buyer"], gtin="04006381333931"
+        )
+
+
+def test_a_range_reaching_into_another_batch_is_recorded_part_by_part(
+    cast: Cast, rule: NumberingRule
+) -> None:
+    _validated(cast, "own", list(range(1, 21)))
+    _validated(cast, "b_order", list(range(21, 41)))
+    with pytest.raises(ValidationError, match="record that batch's part"):
+        _destroy(cast, "VLT000015", "VLT000025", key="b_order")
+    _destroy(cast, "VLT000021", "VLT000025", key="b_order")  # its own part: fine
+    _destroy(cast, "VLT000015", "VLT000020")
+    assert SerialLifeEvent.objects.count() == 2
