@@ -8,6 +8,7 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dossier.epcis import MEDIA_TYPE
@@ -48,6 +49,13 @@ class BatchEpcis(APIView):
     )
     def get(self, request: AuthenticatedAPIRequest, pk: int) -> HttpResponse:
         return epcis_download(user=request.user, batch=epcis_batch_for(request.user, pk))
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """A refusal is a JSON error, whichever of the two media types was asked for."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 urlpatterns = [

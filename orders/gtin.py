@@ -16,7 +16,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 def gtin_checked(value: str) -> None:
     """A GTIN-8, -12, -13 or -14 with a correct GS1 check digit, in ASCII digits (a full-width
     "０５０…" would pass the check digit and be another product's writing)."""
-    if not (value.isascii() and value.isdigit()):
+    if value.isdigit() and not value.isascii():
         raise ValidationError(
             gettext("“%(value)s” is not a GTIN: a GTIN is written in the digits 0 to 9 only.")
             % {"value": value},

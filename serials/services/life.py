@@ -216,15 +216,17 @@ def serial_life_record(
     if elsewhere is not None:
         raise ValidationError(
             {
-                "first_serial": _(
-                    "These serials are in the lists of batch %(batch)s of PO %(order)s, not "
-                    "this batch's: record it from that batch's serial life page."
-                )
-                if span.code or span.counter_lo == span.counter_hi
-                else _(
-                    "Some of these serials are in the lists of batch %(batch)s of PO "
-                    "%(order)s: record that batch's part from its serial life page, and this "
-                    "batch's here."
+                "first_serial": (
+                    _(
+                        "These serials are in the lists of batch %(batch)s of PO %(order)s, not "
+                        "this batch's: record it from that batch's serial life page."
+                    )
+                    if span.code or span.counter_lo == span.counter_hi
+                    else _(
+                        "Some of these serials are in the lists of batch %(batch)s of PO "
+                        "%(order)s: record that batch's part from its serial life page, and "
+                        "this batch's here."
+                    )
                 )
                 % {"batch": elsewhere.code, "order": elsewhere.order.number}
             }

@@ -339,3 +339,15 @@ def test_events_of_one_shape_hash_as_the_library_hashes_each() -> None:
         "epcisBody": {"eventList": events},
     }
     assert event_ids(context, events) == event_ids_recomputed(document)
+
+
+def test_a_refusal_is_json_whichever_media_type_was_asked(cast_with_lists: Cast) -> None:
+    """A batch that cannot be written answers 409 as a JSON error, also to a client asking for
+    JSON-LD (the schema documents the error as application/json)."""
+    url = reverse("api-batch-epcis", args=[cast_with_lists.batches["own"].pk])
+    client = cast_with_lists.api("buyer")
+    for asked in ({"HTTP_ACCEPT": "application/ld+json"}, {}):
+        response = client.get(url, **asked)
+        assert response.status_code == 409 and response["Content-Type"] == "application/json"
+    response = client.get(url + "?format=jsonld")
+    assert response.status_code == 409 and response["Content-Type"] == "application/json"
