@@ -5,6 +5,7 @@ loudest status, and says so again where it turns up after the event."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -35,6 +36,11 @@ def _validated(cast: Cast, lines: list[str], kind: str = "production") -> Serial
     serial_list.refresh_from_db()
     assert serial_list.status == SerialList.Status.DONE, serial_list.error
     return serial_list
+
+
+def _record(cast: Cast, batch: str, user: str, **values: Any) -> SerialLifeEvent:
+    """A life event recorded on one of the cast's batches by one of its people."""
+    return services.serial_life_record(batch=cast.batches[batch], user=cast.users[user], **values)
 
 
 @pytest.fixture
@@ -81,9 +87,10 @@ def accepted(cast: Cast) -> SerialList:
 
 
 def test_the_life_line_composes_every_state_in_time_order(cast: Cast, accepted: SerialList) -> None:
-    services.serial_life_record(
-        batch=cast.batches["own"],
-        user=cast.users["service"],
+    _record(
+        cast,
+        "own",
+        "service",
         state="returned",
         first_serial="VLT000010",
         reason="Dead on arrival; customer sent it back.",
@@ -116,9 +123,10 @@ def test_the_life_line_composes_every_state_in_time_order(cast: Cast, accepted: 
 def test_a_destroyed_serial_is_the_loudest_status_and_turns_up_again_loudly(
     cast: Cast, accepted: SerialList
 ) -> None:
-    services.serial_life_record(
-        batch=cast.batches["own"],
-        user=cast.users["buyer"],
+    _record(
+        cast,
+        "own",
+        "buyer",
         state="destroyed",
         first_serial="VLT000020",
         last_serial="VLT000029",
@@ -159,9 +167,10 @@ def test_a_destroyed_serial_no_list_holds_is_known_and_destroyed(cast: Cast) -> 
     services.numbering_rule_save(
         user=cast.users["buyer"], product=GTIN, prefix="VLT", width=6, check_digit="none"
     )
-    services.serial_life_record(
-        batch=cast.batches["own"],
-        user=cast.users["buyer"],
+    _record(
+        cast,
+        "own",
+        "buyer",
         state="decommissioned",
         first_serial="VLT000700",
         last_serial="VLT000799",
@@ -184,9 +193,10 @@ def test_a_destroyed_serial_no_list_holds_is_known_and_destroyed(cast: Cast) -> 
 def test_a_bulk_lookup_finds_destroyed_serials_without_composing_life_lines(
     cast: Cast, accepted: SerialList
 ) -> None:
-    services.serial_life_record(
-        batch=cast.batches["own"],
-        user=cast.users["buyer"],
+    _record(
+        cast,
+        "own",
+        "buyer",
         state="destroyed",
         first_serial="VLT000050",
         reason="Label printed twice; the spare was shredded.",
@@ -272,9 +282,10 @@ def test_a_destroyed_serial_stays_destroyed_after_a_return_is_recorded(
     cast: Cast, accepted: SerialList
 ) -> None:
     for state in ("destroyed", "returned"):
-        services.serial_life_record(
-            batch=cast.batches["own"],
-            user=cast.users["buyer"],
+        _record(
+            cast,
+            "own",
+            "buyer",
             state=state,
             first_serial="VLT000030",
             reason="Seen again at the counter." if state == "returned" else "Scrapped.",
@@ -288,9 +299,10 @@ def test_a_destroyed_serial_stays_destroyed_after_a_return_is_recorded(
 def test_a_returned_unit_says_so_and_service_is_offered_only_what_it_may_record(
     cast: Cast, accepted: SerialList
 ) -> None:
-    services.serial_life_record(
-        batch=cast.batches["own"],
-        user=cast.users["service"],
+    _record(
+        cast,
+        "own",
+        "service",
         state="returned",
         first_serial="VLT000040",
         reason="Warranty claim: no power.",
@@ -318,9 +330,10 @@ def test_a_serial_destroyed_under_one_product_answers_under_any(cast: Cast) -> N
         services.numbering_rule_save(
             user=cast.users["buyer"], product=product, prefix="VLT", width=6
         )
-    services.serial_life_record(
-        batch=cast.batches["b_order"],
-        user=cast.users["buyer"],
+    _record(
+        cast,
+        "b_order",
+        "buyer",
         state="destroyed",
         first_serial="VLT000007",
         reason="Scrapped.",
