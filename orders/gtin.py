@@ -102,8 +102,3 @@ def product_as_written(buyer_id: int, value: str, *, sku: bool = False) -> str:
         .first()
     )
     return written or value
-
-
-def gtin_as_written(buyer_id: int, value: str) -> str:
-    """``product_as_written`` for a field that holds a GTIN."""
-    return product_as_written(buyer_id, value)

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, Q
 from django.utils.functional import Promise
 
-from orders.gtin import gtin_as_written, product_as_written
+from orders.gtin import product_as_written
 from orders.models import Batch, PurchaseOrder
 from orders.selectors import orders_visible_to
 from portal.audit import audit_log
@@ -213,7 +213,7 @@ def order_create(
         supplier=supplier,
         number=number.strip(),
         product_name=product_name,
-        gtin=gtin_as_written(buyer.pk, gtin),
+        gtin=product_as_written(buyer.pk, gtin),
         sku=product_as_written(buyer.pk, sku, sku=True),
         quantity=quantity,
         customer_promise=customer_promise,
@@ -252,7 +252,7 @@ def order_update(
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     order = _locked_visible_order(user, order.pk)
     if "gtin" in values:
-        values["gtin"] = gtin_as_written(order.buyer_id, values["gtin"] or "")
+        values["gtin"] = product_as_written(order.buyer_id, values["gtin"] or "")
     if "sku" in values:
         values["sku"] = product_as_written(order.buyer_id, values["sku"] or "", sku=True)
     frozen_fields_check(obj=order, values=values)
